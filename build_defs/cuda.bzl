@@ -1,0 +1,46 @@
+"""cuda_library: compiles .cu files with the nvcc configure.py found.
+
+Bazel 4 has no CUDA rules; each .cu becomes one position-independent object
+through a genrule, wrapped in a cc_library that links the static CUDA runtime.
+Without CUDA (configure.py found no nvcc) the target is an empty library and
+CUDA_AVAILABLE is False, so callers can leave GPU registrations out.
+"""
+
+load("@local_config_cuda//:defs.bzl", "CUDA_ARCHS", "CUDA_AVAILABLE", "NVCC")
+
+def _gencode_flags():
+    flags = []
+    for arch in CUDA_ARCHS:
+        flags.append("-gencode=arch=compute_%s,code=sm_%s" % (arch, arch))
+    if CUDA_ARCHS:
+        # PTX of the newest arch so that later GPUs can JIT it.
+        last = CUDA_ARCHS[-1]
+        flags.append("-gencode=arch=compute_%s,code=compute_%s" % (last, last))
+    return " ".join(flags)
+
+def cuda_library(name, srcs, hdrs = [], deps = [], copts = [], **kwargs):
+    """A cc_library whose .cu sources are compiled by nvcc."""
+    if not CUDA_AVAILABLE:
+        native.cc_library(name = name, hdrs = hdrs, deps = deps, **kwargs)
+        return
+    objects = []
+    for src in srcs:
+        obj = "_%s_%s.pic.o" % (name, src.replace("/", "_").replace(".cu", ""))
+        native.genrule(
+            name = obj + "_nvcc",
+            # Every kernel header: .cu files include across kernel folders.
+            srcs = [src, "//kernels:all_headers"],
+            outs = [obj],
+            cmd = ("%s -c -O3 -std=c++17 --expt-relaxed-constexpr -Xcompiler -fPIC " +
+                   "-D_GLIBCXX_USE_CXX11_ABI=1 -lineinfo %s %s -I. -I$(GENDIR) " +
+                   "$(location %s) -o $@") % (NVCC, _gencode_flags(), " ".join(copts), src),
+        )
+        objects.append(obj)
+    native.cc_library(
+        name = name,
+        srcs = objects,
+        hdrs = hdrs,
+        deps = deps + ["@local_config_cuda//:cudart_static"],
+        linkstatic = 1,
+        **kwargs
+    )
