@@ -1,0 +1,97 @@
+// Device helpers shared by the masked recurrence kernels: element conversion,
+// mask reads and the per-cell state update (one definition for the simple and
+// the persistent path, so that both compute the same function).
+#ifndef TFTRT_MASKING_KERNELS_RNN_RNN_DEVICE_CUH_
+#define TFTRT_MASKING_KERNELS_RNN_RNN_DEVICE_CUH_
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <cstdint>
+
+#include "kernels/rnn/cell_math.h"
+#include "kernels/rnn/masked_rnn.h"
+
+namespace tftrt_masking {
+namespace rnn_gpu {
+
+// Conversions between the element type and the accumulation type.
+template <typename Acc, typename T>
+__device__ __forceinline__ Acc ToAcc(T v) { return static_cast<Acc>(v); }
+template <>
+__device__ __forceinline__ float ToAcc<float, __half>(__half v) { return __half2float(v); }
+template <>
+__device__ __forceinline__ float ToAcc<float, __nv_bfloat16>(__nv_bfloat16 v) {
+  return __bfloat162float(v);
+}
+
+template <typename T, typename Acc>
+__device__ __forceinline__ T FromAcc(Acc v) { return static_cast<T>(v); }
+template <>
+__device__ __forceinline__ __half FromAcc<__half, float>(float v) { return __float2half_rn(v); }
+template <>
+__device__ __forceinline__ __nv_bfloat16 FromAcc<__nv_bfloat16, float>(float v) {
+  return __float2bfloat16_rn(v);
+}
+
+// Rounds v to T and back: what a stored output holds, so a carried output is a
+// bit-exact copy of the stored one.
+template <typename T, typename Acc>
+__device__ __forceinline__ Acc RoundTo(Acc v) { return ToAcc<Acc>(FromAcc<T>(v)); }
+
+// mask == nullptr: every step valid. mask_is_int32 selects int32 over bool bytes.
+__device__ __forceinline__ bool MaskAt(const void* mask, bool mask_is_int32, int64_t index) {
+  if (mask == nullptr) return true;
+  if (mask_is_int32) return static_cast<const int32_t*>(mask)[index] != 0;
+  return static_cast<const uint8_t*>(mask)[index] != 0;
+}
+
+// Everything the cell update needs besides the values, fixed for one call.
+struct CellSpec {
+  RnnCell cell;
+  Activation activation;
+  Activation recurrent_activation;
+};
+
+// One cell step for one (batch row, unit).
+//   x_part[g]:   input projection of gate g (x @ kernel + input bias)
+//   rec_part[g]: recurrent projection of gate g (h @ recurrent_kernel, plus the
+//                recurrent bias for GRU reset_after). GRU reset_after=false is
+//                not handled here (its candidate needs r of every unit first):
+//                the simple path computes it in two phases.
+//   h, c: state of this unit; returns the new h (the cell output), writes c_new.
+template <typename Acc>
+__device__ __forceinline__ Acc CellUpdate(const CellSpec& spec, const Acc* x_part,
+                                          const Acc* rec_part, Acc h, Acc c, Acc* c_new) {
+  switch (spec.cell) {
+    case RnnCell::kLstm: {
+      const Acc i = Activate(spec.recurrent_activation, x_part[0] + rec_part[0]);
+      const Acc f = Activate(spec.recurrent_activation, x_part[1] + rec_part[1]);
+      const Acc g = Activate(spec.activation, x_part[2] + rec_part[2]);
+      const Acc o = Activate(spec.recurrent_activation, x_part[3] + rec_part[3]);
+      const Acc c_next = f * c + i * g;
+      *c_new = c_next;
+      return o * Activate(spec.activation, c_next);
+    }
+    case RnnCell::kGru: {
+      // reset_after=true: hh = act(mx_h + r * (h @ U_h + b_rec_h)).
+      const Acc z = Activate(spec.recurrent_activation, x_part[0] + rec_part[0]);
+      const Acc r = Activate(spec.recurrent_activation, x_part[1] + rec_part[1]);
+      const Acc hh = Activate(spec.activation, x_part[2] + r * rec_part[2]);
+      *c_new = c;
+      return z * h + (Acc(1) - z) * hh;
+    }
+    case RnnCell::kSimpleRnn: {
+      *c_new = c;
+      return Activate(spec.activation, x_part[0] + rec_part[0]);
+    }
+  }
+  *c_new = c;
+  return h;
+}
+
+}  // namespace rnn_gpu
+}  // namespace tftrt_masking
+
+#endif  // TFTRT_MASKING_KERNELS_RNN_RNN_DEVICE_CUH_
