@@ -1,0 +1,69 @@
+"""Finds and loads the compiled libraries: the op library and, where it was
+built, the TF-TRT converter library.
+
+Search order for each library: $TFTRT_MASKING_LIB_DIR, the package folder
+(an installed copy), the Bazel runfiles tree (under `bazel test`), and the
+source tree's bazel-bin/.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+OPS_LIBRARY = "_tftrt_masking_ops.so"
+CONVERTERS_LIBRARY = "_tftrt_masking_converters.so"
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+# python/tftrt_masking -> repository (or runfiles) root.
+_ROOT = _PACKAGE_DIR.parent.parent
+
+
+class LibraryNotBuiltError(ImportError):
+  """The compiled op library is missing: it has to be built with Bazel first."""
+
+
+def _candidates(filename: str, bazel_package: str):
+  if os.environ.get("TFTRT_MASKING_LIB_DIR"):
+    yield Path(os.environ["TFTRT_MASKING_LIB_DIR"]) / filename
+  yield _PACKAGE_DIR / filename
+  yield _ROOT / bazel_package / filename
+  yield _ROOT / "bazel-bin" / bazel_package / filename
+
+
+def find_library(filename: str, bazel_package: str) -> Path | None:
+  """The first existing copy of a built library, or None."""
+  for candidate in _candidates(filename, bazel_package):
+    if candidate.is_file():
+      return candidate
+  return None
+
+
+def converters_library_path() -> Path | None:
+  """The TF-TRT converter library, or None where it was not built (no TensorRT headers)."""
+  return find_library(CONVERTERS_LIBRARY, "trt_converter")
+
+
+@functools.lru_cache(maxsize=None)
+def load_ops():
+  """Loads the op library (once) and returns its module of generated op wrappers.
+
+  Also loads the TF-TRT converter library when it was built, so that the
+  converters are registered before any TF-TRT conversion.
+  """
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+  path = find_library(OPS_LIBRARY, "tf_ops")
+  if path is None:
+    looked = "\n  ".join(str(p) for p in _candidates(OPS_LIBRARY, "tf_ops"))
+    raise LibraryNotBuiltError(
+        f"tftrt_masking: the op library {OPS_LIBRARY} was not found. Looked in:\n  {looked}\n"
+        "Build it from the repository root with:\n"
+        "  python configure.py && bazel build //tf_ops:_tftrt_masking_ops.so\n"
+        "(scripts/setup.sh does both), or set TFTRT_MASKING_LIB_DIR to its folder.")
+  module = tf.load_op_library(str(path))
+  converters = converters_library_path()
+  if converters is not None:
+    tf.load_library(str(converters))
+  return module

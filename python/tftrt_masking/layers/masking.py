@@ -1,0 +1,104 @@
+"""Masking: a drop-in for keras.layers.Masking that runs as one op.
+
+`Masking` is a Keras 3 layer; `TfKerasMasking` is the same layer for tf_keras
+models (made by `tf_keras_layers()`). Both keep their Keras' exact behaviour,
+including the masked-output formula (Keras >= 3.15 'where', tf_keras and older
+Keras 3 'multiply'), and fall back to Keras' own formula where the op cannot
+serve: integer inputs and vector mask values.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+
+import keras
+import tensorflow as tf
+
+from tftrt_masking import _keras, ops
+
+
+def _set_keras_mask(outputs, mask):
+  """Attaches the mask the way the Keras TF backend does (`_keras_mask`)."""
+  try:
+    from keras.src import backend  # pylint: disable=import-outside-toplevel
+    backend.set_keras_mask(outputs, mask)
+  except (ImportError, AttributeError):
+    outputs._keras_mask = mask  # pylint: disable=protected-access
+
+
+class MaskingBehaviour:
+  """The layer's logic, shared by the Keras 3 and the tf_keras class."""
+
+  output_mode = "where"
+
+  def __init__(self, mask_value=0.0, **kwargs):
+    super().__init__(**kwargs)
+    # A serialized tensor mask_value (Keras 3 get_config of a tensor).
+    if isinstance(mask_value, dict) and mask_value.get("config", None):
+      mask_value = keras.saving.deserialize_keras_object(mask_value)
+    self.mask_value = mask_value
+    self.supports_masking = True
+
+  def op_can_serve(self, inputs) -> bool:
+    """True when the Masking op computes this call (else Keras' formula does)."""
+    scalar = isinstance(self.mask_value, numbers.Real) and not isinstance(self.mask_value, bool)
+    return scalar and tf.as_dtype(inputs.dtype) in ops.MASKING_DTYPES
+
+  def call(self, inputs):
+    if self.op_can_serve(inputs):
+      outputs, mask = ops.masking(inputs, self.mask_value, output_mode=self.output_mode)
+    else:
+      keep = tf.reduce_any(tf.not_equal(inputs, self.mask_value), axis=-1, keepdims=True)
+      if self.output_mode == "where":
+        outputs = tf.where(keep, inputs, tf.zeros_like(inputs))
+      else:
+        outputs = inputs * tf.cast(keep, inputs.dtype)
+      mask = tf.squeeze(keep, axis=-1)
+    _set_keras_mask(outputs, mask)
+    return outputs
+
+  def compute_mask(self, inputs, mask=None):
+    del mask  # Masking replaces any incoming mask.
+    return self.any_differs(inputs)
+
+  def any_differs(self, inputs):
+    return tf.reduce_any(tf.not_equal(inputs, self.mask_value), axis=-1)
+
+  def compute_output_shape(self, input_shape):
+    return input_shape
+
+  def get_config(self):
+    return {**super().get_config(), "mask_value": self.mask_value}
+
+
+@keras.saving.register_keras_serializable(package="tftrt_masking")
+class Masking(MaskingBehaviour, keras.layers.Layer):
+  """Drop-in for keras.layers.Masking (Keras 3); computed by the Masking op."""
+
+  output_mode = _keras.default_masking_output_mode()
+
+  def __init__(self, mask_value=0.0, **kwargs):
+    super().__init__(mask_value=mask_value, **kwargs)
+    if hasattr(self, "_build_at_init"):
+      self._build_at_init()
+
+  def any_differs(self, inputs):
+    # keras.ops: Keras 3 also calls this on symbolic KerasTensors.
+    return keras.ops.any(keras.ops.not_equal(inputs, self.mask_value), axis=-1)
+
+
+@functools.lru_cache(maxsize=None)
+def tf_keras_masking_class():
+  """The tf_keras flavour of Masking (None where tf_keras is not importable)."""
+  tf_keras = _keras.tf_keras_or_none()
+  if tf_keras is None:
+    return None
+
+  @tf_keras.utils.register_keras_serializable(package="tftrt_masking")
+  class TfKerasMasking(MaskingBehaviour, tf_keras.layers.Layer):
+    """Drop-in for tf_keras.layers.Masking; computed by the Masking op."""
+
+    output_mode = "multiply"  # tf_keras: inputs * cast(mask)
+
+  return TfKerasMasking
