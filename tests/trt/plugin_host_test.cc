@@ -1,0 +1,625 @@
+// Host-side tests of the TensorRT plugins (no GPU, no libnvinfer): creation
+// through the creators with fields, shape / type / format answers with a
+// concrete IExprBuilder, serialization round trips, and clear errors for bad
+// fields and bad serialized data. enqueue runs on the GPU harness
+// (trt_converter/plugins/harness/).
+#include <dlfcn.h>
+
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "trt_converter/plugins/common/pluginUtils.h"
+#include "trt_converter/plugins/maskedRnnPlugin/maskedRnnPlugin.h"
+#include "trt_converter/plugins/maskingPlugin/maskingPlugin.h"
+#include "trt_converter/plugins/pluginRegistration.h"
+
+namespace tftrt_masking {
+namespace plugin {
+namespace {
+
+using nvinfer1::DataType;
+using nvinfer1::DimensionOperation;
+using nvinfer1::IDimensionExpr;
+using nvinfer1::PluginField;
+using nvinfer1::PluginFieldCollection;
+using nvinfer1::PluginFieldType;
+using nvinfer1::TensorFormat;
+
+// ---- A concrete IExprBuilder: constants fold, anything unknown stays symbolic.
+class TestExpr : public IDimensionExpr {
+ public:
+  // value < 0: symbolic (unknown until run time).
+  explicit TestExpr(int32_t value) : mImplObject(value) { mImpl = &mImplObject; }
+  ~TestExpr() noexcept override = default;
+
+ private:
+  struct Impl : nvinfer1::apiv::VDimensionExpr {
+    explicit Impl(int32_t v) : value(v) {}
+    bool isConstant() const override { return value >= 0; }
+    int32_t getConstantValue() const override {
+      return value >= 0 ? value : std::numeric_limits<int32_t>::min();
+    }
+    int32_t value;
+  } mImplObject;
+};
+
+class TestExprBuilder : public nvinfer1::IExprBuilder {
+ public:
+  TestExprBuilder() : mImplObject(this) { mImpl = &mImplObject; }
+  ~TestExprBuilder() noexcept override = default;
+
+  IDimensionExpr const* make(int32_t value) {
+    mExprs.push_back(std::make_unique<TestExpr>(value));
+    return mExprs.back().get();
+  }
+  IDimensionExpr const* symbol() { return make(-1); }
+
+ private:
+  struct Impl : nvinfer1::apiv::VExprBuilder {
+    explicit Impl(TestExprBuilder* owner) : owner(owner) {}
+    IDimensionExpr const* constant(int32_t value) override { return owner->make(value); }
+    IDimensionExpr const* operation(DimensionOperation op, IDimensionExpr const& a,
+                                    IDimensionExpr const& b) override {
+      if (!a.isConstant() || !b.isConstant()) return owner->symbol();
+      int32_t const x = a.getConstantValue(), y = b.getConstantValue();
+      switch (op) {
+        case DimensionOperation::kSUM: return owner->make(x + y);
+        case DimensionOperation::kPROD: return owner->make(x * y);
+        case DimensionOperation::kMAX: return owner->make(std::max(x, y));
+        case DimensionOperation::kMIN: return owner->make(std::min(x, y));
+        case DimensionOperation::kSUB: return owner->make(x - y);
+        case DimensionOperation::kEQUAL: return owner->make(x == y);
+        case DimensionOperation::kLESS: return owner->make(x < y);
+        case DimensionOperation::kFLOOR_DIV: return owner->make(x / y);
+        case DimensionOperation::kCEIL_DIV: return owner->make((x + y - 1) / y);
+      }
+      return nullptr;
+    }
+    TestExprBuilder* owner;
+  } mImplObject;
+  std::deque<std::unique_ptr<TestExpr>> mExprs;
+};
+
+nvinfer1::DimsExprs exprs(std::vector<IDimensionExpr const*> const& dims) {
+  nvinfer1::DimsExprs result{};
+  result.nbDims = static_cast<int32_t>(dims.size());
+  for (size_t i = 0; i < dims.size(); ++i) result.d[i] = dims[i];
+  return result;
+}
+
+nvinfer1::Dims dimsOf(std::vector<int32_t> const& values) {
+  nvinfer1::Dims dims{};
+  dims.nbDims = static_cast<int32_t>(values.size());
+  for (size_t i = 0; i < values.size(); ++i) dims.d[i] = values[i];
+  return dims;
+}
+
+nvinfer1::PluginTensorDesc desc(DataType type, std::vector<int32_t> const& dims = {1, 1},
+                                TensorFormat format = TensorFormat::kLINEAR) {
+  nvinfer1::PluginTensorDesc d{};
+  d.dims = dimsOf(dims);
+  d.type = type;
+  d.format = format;
+  d.scale = 1.0f;
+  return d;
+}
+
+template <typename P>
+struct Destroy {
+  void operator()(P* p) const {
+    if (p) p->destroy();
+  }
+};
+template <typename P>
+using PluginPtr = std::unique_ptr<P, Destroy<P>>;
+
+std::vector<char> serialized(nvinfer1::IPluginV2 const& plugin) {
+  std::vector<char> buffer(plugin.getSerializationSize());
+  plugin.serialize(buffer.data());
+  return buffer;
+}
+
+// ---------------------------------------------------------------- Masking
+
+struct MaskingFields {
+  float maskValue = 0.5f;
+  int32_t outputMode = 1;
+  std::vector<PluginField> fields() {
+    return {{"mask_value", &maskValue, PluginFieldType::kFLOAT32, 1},
+            {"output_mode", &outputMode, PluginFieldType::kINT32, 1}};
+  }
+};
+
+PluginPtr<nvinfer1::IPluginV2DynamicExt> createMasking(std::vector<PluginField> fields) {
+  MaskingPluginCreator creator;
+  PluginFieldCollection fc{static_cast<int32_t>(fields.size()), fields.data()};
+  clearLastPluginError();
+  return PluginPtr<nvinfer1::IPluginV2DynamicExt>(
+      static_cast<nvinfer1::IPluginV2DynamicExt*>(creator.createPlugin("m", &fc)));
+}
+
+TEST(MaskingPlugin, CreatorDescribesItsFields) {
+  MaskingPluginCreator creator;
+  EXPECT_STREQ(creator.getPluginName(), "Masking");
+  EXPECT_STREQ(creator.getPluginVersion(), "1");
+  EXPECT_STREQ(creator.getPluginNamespace(), "tftrt_masking");
+  PluginFieldCollection const* fc = creator.getFieldNames();
+  ASSERT_EQ(fc->nbFields, 2);
+  EXPECT_STREQ(fc->fields[0].name, "mask_value");
+  EXPECT_EQ(fc->fields[0].type, PluginFieldType::kFLOAT32);
+  EXPECT_STREQ(fc->fields[1].name, "output_mode");
+  EXPECT_EQ(fc->fields[1].type, PluginFieldType::kINT32);
+}
+
+TEST(MaskingPlugin, FieldsReachThePlugin) {
+  MaskingFields f;
+  f.maskValue = -1.25f;
+  f.outputMode = 1;
+  auto plugin = createMasking(f.fields());
+  ASSERT_NE(plugin, nullptr) << lastPluginError();
+  auto const& params = static_cast<MaskingPlugin*>(plugin.get())->params();
+  EXPECT_EQ(params.maskValue, -1.25f);
+  EXPECT_EQ(params.outputMode, MaskedOutputMode::kMultiply);
+  EXPECT_STREQ(plugin->getPluginType(), "Masking");
+  EXPECT_STREQ(plugin->getPluginNamespace(), "tftrt_masking");
+  EXPECT_EQ(plugin->getNbOutputs(), 2);
+}
+
+TEST(MaskingPlugin, OutputDimensionsFollowInputForEveryRank) {
+  MaskingFields f;
+  auto plugin = createMasking(f.fields());
+  ASSERT_NE(plugin, nullptr);
+  TestExprBuilder builder;
+  for (int rank = 2; rank <= 5; ++rank) {
+    std::vector<IDimensionExpr const*> dims;
+    for (int i = 0; i < rank; ++i) dims.push_back(i % 2 ? builder.make(3 + i) : builder.symbol());
+    nvinfer1::DimsExprs input = exprs(dims);
+    nvinfer1::DimsExprs out = plugin->getOutputDimensions(0, &input, 1, builder);
+    nvinfer1::DimsExprs mask = plugin->getOutputDimensions(1, &input, 1, builder);
+    ASSERT_EQ(out.nbDims, rank);
+    ASSERT_EQ(mask.nbDims, rank - 1);
+    for (int i = 0; i < rank; ++i) EXPECT_EQ(out.d[i], dims[i]);
+    for (int i = 0; i < rank - 1; ++i) EXPECT_EQ(mask.d[i], dims[i]);
+  }
+  nvinfer1::DimsExprs rank1 = exprs({builder.make(4)});
+  EXPECT_EQ(plugin->getOutputDimensions(0, &rank1, 1, builder).nbDims, -1);
+  EXPECT_NE(std::string(lastPluginError()).find("rank >= 2"), std::string::npos);
+}
+
+TEST(MaskingPlugin, FormatsAndTypes) {
+  MaskingFields f;
+  auto plugin = createMasking(f.fields());
+  ASSERT_NE(plugin, nullptr);
+  for (DataType x : {DataType::kFLOAT, DataType::kHALF}) {
+    nvinfer1::PluginTensorDesc io[3] = {desc(x), desc(x), desc(DataType::kINT32)};
+    for (int pos = 0; pos < 3; ++pos) EXPECT_TRUE(plugin->supportsFormatCombination(pos, io, 1, 2)) << pos;
+    DataType types[1] = {x};
+    EXPECT_EQ(plugin->getOutputDataType(0, types, 1), x);
+    EXPECT_EQ(plugin->getOutputDataType(1, types, 1), DataType::kINT32);
+    // Output type must follow x; mask only int32; only linear layouts.
+    io[1] = desc(x == DataType::kFLOAT ? DataType::kHALF : DataType::kFLOAT);
+    EXPECT_FALSE(plugin->supportsFormatCombination(1, io, 1, 2));
+    io[1] = desc(x);
+    io[2] = desc(DataType::kBOOL);
+    EXPECT_FALSE(plugin->supportsFormatCombination(2, io, 1, 2));
+    io[0] = desc(x, {1, 1}, TensorFormat::kCHW2);
+    EXPECT_FALSE(plugin->supportsFormatCombination(0, io, 1, 2));
+  }
+  for (DataType x : {DataType::kINT8, DataType::kINT32, DataType::kBOOL}) {
+    nvinfer1::PluginTensorDesc io[3] = {desc(x), desc(x), desc(DataType::kINT32)};
+    EXPECT_FALSE(plugin->supportsFormatCombination(0, io, 1, 2));
+  }
+  nvinfer1::PluginTensorDesc io[3] = {desc(DataType::kFLOAT), desc(DataType::kFLOAT), desc(DataType::kINT32)};
+  EXPECT_FALSE(plugin->supportsFormatCombination(3, io, 1, 2));
+  EXPECT_EQ(plugin->getWorkspaceSize(io, 1, io + 1, 2), 0u);
+}
+
+TEST(MaskingPlugin, SerializationRoundTrip) {
+  for (int32_t mode : {0, 1}) {
+    for (float value : {0.0f, -1.0f, 3.5e-8f}) {
+      MaskingFields f;
+      f.maskValue = value;
+      f.outputMode = mode;
+      auto plugin = createMasking(f.fields());
+      ASSERT_NE(plugin, nullptr);
+      std::vector<char> bytes = serialized(*plugin);
+      MaskingPluginCreator creator;
+      PluginPtr<nvinfer1::IPluginV2> copy(creator.deserializePlugin("m", bytes.data(), bytes.size()));
+      ASSERT_NE(copy, nullptr) << lastPluginError();
+      auto const& params = static_cast<MaskingPlugin*>(copy.get())->params();
+      EXPECT_EQ(params.maskValue, value);
+      EXPECT_EQ(static_cast<int32_t>(params.outputMode), mode);
+      EXPECT_EQ(serialized(*copy), bytes);
+      PluginPtr<nvinfer1::IPluginV2DynamicExt> clone(plugin->clone());
+      ASSERT_NE(clone, nullptr);
+      EXPECT_EQ(serialized(*clone), bytes);
+    }
+  }
+}
+
+void expectRejected(nvinfer1::IPluginV2* plugin, char const* expectedText) {
+  EXPECT_EQ(plugin, nullptr);
+  if (plugin) plugin->destroy();
+  EXPECT_NE(std::string(lastPluginError()).find(expectedText), std::string::npos)
+      << "error was: " << lastPluginError();
+}
+
+TEST(MaskingPlugin, BadSerializationIsAClearError) {
+  MaskingFields f;
+  auto plugin = createMasking(f.fields());
+  std::vector<char> bytes = serialized(*plugin);
+  MaskingPluginCreator creator;
+  for (size_t length = 0; length < bytes.size(); ++length) {
+    clearLastPluginError();
+    expectRejected(creator.deserializePlugin("m", bytes.data(), length), "truncated");
+  }
+  std::vector<char> longer = bytes;
+  longer.push_back(0);
+  expectRejected(creator.deserializePlugin("m", longer.data(), longer.size()), "trailing");
+  std::vector<char> badMagic = bytes;
+  badMagic[0] ^= 0x5A;
+  expectRejected(creator.deserializePlugin("m", badMagic.data(), badMagic.size()), "bad magic");
+  std::vector<char> newer = bytes;
+  uint32_t version = 99;
+  std::memcpy(newer.data() + 4, &version, 4);
+  expectRejected(creator.deserializePlugin("m", newer.data(), newer.size()), "version 99");
+  std::vector<char> badMode = bytes;
+  int32_t mode = 7;
+  std::memcpy(badMode.data() + 12, &mode, 4);
+  expectRejected(creator.deserializePlugin("m", badMode.data(), badMode.size()), "output_mode");
+  expectRejected(creator.deserializePlugin("m", nullptr, 12), "null");
+}
+
+TEST(MaskingPlugin, BadFieldsAreAClearError) {
+  MaskingPluginCreator creator;
+  MaskingFields f;
+  std::vector<PluginField> fields = f.fields();
+  std::vector<PluginField> missing = {fields[1]};
+  PluginFieldCollection fc{1, missing.data()};
+  expectRejected(creator.createPlugin("m", &fc), "missing required field 'mask_value'");
+
+  int32_t intValue = 0;
+  std::vector<PluginField> wrongType = {{"mask_value", &intValue, PluginFieldType::kINT32, 1}};
+  fc = {1, wrongType.data()};
+  expectRejected(creator.createPlugin("m", &fc), "'mask_value' must be kFLOAT32");
+
+  std::vector<PluginField> twoValues = {{"mask_value", &f.maskValue, PluginFieldType::kFLOAT32, 2}};
+  fc = {1, twoValues.data()};
+  expectRejected(creator.createPlugin("m", &fc), "exactly one value");
+
+  std::vector<PluginField> nullData = {{"mask_value", nullptr, PluginFieldType::kFLOAT32, 1}};
+  fc = {1, nullData.data()};
+  expectRejected(creator.createPlugin("m", &fc), "exactly one value");
+
+  std::vector<PluginField> unknown = fields;
+  unknown.push_back({"mask_valu", &f.maskValue, PluginFieldType::kFLOAT32, 1});
+  fc = {3, unknown.data()};
+  expectRejected(creator.createPlugin("m", &fc), "unknown plugin field 'mask_valu'");
+
+  f.outputMode = 2;
+  std::vector<PluginField> badMode = f.fields();
+  fc = {2, badMode.data()};
+  expectRejected(creator.createPlugin("m", &fc), "output_mode must be 0 (where) or 1 (multiply)");
+
+  expectRejected(creator.createPlugin("m", nullptr), "null PluginFieldCollection");
+}
+
+// ---------------------------------------------------------------- MaskedRnn
+
+struct RnnFields {
+  int32_t cell = 0, units = 5, inputSize = 3, activation = 0, recurrentActivation = 1;
+  int32_t useBias = 1, resetAfter = 1, goBackwards = 0, returnSequences = 0, zeroOutputForMask = 0;
+  std::vector<PluginField> fields() {
+    auto f = [](char const* name, int32_t* value) { return PluginField{name, value, PluginFieldType::kINT32, 1}; };
+    return {f("cell", &cell),
+            f("units", &units),
+            f("input_size", &inputSize),
+            f("activation", &activation),
+            f("recurrent_activation", &recurrentActivation),
+            f("use_bias", &useBias),
+            f("reset_after", &resetAfter),
+            f("go_backwards", &goBackwards),
+            f("return_sequences", &returnSequences),
+            f("zero_output_for_mask", &zeroOutputForMask)};
+  }
+};
+
+PluginPtr<MaskedRnnPlugin> createRnn(RnnFields& f) {
+  MaskedRnnPluginCreator creator;
+  std::vector<PluginField> fields = f.fields();
+  PluginFieldCollection fc{static_cast<int32_t>(fields.size()), fields.data()};
+  clearLastPluginError();
+  return PluginPtr<MaskedRnnPlugin>(static_cast<MaskedRnnPlugin*>(creator.createPlugin("rnn", &fc)));
+}
+
+// Every (cell, use_bias, return_sequences, reset_after, go_backwards) combination.
+std::vector<RnnFields> allConfigs() {
+  std::vector<RnnFields> configs;
+  for (int32_t cell : {0, 1, 2})
+    for (int32_t bias : {0, 1})
+      for (int32_t seq : {0, 1})
+        for (int32_t resetAfter : {0, 1})
+          for (int32_t back : {0, 1}) {
+            if (cell != 1 && resetAfter == 0) continue;
+            RnnFields f;
+            f.cell = cell;
+            f.useBias = bias;
+            f.returnSequences = seq;
+            f.resetAfter = resetAfter;
+            f.goBackwards = back;
+            f.zeroOutputForMask = back;
+            f.units = 4 + cell;
+            f.inputSize = 2 + bias;
+            configs.push_back(f);
+          }
+  return configs;
+}
+
+std::vector<std::vector<int32_t>> inputShapes(RnnFields const& f, int32_t batch, int32_t time) {
+  int32_t const gates = f.cell == 0 ? 4 : f.cell == 1 ? 3 : 1;
+  std::vector<std::vector<int32_t>> shapes = {{batch, time, f.inputSize}, {batch, time},
+                                              {f.inputSize, gates * f.units}, {f.units, gates * f.units}};
+  if (f.useBias) {
+    if (f.cell == 1 && f.resetAfter) {
+      shapes.push_back({2, gates * f.units});
+    } else {
+      shapes.push_back({gates * f.units});
+    }
+  }
+  shapes.push_back({batch, f.units});
+  if (f.cell == 0) shapes.push_back({batch, f.units});
+  return shapes;
+}
+
+TEST(MaskedRnnPlugin, CreatorDescribesItsFields) {
+  MaskedRnnPluginCreator creator;
+  EXPECT_STREQ(creator.getPluginName(), "MaskedRnn");
+  EXPECT_STREQ(creator.getPluginVersion(), "1");
+  PluginFieldCollection const* fc = creator.getFieldNames();
+  ASSERT_EQ(fc->nbFields, 10);
+  for (int i = 0; i < fc->nbFields; ++i) EXPECT_EQ(fc->fields[i].type, PluginFieldType::kINT32);
+}
+
+TEST(MaskedRnnPlugin, IoCountsAndOutputDimensions) {
+  for (RnnFields f : allConfigs()) {
+    auto plugin = createRnn(f);
+    ASSERT_NE(plugin, nullptr) << lastPluginError();
+    auto const shapes = inputShapes(f, 2, 3);
+    int32_t const nbInputs = static_cast<int32_t>(shapes.size());
+    int32_t const nbOutputs = f.cell == 0 ? 3 : 2;
+    EXPECT_EQ(plugin->getNbOutputs(), nbOutputs);
+    TestExprBuilder builder;
+    IDimensionExpr const* batch = builder.symbol();
+    IDimensionExpr const* time = builder.symbol();
+    std::vector<nvinfer1::DimsExprs> inputs;
+    for (auto const& shape : shapes) {
+      std::vector<IDimensionExpr const*> dims;
+      for (int32_t v : shape) dims.push_back(builder.make(v));
+      inputs.push_back(exprs(dims));
+    }
+    inputs[0].d[0] = batch;
+    inputs[0].d[1] = time;
+    nvinfer1::DimsExprs out = plugin->getOutputDimensions(0, inputs.data(), nbInputs, builder);
+    ASSERT_EQ(out.nbDims, f.returnSequences ? 3 : 2);
+    EXPECT_EQ(out.d[0], batch);
+    if (f.returnSequences) EXPECT_EQ(out.d[1], time);
+    EXPECT_EQ(out.d[out.nbDims - 1]->getConstantValue(), f.units);
+    for (int32_t o = 1; o < nbOutputs; ++o) {
+      nvinfer1::DimsExprs state = plugin->getOutputDimensions(o, inputs.data(), nbInputs, builder);
+      ASSERT_EQ(state.nbDims, 2);
+      EXPECT_EQ(state.d[0], batch);
+      EXPECT_EQ(state.d[1]->getConstantValue(), f.units);
+    }
+    EXPECT_EQ(plugin->getOutputDimensions(nbOutputs, inputs.data(), nbInputs, builder).nbDims, -1);
+    EXPECT_EQ(plugin->getOutputDimensions(0, inputs.data(), nbInputs - 1, builder).nbDims, -1);
+  }
+}
+
+TEST(MaskedRnnPlugin, FormatsAndTypes) {
+  for (RnnFields f : allConfigs()) {
+    auto plugin = createRnn(f);
+    ASSERT_NE(plugin, nullptr);
+    int32_t const nbInputs = static_cast<int32_t>(inputShapes(f, 1, 1).size());
+    int32_t const nbOutputs = plugin->getNbOutputs();
+    for (DataType x : {DataType::kFLOAT, DataType::kHALF}) {
+      std::vector<nvinfer1::PluginTensorDesc> io(nbInputs + nbOutputs, desc(x));
+      io[1] = desc(DataType::kINT32);
+      for (int32_t pos = 0; pos < nbInputs + nbOutputs; ++pos) {
+        EXPECT_TRUE(plugin->supportsFormatCombination(pos, io.data(), nbInputs, nbOutputs)) << pos;
+      }
+      std::vector<DataType> types(nbInputs, x);
+      types[1] = DataType::kINT32;
+      for (int32_t o = 0; o < nbOutputs; ++o) EXPECT_EQ(plugin->getOutputDataType(o, types.data(), nbInputs), x);
+      // A float mask, mixed weight types, a non-linear layout are refused.
+      auto bad = io;
+      bad[1] = desc(x);
+      EXPECT_FALSE(plugin->supportsFormatCombination(1, bad.data(), nbInputs, nbOutputs));
+      bad = io;
+      bad[2] = desc(x == DataType::kFLOAT ? DataType::kHALF : DataType::kFLOAT);
+      EXPECT_FALSE(plugin->supportsFormatCombination(2, bad.data(), nbInputs, nbOutputs));
+      bad = io;
+      bad[nbInputs] = desc(x, {1, 1}, TensorFormat::kHWC8);
+      EXPECT_FALSE(plugin->supportsFormatCombination(nbInputs, bad.data(), nbInputs, nbOutputs));
+    }
+    std::vector<nvinfer1::PluginTensorDesc> ints(nbInputs + nbOutputs, desc(DataType::kINT32));
+    EXPECT_FALSE(plugin->supportsFormatCombination(0, ints.data(), nbInputs, nbOutputs));
+    EXPECT_FALSE(plugin->supportsFormatCombination(0, ints.data(), nbInputs + 1, nbOutputs));
+  }
+}
+
+TEST(MaskedRnnPlugin, ConfigurePluginChecksShapes) {
+  for (RnnFields f : allConfigs()) {
+    auto plugin = createRnn(f);
+    ASSERT_NE(plugin, nullptr);
+    auto shapes = inputShapes(f, 4, 7);
+    int32_t const nbInputs = static_cast<int32_t>(shapes.size());
+    auto configure = [&](std::vector<std::vector<int32_t>> const& s) {
+      std::vector<nvinfer1::DynamicPluginTensorDesc> in(nbInputs), out(plugin->getNbOutputs());
+      for (int32_t i = 0; i < nbInputs; ++i) {
+        in[i].desc = desc(i == 1 ? DataType::kINT32 : DataType::kFLOAT, s[i]);
+        in[i].min = in[i].max = in[i].desc.dims;
+      }
+      clearLastPluginError();
+      plugin->configurePlugin(in.data(), nbInputs, out.data(), plugin->getNbOutputs());
+      return std::string(lastPluginError());
+    };
+    EXPECT_EQ(configure(shapes), "");
+    auto dynamic = shapes;  // unknown batch / time at build time
+    dynamic[0][0] = dynamic[0][1] = -1;
+    dynamic[1][0] = dynamic[1][1] = -1;
+    EXPECT_EQ(configure(dynamic), "");
+    auto badKernel = shapes;
+    badKernel[2][1] += 1;
+    EXPECT_NE(configure(badKernel).find("kernel has shape"), std::string::npos);
+    auto badX = shapes;
+    badX[0][2] += 1;
+    EXPECT_NE(configure(badX).find("x has shape"), std::string::npos);
+    auto badMask = shapes;
+    badMask[1][1] += 1;
+    EXPECT_NE(configure(badMask).find("mask has shape"), std::string::npos);
+    auto badState = shapes;
+    badState.back()[1] += 1;
+    EXPECT_NE(configure(badState).find("initial_"), std::string::npos);
+  }
+}
+
+TEST(MaskedRnnPlugin, WorkspaceIsTheKernelsForTheLargestShape) {
+  for (RnnFields f : allConfigs()) {
+    auto plugin = createRnn(f);
+    ASSERT_NE(plugin, nullptr);
+    auto shapes = inputShapes(f, 16, 40);
+    std::vector<nvinfer1::PluginTensorDesc> in;
+    for (size_t i = 0; i < shapes.size(); ++i) in.push_back(desc(DataType::kHALF, shapes[i]));
+    size_t const bytes = plugin->getWorkspaceSize(in.data(), static_cast<int32_t>(in.size()), nullptr, 0);
+    EXPECT_EQ(bytes, MaskedRnnGpuWorkspaceBytes(plugin->configFor(16, 40), DType::kFloat16));
+  }
+}
+
+TEST(MaskedRnnPlugin, SerializationRoundTrip) {
+  for (RnnFields f : allConfigs()) {
+    for (int32_t activation : {0, 2, 5}) {
+      f.activation = activation;
+      f.recurrentActivation = 4;
+      auto plugin = createRnn(f);
+      ASSERT_NE(plugin, nullptr) << lastPluginError();
+      std::vector<char> bytes = serialized(*plugin);
+      MaskedRnnPluginCreator creator;
+      PluginPtr<nvinfer1::IPluginV2> copy(creator.deserializePlugin("rnn", bytes.data(), bytes.size()));
+      ASSERT_NE(copy, nullptr) << lastPluginError();
+      MaskedRnnParams const& a = plugin->params();
+      MaskedRnnParams const& b = static_cast<MaskedRnnPlugin*>(copy.get())->params();
+      EXPECT_EQ(a.cell, b.cell);
+      EXPECT_EQ(a.units, b.units);
+      EXPECT_EQ(a.inputSize, b.inputSize);
+      EXPECT_EQ(a.activation, b.activation);
+      EXPECT_EQ(a.recurrentActivation, b.recurrentActivation);
+      EXPECT_EQ(a.hasBias, b.hasBias);
+      EXPECT_EQ(a.resetAfter, b.resetAfter);
+      EXPECT_EQ(a.goBackwards, b.goBackwards);
+      EXPECT_EQ(a.returnSequences, b.returnSequences);
+      EXPECT_EQ(a.zeroOutputForMask, b.zeroOutputForMask);
+      EXPECT_EQ(copy->getNbOutputs(), plugin->getNbOutputs());
+      EXPECT_EQ(serialized(*copy), bytes);
+    }
+  }
+}
+
+TEST(MaskedRnnPlugin, BadSerializationIsAClearError) {
+  RnnFields f;
+  auto plugin = createRnn(f);
+  std::vector<char> bytes = serialized(*plugin);
+  MaskedRnnPluginCreator creator;
+  for (size_t length = 0; length < bytes.size(); ++length) {
+    clearLastPluginError();
+    expectRejected(creator.deserializePlugin("rnn", bytes.data(), length), "truncated");
+  }
+  std::vector<char> masking = serialized(*createMasking(MaskingFields().fields()));
+  expectRejected(creator.deserializePlugin("rnn", masking.data(), masking.size()), "bad magic");
+  auto patched = [&](size_t offset, int32_t value) {
+    std::vector<char> copy = bytes;
+    std::memcpy(copy.data() + offset, &value, 4);
+    return copy;
+  };
+  auto cell = patched(8, 9);
+  expectRejected(creator.deserializePlugin("rnn", cell.data(), cell.size()), "cell must be");
+  auto units = patched(12, 0);
+  expectRejected(creator.deserializePlugin("rnn", units.data(), units.size()), "units must be > 0");
+  auto activation = patched(20, 42);
+  expectRejected(creator.deserializePlugin("rnn", activation.data(), activation.size()), "activation 42");
+  auto flags = patched(28, 1 << 7);
+  expectRejected(creator.deserializePlugin("rnn", flags.data(), flags.size()), "flag bits");
+}
+
+TEST(MaskedRnnPlugin, BadFieldsAreAClearError) {
+  MaskedRnnPluginCreator creator;
+  for (char const* required : {"cell", "units", "input_size"}) {
+    RnnFields f;
+    std::vector<PluginField> fields;
+    for (PluginField const& field : f.fields()) {
+      if (std::strcmp(field.name, required) != 0) fields.push_back(field);
+    }
+    PluginFieldCollection fc{static_cast<int32_t>(fields.size()), fields.data()};
+    expectRejected(creator.createPlugin("rnn", &fc), (std::string("missing required field '") + required + "'").c_str());
+  }
+  RnnFields f;
+  float units = 5.0f;
+  std::vector<PluginField> fields = f.fields();
+  fields[1] = {"units", &units, PluginFieldType::kFLOAT32, 1};
+  PluginFieldCollection fc{static_cast<int32_t>(fields.size()), fields.data()};
+  expectRejected(creator.createPlugin("rnn", &fc), "'units' must be kINT32");
+
+  f = RnnFields();
+  f.returnSequences = 2;
+  fields = f.fields();
+  fc = {static_cast<int32_t>(fields.size()), fields.data()};
+  expectRejected(creator.createPlugin("rnn", &fc), "'return_sequences' is a flag");
+
+  f = RnnFields();
+  f.recurrentActivation = 17;
+  fields = f.fields();
+  fc = {static_cast<int32_t>(fields.size()), fields.data()};
+  expectRejected(creator.createPlugin("rnn", &fc), "recurrent_activation 17");
+
+  f = RnnFields();
+  f.units = -3;
+  fields = f.fields();
+  fc = {static_cast<int32_t>(fields.size()), fields.data()};
+  expectRejected(creator.createPlugin("rnn", &fc), "units must be > 0");
+}
+
+// ------------------------------------------------------------- registration
+
+TEST(Registration, PluginLibraryEntryPointsListBothCreators) {
+  int32_t count = 0;
+  nvinfer1::IPluginCreator* const* creators = getPluginCreators(count);
+  ASSERT_EQ(count, 2);
+  EXPECT_STREQ(creators[0]->getPluginName(), "Masking");
+  EXPECT_STREQ(creators[1]->getPluginName(), "MaskedRnn");
+  for (int32_t i = 0; i < count; ++i) {
+    EXPECT_STREQ(creators[i]->getPluginVersion(), "1");
+    EXPECT_STREQ(creators[i]->getPluginNamespace(), "tftrt_masking");
+  }
+}
+
+TEST(Registration, WithoutTensorRtItFailsWithAReasonInsteadOfAborting) {
+  void* nvinfer = dlopen("libnvinfer.so.8", RTLD_NOW);
+  if (nvinfer != nullptr) {
+    dlclose(nvinfer);
+    GTEST_SKIP() << "libnvinfer.so.8 is installed here; this test is for machines without TensorRT";
+  }
+  char error[256] = {};
+  EXPECT_EQ(TftrtMaskingRegisterPlugins(error, sizeof(error)), 0);
+  EXPECT_NE(std::string(error).find("libnvinfer"), std::string::npos) << error;
+  std::string message;
+  EXPECT_EQ(FindTftrtMaskingPluginCreator("Masking", &message), nullptr);
+  EXPECT_NE(message.find("TensorRT runtime"), std::string::npos) << message;
+  EXPECT_FALSE(initTftrtMaskingPlugins(nullptr, nullptr));
+}
+
+}  // namespace
+}  // namespace plugin
+}  // namespace tftrt_masking

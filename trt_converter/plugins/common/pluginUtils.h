@@ -1,0 +1,133 @@
+// Helpers shared by the tftrt_masking TensorRT plugins: logging, versioned
+// bounds-checked serialization, plugin-field parsing, type mapping.
+//
+// TF-free and libnvinfer-free: only TensorRT headers. Errors inside helpers are
+// thrown as PluginError and caught at the plugin interface (every interface
+// method is noexcept and turns them into a logged error + error return).
+#ifndef TFTRT_MASKING_TRT_CONVERTER_PLUGINS_COMMON_PLUGIN_UTILS_H_
+#define TFTRT_MASKING_TRT_CONVERTER_PLUGINS_COMMON_PLUGIN_UTILS_H_
+
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "NvInferRuntime.h"
+#include "kernels/common/types.h"
+
+namespace tftrt_masking {
+namespace plugin {
+
+// Namespace our creators register under (plugins are found by name, version, namespace).
+constexpr char kPluginNamespace[] = "tftrt_masking";
+
+class PluginError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Logs through TensorRT's logger when one was given (setLoggerFinder or
+// initTftrtMaskingPlugins), else to stderr. Also remembers the message as this
+// thread's last error, so callers that only see nullptr can say why.
+void logError(std::string const& message) noexcept;
+void logWarning(std::string const& message) noexcept;
+char const* lastPluginError() noexcept;
+void clearLastPluginError() noexcept;
+
+void setLogger(nvinfer1::ILogger* logger) noexcept;
+void setLoggerFinder(nvinfer1::ILoggerFinder* finder) noexcept;
+
+// Every serialized plugin starts with {magic, format version}; readers refuse
+// other magics, newer versions and truncated or oversized buffers.
+struct SerialHeader {
+  uint32_t magic;
+  uint32_t version;
+};
+
+class SerialWriter {
+ public:
+  SerialWriter(void* buffer, size_t length) : mCursor(static_cast<char*>(buffer)), mLeft(length) {}
+
+  template <typename T>
+  void write(T const& value) {
+    if (mLeft < sizeof(T)) throw PluginError("serialization buffer too small");
+    std::memcpy(mCursor, &value, sizeof(T));
+    mCursor += sizeof(T);
+    mLeft -= sizeof(T);
+  }
+
+ private:
+  char* mCursor;
+  size_t mLeft;
+};
+
+class SerialReader {
+ public:
+  SerialReader(void const* data, size_t length, char const* pluginName)
+      : mCursor(static_cast<char const*>(data)), mLeft(length), mPluginName(pluginName) {
+    if (data == nullptr && length > 0) throw PluginError(std::string(pluginName) + ": null serialized data");
+  }
+
+  template <typename T>
+  T read(char const* what) {
+    if (mLeft < sizeof(T)) {
+      throw PluginError(std::string(mPluginName) + ": serialized data truncated while reading '" + what +
+                        "' (" + std::to_string(mLeft) + " bytes left, " + std::to_string(sizeof(T)) +
+                        " needed)");
+    }
+    T value;
+    std::memcpy(&value, mCursor, sizeof(T));
+    mCursor += sizeof(T);
+    mLeft -= sizeof(T);
+    return value;
+  }
+
+  // Reads and checks the header; returns the format version found.
+  uint32_t readHeader(uint32_t expectedMagic, uint32_t maxVersion);
+
+  void expectEnd() const {
+    if (mLeft != 0) {
+      throw PluginError(std::string(mPluginName) + ": " + std::to_string(mLeft) +
+                        " unexpected trailing bytes in serialized data");
+    }
+  }
+
+ private:
+  char const* mCursor;
+  size_t mLeft;
+  char const* mPluginName;
+};
+
+// Reads typed scalar fields from a PluginFieldCollection. Unknown names,
+// wrong types, wrong lengths and null data are errors naming the field.
+class PluginFieldReader {
+ public:
+  PluginFieldReader(nvinfer1::PluginFieldCollection const* fc, char const* pluginName,
+                    std::vector<std::string> knownNames);
+
+  bool has(char const* name) const { return find(name) != nullptr; }
+  int32_t requireInt32(char const* name) const;
+  int32_t int32Or(char const* name, int32_t defaultValue) const;
+  bool boolOr(char const* name, bool defaultValue) const;
+  float requireFloat32(char const* name) const;
+
+ private:
+  nvinfer1::PluginField const* find(char const* name) const;
+  int32_t readInt32(nvinfer1::PluginField const& field) const;
+
+  nvinfer1::PluginFieldCollection const* mFields;
+  std::string mPluginName;
+};
+
+// Float element types the plugins run in (the shared kernels support more).
+bool toKernelDType(nvinfer1::DataType type, DType* dtype) noexcept;
+bool isSupportedFloat(nvinfer1::DataType type) noexcept;
+
+// Product of dims [begin, end); throws on a negative (unknown) extent.
+int64_t volume(nvinfer1::Dims const& dims, int32_t begin, int32_t end);
+
+}  // namespace plugin
+}  // namespace tftrt_masking
+
+#endif  // TFTRT_MASKING_TRT_CONVERTER_PLUGINS_COMMON_PLUGIN_UTILS_H_
