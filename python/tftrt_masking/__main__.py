@@ -14,6 +14,7 @@ import sys
 
 COMMAND_MODULES = [
     "tftrt_masking.example",
+    "tftrt_masking.rewrite",
 ]
 
 

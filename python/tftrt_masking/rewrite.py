@@ -1,0 +1,313 @@
+"""Rewrite a Keras model so that its Masking and masked recurrent layers are
+this project's (computed by the Masking / MaskedLSTM / MaskedGRU /
+MaskedSimpleRNN ops), with the same weights and outputs.
+
+    new_model, report = rewrite_model(model)       # Keras 3 or tf_keras model
+    print(report.summary())
+    new_model, report = rewrite_path("in.keras", "out_saved_model")
+
+Sequential and functional models (nested ones too) are cloned with Keras' own
+clone_model; Masking, LSTM, GRU, SimpleRNN and Bidirectional are swapped for
+ours where the ops can serve their configuration, everything else is cloned
+as it is, and then all weights are copied over. A layer we cannot serve stays
+a Keras layer; the report lists every swapped layer and every layer left as
+Keras with the reason. docs/REWRITE.md has the details.
+
+Loading what this writes: import tftrt_masking.layers before
+keras.models.load_model (it registers our layers), and call
+tftrt_masking.load_ops() before tf.saved_model.load (it registers the ops).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import keras
+
+from tftrt_masking import _keras
+from tftrt_masking.layers import bidirectional, masking, recurrent
+
+KERAS3 = "keras"
+TF_KERAS = "tf_keras"
+RECURRENT_NAMES = ("LSTM", "GRU", "SimpleRNN")
+
+
+class RewriteError(ValueError):
+  """The input cannot be rewritten (not a Keras model, a subclassed model, ...)."""
+
+
+@dataclasses.dataclass
+class LayerReport:
+  """What happened to one layer the rewrite looked at."""
+  name: str
+  keras_class: str
+  replaced: bool
+  new_class: str = ""
+  reasons: list = dataclasses.field(default_factory=list)  # why it stays Keras
+  notes: list = dataclasses.field(default_factory=list)  # served, but worth knowing
+
+
+@dataclasses.dataclass
+class RewriteReport:
+  """Every Masking / recurrent layer of the model: swapped or kept, and why."""
+  flavour: str  # "keras" (Keras 3) or "tf_keras"
+  model_name: str
+  layers: list = dataclasses.field(default_factory=list)
+  other_layer_count: int = 0  # layers the rewrite had nothing to do with
+
+  @property
+  def replaced(self) -> list:
+    return [entry for entry in self.layers if entry.replaced]
+
+  @property
+  def kept(self) -> list:
+    return [entry for entry in self.layers if not entry.replaced]
+
+  def summary(self) -> str:
+    """A readable table, one row per Masking / recurrent layer."""
+    rows = [("layer", "Keras class", "result", "now", "why / notes")]
+    for entry in self.layers:
+      result = "replaced" if entry.replaced else "kept Keras"
+      why = "; ".join(entry.reasons + entry.notes) or "-"
+      rows.append((entry.name, entry.keras_class, result, entry.new_class or "-", why))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = [f"Rewrite of {self.flavour} model '{self.model_name}': "
+             f"{len(self.replaced)} layer(s) replaced, {len(self.kept)} kept as Keras, "
+             f"{self.other_layer_count} other layer(s) cloned unchanged."]
+    for i, row in enumerate(rows):
+      lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4])
+      if i == 0:
+        lines.append("  ".join("-" * width for width in widths) + "  " + "-" * 11)
+    if not self.layers:
+      lines.append("(no Masking, LSTM, GRU, SimpleRNN or Bidirectional layer found)")
+    return "\n".join(lines)
+
+
+def _flavour(model) -> str:
+  if isinstance(model, keras.Model):
+    return KERAS3
+  tf_keras = _keras.tf_keras_or_none()
+  if tf_keras is not None and isinstance(model, tf_keras.Model):
+    return TF_KERAS
+  raise RewriteError(f"rewrite: expected a Keras 3 or tf_keras Model, got {type(model).__name__}")
+
+
+class _Flavour:
+  """The classes of one Keras line: theirs -> ours."""
+
+  def __init__(self, flavour: str):
+    self.flavour = flavour
+    if flavour == KERAS3:
+      self.keras = keras
+      self.recurrent = bidirectional.keras_to_tftrt_classes()
+      self.masking = {keras.layers.Masking: masking.Masking}
+      self.bidirectional = {keras.layers.Bidirectional: bidirectional.Bidirectional}
+    else:
+      self.keras = _keras.tf_keras_or_none()
+      self.recurrent = bidirectional.tf_keras_to_tftrt_classes()
+      self.masking = {self.keras.layers.Masking: masking.tf_keras_masking_class()}
+      self.bidirectional = {
+          self.keras.layers.Bidirectional: bidirectional.tf_keras_bidirectional_class()}
+    self.ours = (tuple(self.recurrent.values()) + tuple(self.masking.values())
+                 + tuple(self.bidirectional.values()))
+
+  def is_rewritable_model(self, layer) -> bool:
+    """Sequential or functional (what clone_model can walk)."""
+    if isinstance(layer, self.keras.Sequential):
+      return True
+    if self.flavour == KERAS3:
+      from keras.src.models.functional import Functional  # pylint: disable=import-outside-toplevel
+    else:
+      from tf_keras.src.engine.functional import Functional  # pylint: disable=import-outside-toplevel
+    return isinstance(layer, Functional)
+
+  def clone_model(self, model, clone_function):
+    return self.keras.models.clone_model(model, clone_function=clone_function)
+
+
+def _notes(layer) -> list:
+  """Served at inference, but training runs Keras' loop: say so for dropout."""
+  layers = [getattr(layer, "forward_layer", None), getattr(layer, "backward_layer", None)]
+  layers = [l for l in layers if l is not None] or [layer]
+  for candidate in layers:
+    cell = getattr(candidate, "cell", None)
+    if cell is not None and (getattr(cell, "dropout", 0) or getattr(cell, "recurrent_dropout", 0)):
+      return ["dropout/recurrent_dropout: inference runs the op, training runs Keras' loop"]
+  return []
+
+
+def _clone_as_is(layer):
+  return layer.__class__.from_config(layer.get_config())
+
+
+def _rewrite_structure(model, flavour: _Flavour, report: RewriteReport, prefix: str = ""):
+  """clone_model with our layers swapped in; fills `report`. No weights yet."""
+
+  def clone_function(layer):
+    name = prefix + layer.name
+    keras_class = type(layer).__name__
+    if type(layer).__name__ == "InputLayer":
+      return _clone_as_is(layer)
+    if isinstance(layer, (flavour.keras.Model,)) and flavour.is_rewritable_model(layer):
+      return _rewrite_structure(layer, flavour, report, prefix=name + "/")
+    if isinstance(layer, flavour.ours):
+      report.layers.append(LayerReport(name, keras_class, True, keras_class,
+                                       notes=["already a tftrt_masking layer"]))
+      return _clone_as_is(layer)
+    ours = (flavour.masking.get(type(layer)) or flavour.recurrent.get(type(layer))
+            or flavour.bidirectional.get(type(layer)))
+    if ours is None:
+      if isinstance(layer, (flavour.keras.layers.RNN, flavour.keras.layers.Masking,
+                            flavour.keras.layers.Bidirectional)):
+        report.layers.append(LayerReport(
+            name, keras_class, False,
+            reasons=[f"{keras_class} is not Keras' own Masking, LSTM, GRU, SimpleRNN or "
+                     "Bidirectional (a subclass or a generic RNN): its behaviour is unknown"]))
+      else:
+        report.other_layer_count += 1
+      return _clone_as_is(layer)
+    try:
+      candidate = ours.from_config(layer.get_config())
+    except Exception as e:  # pylint: disable=broad-except
+      report.layers.append(LayerReport(name, keras_class, False,
+                                       reasons=[f"its config does not build ours: {e}"]))
+      return _clone_as_is(layer)
+    reasons = candidate.unservable_reasons() if hasattr(candidate, "unservable_reasons") else []
+    if reasons:
+      report.layers.append(LayerReport(name, keras_class, False, reasons=reasons))
+      return _clone_as_is(layer)
+    report.layers.append(LayerReport(name, keras_class, True, type(candidate).__name__,
+                                     notes=_notes(candidate)))
+    return candidate
+
+  if not flavour.is_rewritable_model(model):
+    raise RewriteError(
+        f"rewrite: model '{model.name}' is a subclassed {type(model).__name__}; only "
+        "Sequential and functional models can be walked. Build the layers of ours "
+        "(tftrt_masking.layers) into it directly instead.")
+  return flavour.clone_model(model, clone_function)
+
+
+def rewrite_model(model):
+  """Returns (new_model, RewriteReport): the model with our Masking and
+  recurrent layers where they can serve, same weights and outputs.
+
+  `model` is a Keras 3 or tf_keras Sequential / functional model, built (it
+  has weights). The original model is not changed.
+  """
+  flavour = _Flavour(_flavour(model))
+  if not model.built:
+    raise RewriteError(f"rewrite: model '{model.name}' is not built (it has no weights yet); "
+                       "give it an Input or call it once first")
+  report = RewriteReport(flavour.flavour, model.name)
+  new_model = _rewrite_structure(model, flavour, report)
+  old_weights = model.get_weights()
+  new_shapes = [tuple(w.shape) for w in new_model.weights]
+  old_shapes = [tuple(w.shape) for w in old_weights]
+  if new_shapes != old_shapes:
+    raise RewriteError(f"rewrite: the rewritten model's weights {new_shapes} do not line up "
+                       f"with the original's {old_shapes}")
+  new_model.set_weights(old_weights)
+  return new_model, report
+
+
+def register_layers() -> None:
+  """Registers all our Keras serializable classes (the tf_keras ones are made lazily)."""
+  masking.tf_keras_masking_class()
+  recurrent.tf_keras_recurrent_classes()
+  bidirectional.tf_keras_bidirectional_class()
+
+
+def _is_saved_model(path: Path) -> bool:
+  return path.is_dir() and ((path / "saved_model.pb").is_file()
+                            or (path / "saved_model.pbtxt").is_file())
+
+
+def load_keras_model(path):
+  """Loads a Keras model from a .keras / .h5 file or a SavedModel folder.
+
+  A SavedModel only holds a Keras model when tf_keras wrote it (model.save):
+  Keras 3's model.export and tf.saved_model.save keep just the TF graph.
+  """
+  register_layers()
+  path = Path(path)
+  if not path.exists():
+    raise RewriteError(f"rewrite: {path} does not exist")
+  tf_keras = _keras.tf_keras_or_none()
+  if _is_saved_model(path):
+    if not (path / "keras_metadata.pb").is_file() or tf_keras is None:
+      raise RewriteError(
+          f"rewrite: the SavedModel {path} has no Keras model in it (no keras_metadata.pb: "
+          "it was written by Keras 3's model.export or tf.saved_model.save, which keep only "
+          "the TF graph). Rewrite the Keras model itself (.keras / .h5 file) instead.")
+    return tf_keras.models.load_model(str(path), compile=False)
+  if path.suffix not in (".keras", ".h5", ".hdf5"):
+    raise RewriteError(f"rewrite: {path} is neither a .keras / .h5 file nor a SavedModel folder")
+  errors = []
+  loaders = [("Keras 3", keras.models.load_model)]
+  if tf_keras is not None:
+    loaders.append(("tf_keras", tf_keras.models.load_model))
+  for label, load in loaders:
+    try:
+      return load(str(path), compile=False)
+    except Exception as e:  # pylint: disable=broad-except
+      errors.append(f"{label}: {type(e).__name__}: {e}")
+  raise RewriteError(f"rewrite: could not load {path} as a Keras model:\n  " + "\n  ".join(errors))
+
+
+def save_model(model, out) -> str:
+  """Writes `model` to `out`: a .keras / .h5 file by suffix, else a SavedModel
+  folder (Keras 3: model.export; tf_keras: model.save in the TF format).
+  Returns what was written, in words."""
+  out = Path(out)
+  flavour = _flavour(model)
+  if out.suffix in (".keras", ".h5"):
+    model.save(str(out))
+    return f"{out.suffix[1:]} file {out}"
+  if flavour == KERAS3:
+    model.export(str(out), verbose=False)
+    return f"SavedModel {out} (Keras 3 export: signature 'serve' / 'serving_default')"
+  model.save(str(out), save_format="tf")
+  return f"SavedModel {out} (tf_keras; loads with tf_keras.models.load_model too)"
+
+
+def rewrite_path(source, out=None):
+  """rewrite_model on a model file / SavedModel; writes the result to `out`
+  when given. Returns (new_model, report)."""
+  model = load_keras_model(source)
+  new_model, report = rewrite_model(model)
+  if out is not None:
+    save_model(new_model, out)
+  return new_model, report
+
+
+def _run_cli(args) -> int:
+  try:
+    model = load_keras_model(args.input)
+    new_model, report = rewrite_model(model)
+    print(report.summary())
+    written = save_model(new_model, args.output)
+  except RewriteError as e:
+    print(str(e), file=sys.stderr)
+    return 2
+  print(f"\nWrote {written}.")
+  if str(args.output).endswith((".keras", ".h5")):
+    print("Load it after `import tftrt_masking.layers` (registers the layers).")
+  else:
+    print("Load it after `tftrt_masking.load_ops()` (registers the ops).")
+  return 0
+
+
+def register_cli(subparsers) -> None:
+  parser = subparsers.add_parser(
+      "rewrite", help="swap a Keras model's Masking/LSTM/GRU/SimpleRNN/Bidirectional for ours",
+      description="Loads IN (.keras, .h5, or a tf_keras SavedModel folder), swaps its Masking "
+      "and masked recurrent layers for tftrt_masking's where the ops can serve them, copies "
+      "the weights, prints what was swapped and what stayed Keras (and why), and writes OUT: "
+      "a .keras / .h5 file by suffix, else a SavedModel folder.")
+  parser.add_argument("input", metavar="IN", help="Keras model file or SavedModel folder")
+  parser.add_argument("output", metavar="OUT", help="output .keras / .h5 file or SavedModel folder")
+  parser.set_defaults(func=_run_cli)
+
