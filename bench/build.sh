@@ -1,0 +1,23 @@
+#!/bin/bash
+# Builds bench/build/libtm.so (the kernel layer + the C ABI of bench/capi.cc).
+# ARCH defaults to sm_90 (H100); CI-style multi-arch builds go through Bazel.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ARCH=${ARCH:-sm_90}
+OUTDIR=${OUTDIR:-bench/build}
+mkdir -p "$OUTDIR"
+NVCC=${NVCC:-nvcc}
+FLAGS="-O3 -std=c++17 --expt-relaxed-constexpr -Xcompiler -fPIC -lineinfo -arch=$ARCH -I."
+SRCS="kernels/rnn/masked_rnn_gpu.cu kernels/rnn/masked_rnn_persistent.cu
+      kernels/masking/masking_kernel.cu kernels/common/gpu_status.cu"
+CCS="kernels/rnn/masked_rnn_config.cc kernels/masking/masking_launch_config.cc
+     kernels/common/types.cc bench/capi.cc"
+objs=()
+for f in $SRCS $CCS; do
+  o="$OUTDIR/$(echo "$f" | tr '/' '_').o"
+  $NVCC $FLAGS ${RESOURCE_USAGE:+-Xptxas -v} -c "$f" -o "$o" &
+  objs+=("$o")
+done
+wait
+$NVCC -shared -arch=$ARCH "${objs[@]}" -o "$OUTDIR/libtm.so"
+echo "built $OUTDIR/libtm.so"

@@ -1,0 +1,91 @@
+// C ABI over the kernel layer for the Python harness (ctypes). Bench-only: the
+// TF op and the TensorRT plugin call the C++ API directly.
+#include <cstdint>
+
+#include "kernels/common/types.h"
+#include "kernels/masking/masking.h"
+#include "kernels/rnn/masked_rnn.h"
+
+using namespace tftrt_masking;
+
+namespace {
+
+MaskedRnnConfig MakeConfig(int32_t cell, int64_t batch, int64_t time, int64_t input_size,
+                           int64_t units, int32_t activation, int32_t recurrent_activation,
+                           int32_t has_bias, int32_t reset_after, int32_t go_backwards,
+                           int32_t return_sequences, int32_t zero_output_for_mask) {
+  MaskedRnnConfig config;
+  config.cell = static_cast<RnnCell>(cell);
+  config.batch = batch;
+  config.time = time;
+  config.input_size = input_size;
+  config.units = units;
+  config.activation = static_cast<Activation>(activation);
+  config.recurrent_activation = static_cast<Activation>(recurrent_activation);
+  config.has_bias = has_bias != 0;
+  config.reset_after = reset_after != 0;
+  config.go_backwards = go_backwards != 0;
+  config.return_sequences = return_sequences != 0;
+  config.zero_output_for_mask = zero_output_for_mask != 0;
+  return config;
+}
+
+}  // namespace
+
+extern "C" {
+
+int tm_masking(int32_t dtype, const void* x, int64_t rows, int64_t features, float mask_value,
+               int32_t mode, void* output, int32_t mask_dtype, void* mask, void* stream) {
+  return LaunchMasking(static_cast<DType>(dtype), x, rows, features, mask_value,
+                       static_cast<MaskedOutputMode>(mode), output,
+                       static_cast<MaskDType>(mask_dtype), mask, static_cast<GpuStream>(stream));
+}
+
+void tm_masking_launch_config(int64_t rows, int64_t features, int64_t* out4) {
+  const MaskingLaunchConfig c = GetMaskingLaunchConfig(rows, features);
+  out4[0] = c.grid;
+  out4[1] = c.block;
+  out4[2] = c.rows_per_block;
+  out4[3] = c.lanes_per_row;
+}
+
+// Returns the bytes, or -1 with the validation message in *error.
+int64_t tm_rnn_workspace_bytes(int32_t cell, int64_t batch, int64_t time, int64_t input_size,
+                               int64_t units, int32_t activation, int32_t recurrent_activation,
+                               int32_t has_bias, int32_t reset_after, int32_t dtype) {
+  const MaskedRnnConfig config = MakeConfig(cell, batch, time, input_size, units, activation,
+                                            recurrent_activation, has_bias, reset_after, 0, 0, 0);
+  if (ValidateMaskedRnnConfig(config) != nullptr) return -1;
+  return static_cast<int64_t>(MaskedRnnGpuWorkspaceBytes(config, static_cast<DType>(dtype)));
+}
+
+// ptrs: x, mask, kernel, recurrent_kernel, bias, initial_h, initial_c, output,
+// final_h, final_c, workspace (11 entries, nullptr allowed where the API allows).
+int tm_rnn(int32_t cell, int64_t batch, int64_t time, int64_t input_size, int64_t units,
+           int32_t activation, int32_t recurrent_activation, int32_t has_bias,
+           int32_t reset_after, int32_t go_backwards, int32_t return_sequences,
+           int32_t zero_output_for_mask, int32_t dtype, int32_t mask_dtype, void** ptrs,
+           int64_t workspace_bytes, void* stream) {
+  const MaskedRnnConfig config =
+      MakeConfig(cell, batch, time, input_size, units, activation, recurrent_activation, has_bias,
+                 reset_after, go_backwards, return_sequences, zero_output_for_mask);
+  MaskedRnnGpuArgs args;
+  args.dtype = static_cast<DType>(dtype);
+  args.mask_dtype = static_cast<MaskDType>(mask_dtype);
+  args.x = ptrs[0];
+  args.mask = ptrs[1];
+  args.kernel = ptrs[2];
+  args.recurrent_kernel = ptrs[3];
+  args.bias = ptrs[4];
+  args.initial_h = ptrs[5];
+  args.initial_c = ptrs[6];
+  args.output = ptrs[7];
+  args.final_h = ptrs[8];
+  args.final_c = ptrs[9];
+  return LaunchMaskedRnn(config, args, ptrs[10], static_cast<size_t>(workspace_bytes),
+                         static_cast<GpuStream>(stream));
+}
+
+const char* tm_error_string(int error) { return GpuErrorString(error); }
+
+}  // extern "C"

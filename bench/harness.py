@@ -1,0 +1,563 @@
+"""GPU harness for the kernel layer: correctness checks, sanitizer subset, benchmarks.
+
+Runs on the device machine (PyTorch + CUDA, no TensorFlow) against bench/build/libtm.so
+(bench/build.sh). Memory comes from torch.cuda; kernels are called through the C ABI in
+bench/capi.cc with ctypes. References: python/tftrt_masking/reference.py (NumPy float64,
+imported by path) and, for the large benchmarked shapes, a float64 PyTorch port of the same loop
+(`torch_reference_lstm`) that is itself checked against the NumPy reference first.
+
+  python3 bench/harness.py check      # every cell / attr / dtype / mask kind + masking kernel
+  python3 bench/harness.py sanitize   # small shapes, for compute-sanitizer memcheck/racecheck
+  python3 bench/harness.py bench [--quick] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import importlib.util
+import itertools
+import json
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_spec = importlib.util.spec_from_file_location(
+    "reference", os.path.join(ROOT, "python", "tftrt_masking", "reference.py"))
+reference = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(reference)
+
+LIB = ctypes.CDLL(os.environ.get("TM_LIB", os.path.join(ROOT, "bench", "build", "libtm.so")))
+LIB.tm_masking.restype = ctypes.c_int
+LIB.tm_masking.argtypes = [ctypes.c_int32, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64,
+                           ctypes.c_float, ctypes.c_int32, ctypes.c_void_p, ctypes.c_int32,
+                           ctypes.c_void_p, ctypes.c_void_p]
+LIB.tm_rnn_workspace_bytes.restype = ctypes.c_int64
+LIB.tm_rnn_workspace_bytes.argtypes = [ctypes.c_int32, ctypes.c_int64, ctypes.c_int64,
+                                       ctypes.c_int64, ctypes.c_int64] + [ctypes.c_int32] * 5
+LIB.tm_rnn.restype = ctypes.c_int
+LIB.tm_rnn.argtypes = ([ctypes.c_int32] + [ctypes.c_int64] * 4 + [ctypes.c_int32] * 9 +
+                       [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int64, ctypes.c_void_p])
+LIB.tm_error_string.restype = ctypes.c_char_p
+
+DTYPES = {torch.float32: 0, torch.float16: 1, torch.bfloat16: 2, torch.float64: 3}
+CELLS = {"lstm": 0, "gru": 1, "simple_rnn": 2}
+ACTS = {"tanh": 0, "sigmoid": 1, "relu": 2, "linear": 3, "hard_sigmoid": 4,
+        "hard_sigmoid_keras2": 5}
+TOL = {torch.float32: 1e-5, torch.float16: 1e-2, torch.bfloat16: 1e-2, torch.float64: 1e-12}
+DEV = "cuda"
+FAILURES = []
+
+
+def _stream():
+  return ctypes.c_void_p(torch.cuda.current_stream().cuda_stream)
+
+
+def _ptr(t):
+  return ctypes.c_void_p(t.data_ptr() if t is not None else 0)
+
+
+def _check_status(status, what):
+  if status != 0:
+    raise RuntimeError(f"{what}: CUDA error {status} {LIB.tm_error_string(status).decode()}")
+
+
+def poison(shape, dtype):
+  return torch.full(shape, float("nan"), dtype=dtype, device=DEV)
+
+
+# --------------------------------------------------------------------------- RNN
+class RnnCase:
+  """One call: inputs on the GPU in dtype, and the float64 NumPy copies of the same values."""
+
+  def __init__(self, cell, batch, steps, features, units, dtype, *, mask_kind="holes",
+               mask_dtype="bool", has_bias=True, reset_after=True, go_backwards=False,
+               return_sequences=True, zero_output_for_mask=False, activation="tanh",
+               recurrent_activation="sigmoid", initial_state=True, seed=0, scale=None):
+    g = torch.Generator().manual_seed(seed)
+    gates = reference.GATES[cell]
+    self.cell, self.dtype, self.mask_dtype = cell, dtype, mask_dtype
+    self.batch, self.steps, self.features, self.units = batch, steps, features, units
+    self.attrs = dict(has_bias=has_bias, reset_after=reset_after, go_backwards=go_backwards,
+                      return_sequences=return_sequences,
+                      zero_output_for_mask=zero_output_for_mask, activation=activation,
+                      recurrent_activation=recurrent_activation)
+    scale = scale if scale is not None else 1.0 / np.sqrt(max(units, 1))
+
+    def rand(*shape, s=1.0):
+      return (torch.rand(*shape, generator=g, dtype=torch.float64) * 2 - 1) * s
+
+    self.x = rand(batch, steps, features).to(dtype)
+    self.kernel = rand(features, gates * units, s=1.0 / np.sqrt(max(features, 1))).to(dtype)
+    self.recurrent_kernel = rand(units, gates * units, s=scale).to(dtype)
+    if has_bias:
+      nb = (2, gates * units) if (cell == "gru" and reset_after) else (gates * units,)
+      self.bias = rand(*nb, s=0.5).to(dtype)
+    else:
+      self.bias = None
+    n_states = 2 if cell == "lstm" else 1
+    self.initial = ([rand(batch, units, s=0.5).to(dtype) for _ in range(n_states)]
+                    if initial_state else None)
+    self.mask = make_mask(mask_kind, batch, steps, g)
+
+  def numpy_inputs(self):
+    f64 = lambda t: None if t is None else t.double().numpy()
+    return dict(x=f64(self.x), mask=None if self.mask is None else self.mask.numpy(),
+                kernel=f64(self.kernel), recurrent_kernel=f64(self.recurrent_kernel),
+                bias=f64(self.bias),
+                initial_state=None if self.initial is None else [f64(s) for s in self.initial])
+
+  def reference(self):
+    a = self.attrs
+    i = self.numpy_inputs()
+    out, states = reference.masked_rnn(
+        self.cell, i["x"], i["mask"], i["kernel"], i["recurrent_kernel"], i["bias"],
+        i["initial_state"], activation_name=a["activation"],
+        recurrent_activation=a["recurrent_activation"], go_backwards=a["go_backwards"],
+        return_sequences=a["return_sequences"], zero_output_for_mask=a["zero_output_for_mask"],
+        reset_after=a["reset_after"])
+    return [out] + list(states)
+
+  def device_inputs(self):
+    d = lambda t: None if t is None else t.to(DEV).contiguous()
+    mask = None
+    if self.mask is not None:
+      mask = self.mask.to(DEV)
+      if self.mask_dtype == "int32":
+        mask = mask.to(torch.int32)
+    return dict(x=d(self.x), mask=mask, kernel=d(self.kernel),
+                recurrent_kernel=d(self.recurrent_kernel), bias=d(self.bias),
+                initial=None if self.initial is None else [d(s) for s in self.initial])
+
+
+def make_mask(kind, batch, steps, g):
+  if kind == "none":
+    return None
+  if steps == 0:
+    return torch.zeros(batch, 0, dtype=torch.bool)
+  m = torch.ones(batch, steps, dtype=torch.bool)
+  lengths = torch.randint(0, steps + 1, (batch,), generator=g)
+  for b in range(batch):
+    if kind == "right":
+      m[b, lengths[b]:] = False
+    elif kind == "left":
+      m[b, :steps - lengths[b]] = False
+    elif kind in ("holes", "holes_full_rows"):
+      m[b] = torch.rand(steps, generator=g) < 0.7
+  if kind == "holes_full_rows" and batch > 1:
+    m[batch // 2] = False
+    m[0, 0] = False  # leading masked step
+  return m
+
+
+class OursRunner:
+  """Allocates outputs and workspace once; run() poisons the outputs and calls the kernel."""
+
+  def __init__(self, case: RnnCase):
+    self.case = case
+    self.inputs = case.device_inputs()
+    c, a = case, case.attrs
+    self.ws_bytes = LIB.tm_rnn_workspace_bytes(
+        CELLS[c.cell], c.batch, c.steps, c.features, c.units, ACTS[a["activation"]],
+        ACTS[a["recurrent_activation"]], int(a["has_bias"]), int(a["reset_after"]),
+        DTYPES[c.dtype])
+    if self.ws_bytes < 0:
+      raise ValueError("invalid config")
+    self.workspace = torch.empty(max(self.ws_bytes, 1), dtype=torch.uint8, device=DEV)
+    out_shape = (c.batch, c.steps, c.units) if a["return_sequences"] else (c.batch, c.units)
+    self.out_shape = out_shape
+    self.output = poison(out_shape, c.dtype)
+    self.final_h = poison((c.batch, c.units), c.dtype)
+    self.final_c = poison((c.batch, c.units), c.dtype) if c.cell == "lstm" else None
+
+  def poison(self):
+    for t in (self.output, self.final_h, self.final_c):
+      if t is not None:
+        t.fill_(float("nan"))
+
+  def run(self):
+    c, a, i = self.case, self.case.attrs, self.inputs
+    init = i["initial"] or [None, None]
+    ptrs = (ctypes.c_void_p * 11)(*[
+        (t.data_ptr() if t is not None else None) for t in (
+            i["x"], i["mask"], i["kernel"], i["recurrent_kernel"], i["bias"], init[0],
+            init[1] if len(init) > 1 else None, self.output, self.final_h, self.final_c,
+            self.workspace)])
+    status = LIB.tm_rnn(
+        CELLS[c.cell], c.batch, c.steps, c.features, c.units, ACTS[a["activation"]],
+        ACTS[a["recurrent_activation"]], int(a["has_bias"]), int(a["reset_after"]),
+        int(a["go_backwards"]), int(a["return_sequences"]), int(a["zero_output_for_mask"]),
+        DTYPES[c.dtype], 1 if c.mask_dtype == "int32" else 0, ptrs, self.ws_bytes, _stream())
+    _check_status(status, "LaunchMaskedRnn")
+
+  def results(self):
+    outs = [self.output, self.final_h] + ([self.final_c] if self.final_c is not None else [])
+    return [t.double().cpu().numpy() for t in outs]
+
+
+def rel_error(got, want):
+  if got.shape != want.shape:
+    return float("inf")
+  if np.isnan(got).any() and not np.isnan(want).any():
+    return float("nan")  # an element was never written (poison) or NaN was produced
+  denom = np.linalg.norm(want)
+  diff = np.linalg.norm(got - want)
+  return float(diff / denom) if denom > 0 else float(diff)
+
+
+def check_rnn(case: RnnCase, label: str, want=None, simple=False, verbose=False):
+  os.environ["TFTRT_MASKING_RNN_SIMPLE"] = "1" if simple else "0"
+  runner = OursRunner(case)
+  runner.poison()
+  runner.run()
+  torch.cuda.synchronize()
+  got = runner.results()
+  want = want if want is not None else case.reference()
+  errors = [rel_error(gv, wv) for gv, wv in zip(got, want)]
+  worst = max(errors, key=lambda e: (np.isnan(e), e))
+  ok = all(np.isfinite(e) and e < TOL[case.dtype] for e in errors)
+  # Masked-step carry must be bit-exact where the reference says two outputs are equal.
+  if not ok or verbose:
+    print(f"  {'ok ' if ok else 'FAIL'} {label} path={'simple' if simple else 'auto'} "
+          f"errors={['%.2e' % e for e in errors]}")
+  if not ok:
+    FAILURES.append(label + (" simple" if simple else ""))
+  return worst
+
+
+def rnn_check_suite(full=True):
+  print("== RNN correctness (rel. L2 error vs NumPy float64 reference; fp32 math: IEEE fp32 "
+        "FFMA, accurate expf/tanhf, no TF32) ==")
+  dtypes = [torch.float32, torch.float16, torch.bfloat16, torch.float64]
+  count = 0
+  worst = {d: 0.0 for d in dtypes}
+  rng = np.random.default_rng(1)
+  shapes = [(3, 7, 5, 8), (4, 9, 3, 12), (5, 6, 4, 7), (2, 13, 8, 32), (17, 5, 6, 64)]
+  if full:
+    shapes += [(9, 6, 16, 256), (3, 4, 8, 1024), (130, 3, 4, 16)]
+  for cell, reset_after in (("lstm", True), ("gru", True), ("gru", False), ("simple_rnn", True)):
+    for (b, t, f, u), dtype in itertools.product(shapes, dtypes):
+      if dtype == torch.float64 and u > 256:
+        continue
+      for variant in range(2 if full else 1):
+        seed = count
+        count += 1
+        mask_kind = ["holes", "left", "right", "holes_full_rows", "none"][(seed + variant) % 5]
+        acts = list(ACTS)
+        case = RnnCase(
+            cell, b, t, f, u, dtype, mask_kind=mask_kind,
+            mask_dtype="int32" if seed % 3 == 0 else "bool", has_bias=seed % 4 != 1,
+            reset_after=reset_after, go_backwards=bool(rng.integers(2)),
+            return_sequences=bool(rng.integers(2)), zero_output_for_mask=bool(rng.integers(2)),
+            activation="tanh" if variant == 0 else acts[rng.integers(len(acts))],
+            recurrent_activation="sigmoid" if variant == 0 else acts[rng.integers(len(acts))],
+            initial_state=seed % 2 == 0, seed=seed)
+        label = (f"{cell}{'' if reset_after else '(reset_before)'} B{b} T{t} F{f} U{u} "
+                 f"{str(dtype)[6:]} mask={mask_kind}/{case.mask_dtype} {case.attrs}")
+        want = case.reference()
+        for simple in (False, True):
+          e = check_rnn(case, label, want=want, simple=simple)
+          worst[dtype] = max(worst[dtype], e if np.isfinite(e) else float("inf"))
+  # Edge sizes: B=0, T=0, T=1, fully masked everything.
+  for cell, dtype in itertools.product(("lstm", "gru", "simple_rnn"), dtypes):
+    for (b, t), rs in itertools.product(((0, 5), (3, 0), (2, 1), (0, 0)), (True, False)):
+      case = RnnCase(cell, b, t, 4, 8, dtype, return_sequences=rs, seed=count)
+      count += 1
+      check_rnn(case, f"edge {cell} B{b} T{t} rs={rs} {dtype}")
+    case = RnnCase(cell, 3, 4, 4, 8, dtype, mask_kind="right", seed=count)
+    case.mask[:] = False
+    check_rnn(case, f"all-masked {cell} {dtype}")
+  # Bit-exact carry of a masked step's output (spec 7.7) and state kept (7.8).
+  case = RnnCase("lstm", 4, 6, 5, 32, torch.float32, mask_kind="none", seed=99,
+                 return_sequences=True)
+  case.mask = torch.ones(4, 6, dtype=torch.bool)
+  case.mask[:, 3] = False
+  case.mask[:, 0] = False
+  for simple in (False, True):
+    os.environ["TFTRT_MASKING_RNN_SIMPLE"] = "1" if simple else "0"
+    r = OursRunner(case)
+    r.run()
+    out = r.output.cpu()
+    carry_ok = torch.equal(out[:, 3].view(torch.int32), out[:, 2].view(torch.int32))
+    lead_ok = bool((out[:, 0] == 0).all())
+    if not (carry_ok and lead_ok):
+      FAILURES.append(f"bit-exact carry simple={simple}")
+    print(f"  carry bit-exact simple={simple}: {carry_ok}, leading masked step = 0: {lead_ok}")
+  os.environ["TFTRT_MASKING_RNN_SIMPLE"] = "0"
+  print(f"  {count} cases x 2 paths; worst rel. error per dtype: "
+        + ", ".join(f"{str(d)[6:]} {e:.2e}" for d, e in worst.items()))
+
+
+# --------------------------------------------------------------------------- Masking
+def run_masking(x, mask_value, mode, mask_dtype):
+  rows = x.numel() // x.shape[-1] if x.shape[-1] > 0 else int(np.prod(x.shape[:-1]))
+  out = poison(x.shape, x.dtype)
+  mask = torch.full(x.shape[:-1], 7, dtype=torch.int32 if mask_dtype == "int32" else torch.uint8,
+                    device=DEV)
+  status = LIB.tm_masking(DTYPES[x.dtype], _ptr(x), rows, x.shape[-1], mask_value,
+                          0 if mode == "where" else 1, _ptr(out),
+                          1 if mask_dtype == "int32" else 0, _ptr(mask), _stream())
+  _check_status(status, "LaunchMasking")
+  return out, mask
+
+
+def masking_check_suite():
+  print("== Masking correctness (bitwise vs NumPy reference) ==")
+  g = torch.Generator().manual_seed(5)
+  n = 0
+  for dtype, (rows, feats), mode, mask_dtype, mv in itertools.product(
+      [torch.float32, torch.float16, torch.bfloat16, torch.float64],
+      [(1, 1), (37, 3), (64, 8), (33, 64), (5, 256), (7, 1000), (1000, 7), (9, 0), (0, 5),
+       (11, 129)],
+      ["where", "multiply"], ["bool", "int32"], [0.0, -1.0, float("inf"), float("nan")]):
+    x = torch.rand(rows, feats, generator=g, dtype=torch.float64)
+    x = (x * 4 - 2).to(dtype)
+    if rows and feats:
+      pick = torch.rand(rows, generator=g) < 0.4
+      x[pick] = torch.tensor(mv, dtype=torch.float64).to(dtype)
+      if rows > 2:
+        x[1, feats // 2] = torch.tensor(mv, dtype=torch.float64).to(dtype) if feats > 1 else x[1, 0]
+        x[2, :] = torch.tensor(mv, dtype=torch.float64).to(dtype)
+        x[2, feats - 1] = float("nan")
+    xd = x.to(DEV)
+    out, mask = run_masking(xd, mv, mode, mask_dtype)
+    torch.cuda.synchronize()
+    # Reference in the same dtype (comparison in T); bf16 via float32 carrying bf16 values.
+    xn = x.float().numpy() if dtype == torch.bfloat16 else x.numpy()
+    mv_t = float(torch.tensor(mv).to(dtype).double())
+    want_out, want_mask = reference.masking(xn, mv_t, mode)
+    got_out = out.cpu().float().numpy() if dtype == torch.bfloat16 else out.cpu().numpy()
+    # NaN sign bits differ between x86 and the GPU (default NaNs): compare NaN-ness only.
+    nan = np.isnan(want_out)
+    same_bits = np.array_equal(np.signbit(got_out)[~nan], np.signbit(want_out)[~nan]) and \
+        np.array_equal(np.isnan(got_out), nan) and np.array_equal(
+            np.nan_to_num(got_out, nan=0.0), np.nan_to_num(want_out.astype(got_out.dtype),
+                                                           nan=0.0))
+    mask_ok = np.array_equal(mask.cpu().numpy().astype(bool), want_mask) and bool(
+        (mask.cpu() <= 1).all())
+    n += 1
+    if not (same_bits and mask_ok):
+      FAILURES.append(f"masking {dtype} {rows}x{feats} {mode} {mask_dtype} mv={mv}")
+      print(f"  FAIL masking {dtype} {rows}x{feats} {mode} {mask_dtype} mv={mv} "
+            f"out={same_bits} mask={mask_ok}")
+  # Odd alignment: a view starting one element in takes the scalar path.
+  x = torch.randn(1001, generator=g).to(DEV)[1:].view(100, 10)
+  out, mask = run_masking(x, 0.0, "where", "bool")
+  want_out, want_mask = reference.masking(x.cpu().numpy(), 0.0, "where")
+  if not (np.array_equal(out.cpu().numpy(), want_out) and
+          np.array_equal(mask.cpu().numpy().astype(bool), want_mask)):
+    FAILURES.append("masking unaligned")
+  print(f"  {n + 1} masking cases checked")
+
+
+# --------------------------------------------------------------------------- timing
+def time_fn(fn, min_reps=5, max_reps=50, budget_s=0.25):
+  """Median of CUDA-event timings (ms) after a warm-up."""
+  fn()
+  torch.cuda.synchronize()
+  start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+  start.record()
+  fn()
+  end.record()
+  end.synchronize()
+  once = start.elapsed_time(end)
+  reps = int(min(max_reps, max(min_reps, budget_s * 1e3 / max(once, 1e-3))))
+  times = []
+  for _ in range(reps):
+    start.record()
+    fn()
+    end.record()
+    end.synchronize()
+    times.append(start.elapsed_time(end))
+  return statistics.median(times), times
+
+
+def bench_masking(results):
+  print("== Masking bandwidth (bytes = read x + write output + write mask) ==")
+  big = 1 << 28
+  a = torch.empty(big // 4, dtype=torch.float32, device=DEV).uniform_()
+  b = torch.empty_like(a)
+  copy_ms, _ = time_fn(lambda: b.copy_(a), budget_s=0.5)
+  copy_bw = 2 * a.numel() * 4 / copy_ms / 1e6
+  print(f"  device-to-device copy ({a.numel() * 4 >> 20} MiB): {copy_ms:.3f} ms = "
+        f"{copy_bw:.0f} GB/s (read + write)")
+  del a, b
+  rows_out = []
+  for dtype, elements, feats, mask_dtype in [
+      (torch.float32, 1 << 26, 8, "bool"), (torch.float32, 1 << 26, 64, "bool"),
+      (torch.float32, 1 << 26, 256, "bool"), (torch.float32, 1 << 28, 64, "bool"),
+      (torch.float32, 1 << 26, 64, "int32"), (torch.float16, 1 << 26, 64, "bool"),
+      (torch.float32, 1 << 26, 7, "bool"), (torch.float32, 1 << 26, 1000, "bool")]:
+    rows = elements // feats
+    x = (torch.rand(rows, feats, device=DEV) * 2 - 1).to(dtype)
+    x[torch.rand(rows, device=DEV) < 0.3] = 0
+    out = torch.empty_like(x)
+    mask = torch.empty(rows, dtype=torch.int32 if mask_dtype == "int32" else torch.uint8,
+                       device=DEV)
+    fn = lambda: LIB.tm_masking(DTYPES[dtype], _ptr(x), rows, feats, 0.0, 0, _ptr(out),
+                                1 if mask_dtype == "int32" else 0, _ptr(mask), _stream())
+    ms, _ = time_fn(fn, budget_s=0.5)
+    nbytes = 2 * x.numel() * x.element_size() + mask.numel() * mask.element_size()
+    bw = nbytes / ms / 1e6
+    row = dict(dtype=str(dtype)[6:], elements=rows * feats, features=feats, mask=mask_dtype,
+               ms=ms, gbps=bw, fraction_of_copy=bw / copy_bw)
+    rows_out.append(row)
+    print(f"  {row['dtype']:8s} {rows * feats:>10d} el F={feats:<5d} mask={mask_dtype:5s} "
+          f"{ms:7.3f} ms {bw:6.0f} GB/s = {100 * bw / copy_bw:5.1f}% of copy")
+    del x, out, mask
+  results["masking"] = dict(copy_gbps=copy_bw, rows=rows_out)
+
+
+def torch_reference_lstm(case: RnnCase):
+  """Float64 port of reference.masked_rnn for LSTM (tanh/sigmoid) on the GPU."""
+  a = case.attrs
+  x = case.x.to(DEV, torch.float64)
+  W = case.kernel.to(DEV, torch.float64)
+  R = case.recurrent_kernel.to(DEV, torch.float64)
+  bias = case.bias.to(DEV, torch.float64) if case.bias is not None else 0.0
+  B, T, U = case.batch, case.steps, case.units
+  h, c = ([s.to(DEV, torch.float64) for s in case.initial] if case.initial else
+          [torch.zeros(B, U, dtype=torch.float64, device=DEV) for _ in range(2)])
+  mask = (case.mask.to(DEV) if case.mask is not None else
+          torch.ones(B, T, dtype=torch.bool, device=DEV))
+  xw = (x.reshape(B * T, -1) @ W).reshape(B, T, -1) + bias
+  prev = torch.zeros(B, U, dtype=torch.float64, device=DEV)
+  outs = []
+  for tau in range(T):
+    t = T - 1 - tau if a["go_backwards"] else tau
+    z = xw[:, t] + h @ R
+    i, f, g, o = z.split(U, dim=1)
+    c_new = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    h_new = torch.sigmoid(o) * torch.tanh(c_new)
+    keep = mask[:, t, None]
+    h = torch.where(keep, h_new, h)
+    c = torch.where(keep, c_new, c)
+    fill = torch.zeros_like(h_new) if a["zero_output_for_mask"] else prev
+    prev = torch.where(keep, h_new, fill)
+    outs.append(prev)
+  out = torch.stack(outs, 1) if a["return_sequences"] else prev
+  return [out.cpu().numpy(), h.cpu().numpy(), c.cpu().numpy()]
+
+
+def cudnn_lstm(case: RnnCase, dtype):
+  lstm = torch.nn.LSTM(case.features, case.units, batch_first=True).to(DEV)
+  with torch.no_grad():
+    lstm.weight_ih_l0.copy_(case.kernel.double().T)
+    lstm.weight_hh_l0.copy_(case.recurrent_kernel.double().T)
+    lstm.bias_ih_l0.copy_(case.bias.double())
+    lstm.bias_hh_l0.zero_()
+  lstm = lstm.to(dtype)
+  x = case.x.to(DEV, dtype)
+  return lstm, x
+
+
+def bench_rnn(results, quick=False, tf32_column=True):
+  print("== LSTM: ours (masked, holes) vs torch.nn.LSTM / cuDNN (no mask), CUDA events, "
+        "medians ==")
+  # Check the float64 GPU port against the NumPy reference before trusting it.
+  for seed, (b, t, f, u) in enumerate([(3, 7, 5, 32), (8, 10, 8, 128)]):
+    case = RnnCase("lstm", b, t, f, u, torch.float64, mask_kind="holes_full_rows", seed=seed,
+                   go_backwards=bool(seed))
+    errs = [rel_error(g, w) for g, w in zip(torch_reference_lstm(case), case.reference())]
+    print(f"  torch float64 port vs NumPy reference: {['%.1e' % e for e in errs]}")
+    if max(errs) > 1e-12:
+      FAILURES.append("torch float64 reference port")
+  Bs, Ts, Fs, Hs = [1, 8, 32, 128, 256], [10, 100, 512], [8, 64, 256], [32, 128, 256, 512, 1024]
+  if quick:
+    Bs, Ts, Fs, Hs = [1, 32, 128], [100], [64], [32, 256, 512, 1024]
+  rows = []
+  torch.backends.cudnn.benchmark = False
+  hdr = (f"  {'B':>4} {'T':>4} {'F':>4} {'H':>5} {'dtype':8} {'ours_ms':>9} {'cudnn_ms':>9} "
+         f"{'ratio':>6} {'tf32_ms':>8} {'us/step':>8} {'relerr':>8}")
+  print(hdr)
+  seed = 1000
+  for dtype in (torch.float32, torch.float16):
+    for B, T, F, H in itertools.product(Bs, Ts, Fs, Hs):
+      seed += 1
+      case = RnnCase("lstm", B, T, F, H, dtype, mask_kind="holes", return_sequences=True,
+                     initial_state=False, seed=seed)
+      os.environ["TFTRT_MASKING_RNN_SIMPLE"] = "0"
+      runner = OursRunner(case)
+      runner.poison()
+      runner.run()
+      torch.cuda.synchronize()
+      err = max(rel_error(g, w) for g, w in zip(runner.results(), torch_reference_lstm(case)))
+      ok = np.isfinite(err) and err < TOL[dtype]
+      if not ok:
+        FAILURES.append(f"bench shape B{B} T{T} F{F} H{H} {dtype} err={err}")
+      ours_ms, _ = time_fn(runner.run)
+      lstm, x = cudnn_lstm(case, dtype)
+      torch.backends.cuda.matmul.allow_tf32 = False
+      torch.backends.cudnn.allow_tf32 = False
+      with torch.no_grad():
+        cudnn_ms, _ = time_fn(lambda: lstm(x))
+        tf32_ms = float("nan")
+        if dtype == torch.float32 and tf32_column:
+          torch.backends.cudnn.allow_tf32 = True
+          tf32_ms, _ = time_fn(lambda: lstm(x))
+          torch.backends.cudnn.allow_tf32 = False
+      row = dict(B=B, T=T, F=F, H=H, dtype=str(dtype)[6:], ours_ms=ours_ms, cudnn_ms=cudnn_ms,
+                 cudnn_tf32_ms=tf32_ms, ratio=ours_ms / cudnn_ms, us_per_step=ours_ms * 1e3 / T,
+                 rel_error=err, ok=bool(ok))
+      rows.append(row)
+      print(f"  {B:4d} {T:4d} {F:4d} {H:5d} {row['dtype']:8} {ours_ms:9.3f} {cudnn_ms:9.3f} "
+            f"{row['ratio']:6.2f} {tf32_ms:8.3f} {row['us_per_step']:8.2f} {err:8.1e}"
+            + ("" if ok else "  WRONG"), flush=True)
+      del runner, lstm, x
+  results["lstm"] = rows
+
+
+def main():
+  parser = argparse.ArgumentParser()
+  parser.add_argument("mode", choices=["check", "sanitize", "bench"])
+  parser.add_argument("--quick", action="store_true")
+  parser.add_argument("--json")
+  parser.add_argument("--skip-masking", action="store_true")
+  args = parser.parse_args()
+  torch.manual_seed(0)
+  props = torch.cuda.get_device_properties(0)
+  print(f"device: {props.name}, {props.multi_processor_count} SMs, torch {torch.__version__}, "
+        f"cuDNN {torch.backends.cudnn.version()}, {time.strftime('%Y-%m-%d %H:%M:%S')}")
+  results = dict(device=props.name, date=time.strftime("%Y-%m-%d"))
+  t0 = time.time()
+  if args.mode == "check":
+    masking_check_suite()
+    rnn_check_suite(full=True)
+  elif args.mode == "sanitize":
+    # Small shapes, both paths, every cell, with holes and go_backwards.
+    for i, (cell, ra) in enumerate((("lstm", True), ("gru", True), ("gru", False),
+                                    ("simple_rnn", True))):
+      for dtype in (torch.float32, torch.float16):
+        case = RnnCase(cell, 5, 4, 3, 32, dtype, mask_kind="holes_full_rows",
+                       go_backwards=i % 2 == 0, reset_after=ra, seed=i)
+        want = case.reference()
+        for simple in (False, True):
+          check_rnn(case, f"sanitize {cell} {dtype}", want=want, simple=simple, verbose=True)
+    case = RnnCase("lstm", 3, 3, 4, 128, torch.float32, mask_kind="holes", seed=7)
+    check_rnn(case, "sanitize lstm U128", verbose=True)
+    for dtype in (torch.float32, torch.float16):
+      x = torch.randn(37, 64, device=DEV).to(dtype)
+      x[3] = 0
+      out, mask = run_masking(x, 0.0, "where", "bool")
+      out, mask = run_masking(x[:, :7].contiguous(), 0.0, "multiply", "int32")
+    torch.cuda.synchronize()
+  else:
+    if not args.skip_masking:
+      bench_masking(results)
+    bench_rnn(results, quick=args.quick)
+  if args.json:
+    with open(args.json, "w") as f:
+      json.dump(results, f, indent=1)
+  print(f"done in {time.time() - t0:.1f} s; failures: {len(FAILURES)}")
+  for failure in FAILURES[:40]:
+    print("  FAILED:", failure)
+  sys.exit(1 if FAILURES else 0)
+
+
+if __name__ == "__main__":
+  main()

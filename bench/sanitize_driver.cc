@@ -1,0 +1,191 @@
+// Small-shape driver for compute-sanitizer (memcheck, racecheck): runs every
+// cell, dtype and mask kind on both recurrence paths and the masking kernel,
+// on exactly-sized cudaMalloc buffers so any out-of-bounds access is caught.
+// Correctness is checked by bench/harness.py; this checks memory and races.
+#include <cuda_runtime.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "kernels/masking/masking.h"
+#include "kernels/rnn/masked_rnn.h"
+
+using namespace tftrt_masking;
+
+namespace {
+
+int failures = 0;
+
+void Check(int status, const char* what) {
+  if (status != 0) {
+    std::printf("FAIL %s: %s\n", what, cudaGetErrorString(static_cast<cudaError_t>(status)));
+    ++failures;
+  }
+}
+
+size_t ElementBytes(DType dtype) {
+  switch (dtype) {
+    case DType::kFloat32: return 4;
+    case DType::kFloat16: return 2;
+    case DType::kBFloat16: return 2;
+    case DType::kFloat64: return 8;
+  }
+  return 4;
+}
+
+// Random values as raw bits of the dtype (small magnitudes, any finite value is fine here).
+void* DeviceRandom(size_t count, DType dtype, std::mt19937* rng) {
+  if (count == 0) return nullptr;
+  std::uniform_real_distribution<float> dist(-0.5f, 0.5f);
+  std::vector<unsigned char> host(count * ElementBytes(dtype));
+  for (size_t i = 0; i < count; ++i) {
+    const float v = dist(*rng);
+    if (dtype == DType::kFloat32) {
+      std::memcpy(&host[i * 4], &v, 4);
+    } else if (dtype == DType::kFloat64) {
+      const double d = v;
+      std::memcpy(&host[i * 8], &d, 8);
+    } else {
+      uint32_t bits;
+      std::memcpy(&bits, &v, 4);
+      uint16_t h;
+      if (dtype == DType::kBFloat16) {
+        h = static_cast<uint16_t>(bits >> 16);
+      } else {  // crude float -> half for |v| < 1: fine as test data
+        const uint32_t sign = (bits >> 16) & 0x8000u;
+        const int exponent = static_cast<int>((bits >> 23) & 0xff) - 127 + 15;
+        h = exponent <= 0 ? static_cast<uint16_t>(sign)
+                          : static_cast<uint16_t>(sign | (exponent << 10) | ((bits >> 13) & 0x3ff));
+      }
+      std::memcpy(&host[i * 2], &h, 2);
+    }
+  }
+  void* device = nullptr;
+  Check(cudaMalloc(&device, host.size()), "cudaMalloc");
+  Check(cudaMemcpy(device, host.data(), host.size(), cudaMemcpyHostToDevice), "memcpy");
+  return device;
+}
+
+void* DeviceMask(int64_t batch, int64_t time, MaskDType mask_dtype, std::mt19937* rng) {
+  const size_t count = static_cast<size_t>(batch * time);
+  if (count == 0) return nullptr;
+  std::bernoulli_distribution keep(0.7);
+  std::vector<int32_t> values(count);
+  for (auto& v : values) v = keep(*rng) ? 1 : 0;
+  for (int64_t t = 0; t < time; ++t) values[t] = 0;  // a fully masked row
+  void* device = nullptr;
+  if (mask_dtype == MaskDType::kInt32) {
+    Check(cudaMalloc(&device, count * 4), "cudaMalloc");
+    Check(cudaMemcpy(device, values.data(), count * 4, cudaMemcpyHostToDevice), "memcpy");
+  } else {
+    std::vector<unsigned char> bytes(values.begin(), values.end());
+    Check(cudaMalloc(&device, count), "cudaMalloc");
+    Check(cudaMemcpy(device, bytes.data(), count, cudaMemcpyHostToDevice), "memcpy");
+  }
+  return device;
+}
+
+void RunRnn(RnnCell cell, bool reset_after, DType dtype, MaskDType mask_dtype, int64_t batch,
+            int64_t time, int64_t features, int64_t units, bool go_backwards,
+            bool return_sequences, bool simple, std::mt19937* rng) {
+  setenv("TFTRT_MASKING_RNN_SIMPLE", simple ? "1" : "0", 1);
+  MaskedRnnConfig config;
+  config.cell = cell;
+  config.batch = batch;
+  config.time = time;
+  config.input_size = features;
+  config.units = units;
+  config.reset_after = reset_after;
+  config.go_backwards = go_backwards;
+  config.return_sequences = return_sequences;
+  const int64_t n = GateCount(cell) * units;
+  MaskedRnnGpuArgs args;
+  args.dtype = dtype;
+  args.mask_dtype = mask_dtype;
+  args.x = DeviceRandom(batch * time * features, dtype, rng);
+  args.mask = DeviceMask(batch, time, mask_dtype, rng);
+  args.kernel = DeviceRandom(features * n, dtype, rng);
+  args.recurrent_kernel = DeviceRandom(units * n, dtype, rng);
+  args.bias = DeviceRandom(BiasSize(config), dtype, rng);
+  args.initial_h = DeviceRandom(batch * units, dtype, rng);
+  args.initial_c = cell == RnnCell::kLstm ? DeviceRandom(batch * units, dtype, rng) : nullptr;
+  const size_t e = ElementBytes(dtype);
+  void *output = nullptr, *final_h = nullptr, *final_c = nullptr, *workspace = nullptr;
+  const size_t out_count = return_sequences ? batch * time * units : batch * units;
+  if (out_count) Check(cudaMalloc(&output, out_count * e), "cudaMalloc");
+  if (batch * units) Check(cudaMalloc(&final_h, batch * units * e), "cudaMalloc");
+  if (cell == RnnCell::kLstm && batch * units) Check(cudaMalloc(&final_c, batch * units * e), "m");
+  args.output = output;
+  args.final_h = final_h;
+  args.final_c = final_c;
+  const size_t ws = MaskedRnnGpuWorkspaceBytes(config, dtype);
+  Check(cudaMalloc(&workspace, ws), "cudaMalloc");
+  char what[160];
+  std::snprintf(what, sizeof(what), "rnn cell=%d ra=%d dtype=%d mask=%d B=%lld T=%lld U=%lld %s",
+                static_cast<int>(cell), reset_after, static_cast<int>(dtype),
+                static_cast<int>(mask_dtype), static_cast<long long>(batch),
+                static_cast<long long>(time), static_cast<long long>(units),
+                simple ? "simple" : "auto");
+  Check(LaunchMaskedRnn(config, args, workspace, ws, nullptr), what);
+  Check(cudaDeviceSynchronize(), what);
+  for (const void* p : {args.x, args.mask, args.kernel, args.recurrent_kernel, args.bias,
+                        args.initial_h, args.initial_c}) {
+    cudaFree(const_cast<void*>(p));
+  }
+  for (void* p : {output, final_h, final_c, workspace}) cudaFree(p);
+}
+
+void RunMasking(DType dtype, int64_t rows, int64_t features, MaskDType mask_dtype,
+                std::mt19937* rng) {
+  void* x = DeviceRandom(rows * features, dtype, rng);
+  void *output = nullptr, *mask = nullptr;
+  if (rows * features) Check(cudaMalloc(&output, rows * features * ElementBytes(dtype)), "m");
+  if (rows) Check(cudaMalloc(&mask, rows * (mask_dtype == MaskDType::kInt32 ? 4 : 1)), "m");
+  Check(LaunchMasking(dtype, x, rows, features, 0.0f, MaskedOutputMode::kWhere, output,
+                      mask_dtype, mask, nullptr), "masking");
+  Check(LaunchMasking(dtype, x, rows, features, -1.0f, MaskedOutputMode::kMultiply, output,
+                      mask_dtype, mask, nullptr), "masking");
+  Check(cudaDeviceSynchronize(), "masking sync");
+  for (void* p : {x, output, mask}) cudaFree(p);
+}
+
+}  // namespace
+
+int main() {
+  std::mt19937 rng(3);
+  const DType dtypes[] = {DType::kFloat32, DType::kFloat16, DType::kBFloat16, DType::kFloat64};
+  for (DType dtype : dtypes) {
+    for (MaskDType mask_dtype : {MaskDType::kBool, MaskDType::kInt32}) {
+      for (int64_t features : {1, 3, 8, 64, 67}) RunMasking(dtype, 19, features, mask_dtype, &rng);
+      RunMasking(dtype, 0, 8, mask_dtype, &rng);
+      RunMasking(dtype, 5, 0, mask_dtype, &rng);
+    }
+  }
+  struct CellCase { RnnCell cell; bool reset_after; };
+  const CellCase cells[] = {{RnnCell::kLstm, true}, {RnnCell::kGru, true},
+                            {RnnCell::kGru, false}, {RnnCell::kSimpleRnn, true}};
+  int index = 0;
+  for (const CellCase& c : cells) {
+    for (DType dtype : dtypes) {
+      for (bool simple : {false, true}) {
+        const MaskDType mask_dtype = index % 2 ? MaskDType::kInt32 : MaskDType::kBool;
+        // units 32: one block per batch slice; units 256: a barrier group.
+        RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 3, 3, 5, 32, index % 3 == 0, true,
+               simple, &rng);
+        RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 2, 2, 3, 256, index % 3 == 1,
+               index % 2 == 0, simple, &rng);
+        RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 2, 3, 4, 6, false, true, simple, &rng);
+        ++index;
+      }
+    }
+  }
+  RunRnn(RnnCell::kLstm, true, DType::kFloat32, MaskDType::kBool, 3, 0, 4, 8, false, false,
+         false, &rng);
+  RunRnn(RnnCell::kLstm, true, DType::kFloat32, MaskDType::kBool, 0, 3, 4, 8, false, true,
+         false, &rng);
+  std::printf("sanitize driver: %d failures\n", failures);
+  return failures ? 1 : 0;
+}
