@@ -15,11 +15,6 @@
 namespace tftrt_masking {
 namespace {
 
-template <typename T>
-__device__ __forceinline__ float ToFloat(T v) { return static_cast<float>(v); }
-template <>
-__device__ __forceinline__ float ToFloat<double>(double v) { return static_cast<float>(v); }
-
 // Compare in T itself (Keras compares in the compute dtype).
 template <typename T>
 __device__ __forceinline__ bool NotEqual(T a, T b) { return a != b; }
