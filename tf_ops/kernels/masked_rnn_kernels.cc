@@ -216,9 +216,7 @@ REGISTER_MASKED_RNN_CPU(float);
 REGISTER_MASKED_RNN_CPU(double);
 #undef REGISTER_MASKED_RNN_CPU
 
-// GPU kernels need //kernels/rnn:masked_rnn_cuda (LaunchMaskedRnn) linked in;
-// tf_ops/BUILD defines TFTRT_MASKING_WITH_MASKED_RNN_CUDA together with that dep.
-#if defined(TFTRT_MASKING_WITH_CUDA) && defined(TFTRT_MASKING_WITH_MASKED_RNN_CUDA)
+#ifdef TFTRT_MASKING_WITH_CUDA
 
 template <typename T>
 class MaskedRnnGpuOp : public MaskedRnnOpBase {
@@ -290,7 +288,7 @@ REGISTER_MASKED_RNN_GPU(float);
 REGISTER_MASKED_RNN_GPU(double);
 #undef REGISTER_MASKED_RNN_GPU
 
-#endif  // TFTRT_MASKING_WITH_CUDA && TFTRT_MASKING_WITH_MASKED_RNN_CUDA
+#endif  // TFTRT_MASKING_WITH_CUDA
 
 }  // namespace
 }  // namespace tftrt_masking
