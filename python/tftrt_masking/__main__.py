@@ -15,6 +15,8 @@ import sys
 COMMAND_MODULES = [
     "tftrt_masking.example",
     "tftrt_masking.rewrite",
+    "tftrt_masking.conversion",
+    "tftrt_masking.segments",
 ]
 
 
