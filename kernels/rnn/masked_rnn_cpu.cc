@@ -1,9 +1,9 @@
 // CPU masked recurrence (see masked_rnn_cpu.h for the numerics contract).
 //
-// Hot loops are leaf functions compiled twice (target_clones: Haswell, i.e.
-// AVX2 + FMA, and a generic x86-64 fallback picked at load time). Every dot
-// product uses std::fma explicitly and the build disables contraction
-// (-ffp-contract=off), so both clones produce the same bits: std::fma is exact
+// Hot loops are leaf functions compiled twice, for AVX2 + FMA and for generic
+// x86-64, picked once at run time from the CPU's features. Every dot product
+// uses std::fma explicitly and the build disables contraction
+// (-ffp-contract=off), so both builds produce the same bits: std::fma is exact
 // on any machine, only slower without FMA hardware.
 #include "kernels/rnn/masked_rnn_cpu.h"
 
@@ -14,10 +14,13 @@
 
 #include "kernels/rnn/cell_math.h"
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define TFTRT_CPU_CLONES __attribute__((target_clones("arch=haswell", "default")))
-#else
-#define TFTRT_CPU_CLONES
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#define TFTRT_HAVE_AVX2_FMA_BUILD 1
+#define TFTRT_TARGET_AVX2_FMA __attribute__((target("avx2,fma")))
 #endif
 #define TFTRT_ALWAYS_INLINE inline __attribute__((always_inline))
 
@@ -30,7 +33,9 @@ namespace {
 
 TFTRT_ALWAYS_INLINE float EigenTanh(float a) {
   const float clamp = 7.90531110763549805f;  // where the non-FMA rational hits 1
-  const float x = std::max(std::min(a, clamp), -clamp);
+  // Selects written so that NaN passes through and the loop vectorizes.
+  float x = a > clamp ? clamp : a;
+  x = x < -clamp ? -clamp : x;
   const float x2 = x * x;
   float p = x2 * -2.76076847742355e-16f + 2.00018790482477e-13f;
   p = x2 * p + -8.60467152213735e-11f;
@@ -42,13 +47,14 @@ TFTRT_ALWAYS_INLINE float EigenTanh(float a) {
   float q = x2 * 1.19825839466702e-06f + 1.18534705686654e-04f;
   q = x2 * q + 2.26843463243900e-03f;
   q = x2 * q + 4.89352518554385e-03f;
+  const float ratio = p / q;  // computed unconditionally: no trapping branch
   const float tiny = 0.0004f;
-  return std::fabs(a) < tiny ? x : p / q;
+  return std::fabs(a) < tiny ? x : ratio;
 }
 
 TFTRT_ALWAYS_INLINE float EigenSigmoid(float a) {
   const bool underflow = a < -104.f;
-  float x = std::min(a, 16.6355324f);  // first point where the result is exactly 1
+  float x = a > 16.6355324f ? 16.6355324f : a;  // first point where the result is exactly 1
   x = x * 0.5f;                        // exp(x) = exp(x/2)^2 avoids denormals
   const float m = std::floor(x * 1.44269504088896341f + 0.5f);
   float r = m * -0.693359375f + x;
@@ -69,7 +75,8 @@ TFTRT_ALWAYS_INLINE float EigenSigmoid(float a) {
   std::memcpy(&scale, &bits, sizeof(scale));
   float e = p * scale;
   e = e * e;
-  return underflow ? 0.f : e / (1.0f + e);
+  const float logistic = e / (1.0f + e);
+  return underflow ? 0.f : logistic;
 }
 
 template <typename Acc>
@@ -153,16 +160,74 @@ TFTRT_ALWAYS_INLINE void GemmRowsImpl(const Acc* const* a_rows, int64_t m, int64
   }
 }
 
-TFTRT_CPU_CLONES void GemmRows(const float* const* a_rows, int64_t m, int64_t depth,
-                               const float* b, int64_t ldb, int64_t n_cols, const float* bias,
-                               float* c) {
-  GemmRowsImpl(a_rows, m, depth, b, ldb, n_cols, bias, c);
+#ifdef TFTRT_HAVE_AVX2_FMA_BUILD
+// float GemmRows for AVX2 + FMA: register tiles of MR rows x 8*NV columns; per
+// output element still one fused multiply-add per k in k order from 0, so the
+// bits equal GemmRowsImpl's.
+template <int MR, int NV>
+TFTRT_TARGET_AVX2_FMA TFTRT_ALWAYS_INLINE void GemmTileAvx2(const float* const* a,
+                                                              int64_t depth, const float* b,
+                                                              int64_t ldb, float* c,
+                                                              int64_t ldc) {
+  __m256 acc[MR][NV];
+  for (int r = 0; r < MR; ++r) {
+    for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_setzero_ps();
+  }
+  for (int64_t k = 0; k < depth; ++k) {
+    __m256 bv[NV];
+    for (int v = 0; v < NV; ++v) bv[v] = _mm256_loadu_ps(b + k * ldb + 8 * v);
+    for (int r = 0; r < MR; ++r) {
+      const __m256 av = _mm256_broadcast_ss(a[r] + k);
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm256_fmadd_ps(av, bv[v], acc[r][v]);
+    }
+  }
+  for (int r = 0; r < MR; ++r) {
+    for (int v = 0; v < NV; ++v) _mm256_storeu_ps(c + r * ldc + 8 * v, acc[r][v]);
+  }
 }
-TFTRT_CPU_CLONES void GemmRows(const double* const* a_rows, int64_t m, int64_t depth,
-                               const double* b, int64_t ldb, int64_t n_cols, const double* bias,
-                               double* c) {
-  GemmRowsImpl(a_rows, m, depth, b, ldb, n_cols, bias, c);
+
+template <int NV>
+TFTRT_TARGET_AVX2_FMA TFTRT_ALWAYS_INLINE void GemmColumnBlockAvx2(
+    const float* const* a_rows, int64_t m, int64_t depth, const float* b, int64_t ldb,
+    float* c, int64_t ldc) {
+  int64_t i = 0;
+  for (; i + 6 <= m; i += 6) GemmTileAvx2<6, NV>(a_rows + i, depth, b, ldb, c + i * ldc, ldc);
+  float* ci = c + i * ldc;
+  switch (m - i) {
+    case 5: GemmTileAvx2<5, NV>(a_rows + i, depth, b, ldb, ci, ldc); break;
+    case 4: GemmTileAvx2<4, NV>(a_rows + i, depth, b, ldb, ci, ldc); break;
+    case 3: GemmTileAvx2<3, NV>(a_rows + i, depth, b, ldb, ci, ldc); break;
+    case 2: GemmTileAvx2<2, NV>(a_rows + i, depth, b, ldb, ci, ldc); break;
+    case 1: GemmTileAvx2<1, NV>(a_rows + i, depth, b, ldb, ci, ldc); break;
+    default: break;
+  }
 }
+
+TFTRT_TARGET_AVX2_FMA void GemmRowsAvx2(const float* const* a_rows, int64_t m, int64_t depth,
+                                        const float* b, int64_t ldb, int64_t n_cols,
+                                        const float* bias, float* c) {
+  int64_t n0 = 0;
+  for (; n0 + 16 <= n_cols; n0 += 16) {
+    GemmColumnBlockAvx2<2>(a_rows, m, depth, b + n0, ldb, c + n0, n_cols);
+  }
+  for (; n0 + 8 <= n_cols; n0 += 8) {
+    GemmColumnBlockAvx2<1>(a_rows, m, depth, b + n0, ldb, c + n0, n_cols);
+  }
+  for (; n0 < n_cols; ++n0) {  // fewer than 8 columns left
+    for (int64_t i = 0; i < m; ++i) {
+      float sum = 0.f;
+      for (int64_t k = 0; k < depth; ++k) sum = std::fma(a_rows[i][k], b[k * ldb + n0], sum);
+      c[i * n_cols + n0] = sum;
+    }
+  }
+  if (bias != nullptr) {
+    for (int64_t i = 0; i < m; ++i) {
+      float* ci = c + i * n_cols;
+      for (int64_t n = 0; n < n_cols; ++n) ci[n] = ci[n] + bias[n];
+    }
+  }
+}
+#endif  // TFTRT_HAVE_AVX2_FMA_BUILD
 
 // ---------------------------------------------------------------------------
 // Cell updates of one row, op by op as Keras writes them. `projected` is
@@ -257,36 +322,96 @@ TFTRT_ALWAYS_INLINE void SimpleRnnUpdateImpl(const Acc* projected, const Acc* re
   ApplyActivation(acts.activation, h, units);
 }
 
-#define TFTRT_DEFINE_CELL_CLONES(Acc)                                                          \
-  TFTRT_CPU_CLONES void LstmUpdate(const Acc* projected, const Acc* recurrent,               \
-                                   const Acc* bias, int64_t units, CellActivations acts,     \
-                                   Acc* h, Acc* c, Acc* z) {                                 \
+// The leaf functions of one element type, as a table of pointers so that the
+// loop picks the AVX2 + FMA build or the generic one once per call.
+template <typename Acc>
+struct CpuLeaves {
+  void (*gemm_rows)(const Acc* const*, int64_t, int64_t, const Acc*, int64_t, int64_t,
+                    const Acc*, Acc*);
+  void (*lstm_update)(const Acc*, const Acc*, const Acc*, int64_t, CellActivations, Acc*, Acc*,
+                      Acc*);
+  void (*gru_reset_after_update)(const Acc*, const Acc*, const Acc*, int64_t, CellActivations,
+                                 Acc*, Acc*);
+  void (*gru_reset_before_gates)(const Acc*, const Acc*, int64_t, CellActivations, const Acc*,
+                                 Acc*, Acc*);
+  void (*gru_reset_before_finish)(const Acc*, const Acc*, int64_t, CellActivations, const Acc*,
+                                  Acc*, Acc*);
+  void (*simple_rnn_update)(const Acc*, const Acc*, int64_t, CellActivations, Acc*);
+};
+
+// Instantiates the leaves of type Acc with function attributes ATTR.
+#define TFTRT_DEFINE_LEAVES(Acc, ATTR, GEMM)                                                       \
+  ATTR void GemmRows(const Acc* const* a_rows, int64_t m, int64_t depth, const Acc* b,       \
+                     int64_t ldb, int64_t n_cols, const Acc* bias, Acc* c) {                 \
+    GEMM(a_rows, m, depth, b, ldb, n_cols, bias, c);                                         \
+  }                                                                                          \
+  ATTR void LstmUpdate(const Acc* projected, const Acc* recurrent, const Acc* bias,          \
+                       int64_t units, CellActivations acts, Acc* h, Acc* c, Acc* z) {        \
     LstmUpdateImpl(projected, recurrent, bias, units, acts, h, c, z);                        \
   }                                                                                          \
-  TFTRT_CPU_CLONES void GruResetAfterUpdate(const Acc* projected, const Acc* recurrent,      \
-                                            const Acc* recurrent_bias, int64_t units,        \
-                                            CellActivations acts, Acc* h, Acc* z) {          \
+  ATTR void GruResetAfterUpdate(const Acc* projected, const Acc* recurrent,                  \
+                                const Acc* recurrent_bias, int64_t units,                    \
+                                CellActivations acts, Acc* h, Acc* z) {                      \
     GruResetAfterUpdateImpl(projected, recurrent, recurrent_bias, units, acts, h, z);        \
   }                                                                                          \
-  TFTRT_CPU_CLONES void GruResetBeforeGates(const Acc* projected, const Acc* recurrent,      \
-                                            int64_t units, CellActivations acts,             \
-                                            const Acc* h, Acc* z, Acc* reset_h) {            \
+  ATTR void GruResetBeforeGates(const Acc* projected, const Acc* recurrent, int64_t units,   \
+                                CellActivations acts, const Acc* h, Acc* z, Acc* reset_h) {  \
     GruResetBeforeGatesImpl(projected, recurrent, units, acts, h, z, reset_h);               \
   }                                                                                          \
-  TFTRT_CPU_CLONES void GruResetBeforeFinish(const Acc* projected,                           \
-                                             const Acc* reset_h_product, int64_t units,      \
-                                             CellActivations acts, const Acc* update,        \
-                                             Acc* h, Acc* candidate) {                       \
+  ATTR void GruResetBeforeFinish(const Acc* projected, const Acc* reset_h_product,           \
+                                 int64_t units, CellActivations acts, const Acc* update,     \
+                                 Acc* h, Acc* candidate) {                                   \
     GruResetBeforeFinishImpl(projected, reset_h_product, units, acts, update, h, candidate); \
   }                                                                                          \
-  TFTRT_CPU_CLONES void SimpleRnnUpdate(const Acc* projected, const Acc* recurrent,          \
-                                        int64_t units, CellActivations acts, Acc* h) {       \
+  ATTR void SimpleRnnUpdate(const Acc* projected, const Acc* recurrent, int64_t units,       \
+                            CellActivations acts, Acc* h) {                                  \
     SimpleRnnUpdateImpl(projected, recurrent, units, acts, h);                               \
-  }
+  }                                                                                          \
+  const CpuLeaves<Acc> kLeaves_##Acc = {GemmRows,           LstmUpdate,                      \
+                                        GruResetAfterUpdate, GruResetBeforeGates,            \
+                                        GruResetBeforeFinish, SimpleRnnUpdate};
 
-TFTRT_DEFINE_CELL_CLONES(float)
-TFTRT_DEFINE_CELL_CLONES(double)
-#undef TFTRT_DEFINE_CELL_CLONES
+namespace generic {
+TFTRT_DEFINE_LEAVES(float, , GemmRowsImpl)
+TFTRT_DEFINE_LEAVES(double, , GemmRowsImpl)
+}  // namespace generic
+
+#ifdef TFTRT_HAVE_AVX2_FMA_BUILD
+namespace avx2_fma {
+TFTRT_DEFINE_LEAVES(float, TFTRT_TARGET_AVX2_FMA, GemmRowsAvx2)
+TFTRT_DEFINE_LEAVES(double, TFTRT_TARGET_AVX2_FMA, GemmRowsImpl)
+}  // namespace avx2_fma
+#endif
+#undef TFTRT_DEFINE_LEAVES
+
+bool UseAvx2Fma() {
+#ifdef TFTRT_HAVE_AVX2_FMA_BUILD
+  static const bool supported = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
+  return supported && !cpu_internal::ForceGenericCpuLeavesForTesting();
+#else
+  return false;
+#endif
+}
+
+template <typename Acc>
+const CpuLeaves<Acc>& Leaves();
+template <>
+const CpuLeaves<float>& Leaves<float>() {
+#ifdef TFTRT_HAVE_AVX2_FMA_BUILD
+  if (UseAvx2Fma()) return avx2_fma::kLeaves_float;
+#endif
+  return generic::kLeaves_float;
+}
+template <>
+const CpuLeaves<double>& Leaves<double>() {
+#ifdef TFTRT_HAVE_AVX2_FMA_BUILD
+  if (UseAvx2Fma()) return avx2_fma::kLeaves_double;
+#endif
+  return generic::kLeaves_double;
+}
 
 // ---------------------------------------------------------------------------
 // The masked loop over one block of rows.
@@ -309,6 +434,7 @@ void RunBlock(const MaskedRnnConfig& config, const CpuRnnWeights<Acc>& weights,
   // Where Keras adds the input bias to x@W before anything else, it is folded
   // into the projection; LSTM adds it last (z = x@W + h@U; z += b).
   const Acc* projection_bias = lstm ? nullptr : weights.input_bias;
+  const CpuLeaves<Acc>& leaf = Leaves<Acc>();
   // Columns of h@U computed by the first recurrent product.
   const int64_t recurrent_cols = gru_reset_before ? 2 * units : width;
 
@@ -350,7 +476,7 @@ void RunBlock(const MaskedRnnConfig& config, const CpuRnnWeights<Acc>& weights,
           projected_slot[row * time_block + s] = m++;
         }
       }
-      GemmRows(a_rows.data(), m, features, weights.kernel, width, width, projection_bias,
+      leaf.gemm_rows(a_rows.data(), m, features, weights.kernel, width, width, projection_bias,
                projected.data());
 
       for (int64_t s = 0; s < block_steps; ++s) {
@@ -362,7 +488,7 @@ void RunBlock(const MaskedRnnConfig& config, const CpuRnnWeights<Acc>& weights,
             a_rows[n_active++] = h.data() + row * units;
           }
         }
-        GemmRows(a_rows.data(), n_active, units, weights.recurrent_kernel, width, recurrent_cols,
+        leaf.gemm_rows(a_rows.data(), n_active, units, weights.recurrent_kernel, width, recurrent_cols,
                  static_cast<const Acc*>(nullptr), recurrent.data());
         for (int64_t j = 0; j < n_active; ++j) {
           const int64_t row = active[j];
@@ -372,31 +498,31 @@ void RunBlock(const MaskedRnnConfig& config, const CpuRnnWeights<Acc>& weights,
           Acc* z = scratch.data() + j * width;
           switch (config.cell) {
             case RnnCell::kLstm:
-              LstmUpdate(proj, rec, weights.input_bias, units, acts, h_row,
+              leaf.lstm_update(proj, rec, weights.input_bias, units, acts, h_row,
                          c.data() + row * units, z);
               break;
             case RnnCell::kGru:
               if (config.reset_after) {
-                GruResetAfterUpdate(proj, rec, weights.recurrent_bias, units, acts, h_row, z);
+                leaf.gru_reset_after_update(proj, rec, weights.recurrent_bias, units, acts, h_row, z);
               } else {
-                GruResetBeforeGates(proj, rec, units, acts, h_row, z,
+                leaf.gru_reset_before_gates(proj, rec, units, acts, h_row, z,
                                     reset_h.data() + j * units);
               }
               break;
             case RnnCell::kSimpleRnn:
-              SimpleRnnUpdate(proj, rec, units, acts, h_row);
+              leaf.simple_rnn_update(proj, rec, units, acts, h_row);
               break;
           }
         }
         if (gru_reset_before && n_active > 0) {
           for (int64_t j = 0; j < n_active; ++j) a_rows[j] = reset_h.data() + j * units;
-          GemmRows(a_rows.data(), n_active, units, weights.recurrent_kernel + 2 * units, width,
+          leaf.gemm_rows(a_rows.data(), n_active, units, weights.recurrent_kernel + 2 * units, width,
                    units, static_cast<const Acc*>(nullptr), reset_h_product.data());
           for (int64_t j = 0; j < n_active; ++j) {
             const int64_t row = active[j];
             const Acc* proj = projected.data() + projected_slot[row * time_block + s] * width;
             Acc* z = scratch.data() + j * width;
-            GruResetBeforeFinish(proj, reset_h_product.data() + j * units, units, acts, z,
+            leaf.gru_reset_before_finish(proj, reset_h_product.data() + j * units, units, acts, z,
                                  h.data() + row * units, z + 2 * units);
           }
         }
@@ -443,6 +569,15 @@ int64_t MaskedRnnCpuCostPerRow(const MaskedRnnConfig& config) {
       (config.input_size + config.units) * width + 40 * (width + config.units);
   return std::max<int64_t>(1, config.time * per_step);
 }
+
+namespace cpu_internal {
+bool& ForceGenericCpuLeavesForTesting() {
+  static bool force = false;
+  return force;
+}
+}  // namespace cpu_internal
+
+bool MaskedRnnCpuUsesAvx2Fma() { return UseAvx2Fma(); }
 
 float TfCpuTanh(float x) { return EigenTanh(x); }
 float TfCpuSigmoid(float x) { return EigenSigmoid(x); }

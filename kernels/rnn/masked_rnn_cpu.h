@@ -64,12 +64,19 @@ void MaskedRnnCpuBlock(const MaskedRnnConfig& config, const CpuRnnWeights<double
 // Rough cost of one batch row in cycles, for the caller's work sharder.
 int64_t MaskedRnnCpuCostPerRow(const MaskedRnnConfig& config);
 
+// Whether the AVX2 + FMA build of the loops runs (else the generic one; both
+// give the same bits).
+bool MaskedRnnCpuUsesAvx2Fma();
+
 // Keras' float activations as TensorFlow computes them on the CPU (exposed for
 // tests): Eigen's rational tanh and exp-based logistic, without FMA.
 float TfCpuTanh(float x);
 float TfCpuSigmoid(float x);
 
 namespace cpu_internal {
+
+// Tests set this to run the generic build on an AVX2 + FMA machine.
+bool& ForceGenericCpuLeavesForTesting();
 
 template <typename Acc, typename T>
 const Acc* ConvertInto(const T* src, int64_t n, std::vector<Acc>* storage, int64_t offset) {
