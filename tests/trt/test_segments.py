@@ -1,0 +1,100 @@
+"""segment_report: TF-TRT's own segmenter, run offline (no GPU, no TensorRT),
+puts Masking + the masked recurrence + Dense into ONE engine once the model
+uses this project's ops, and leaves Keras' own loop in TensorFlow."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import models  # pylint: disable=wrong-import-position
+from tftrt_masking import _loader
+from tftrt_masking.segments import segment_report
+
+pytestmark = pytest.mark.skipif(
+    _loader.converters_library_path() is None,
+    reason="TF-TRT converter library not built (no TensorRT 8 headers found by configure.py; "
+    "see trt_converter/README.md)")
+
+DENSE_OPS = ("MatMul",)
+
+
+def _single_engine(report, *op_types):
+  engines = [e for e in report.engines if any(e.holds(op) for op in op_types)]
+  assert len(engines) == 1, report.summary()
+  for op in op_types:
+    assert engines[0].holds(op), f"{op} not in the engine:\n{report.summary()}"
+  return engines[0]
+
+
+@pytest.mark.parametrize("cell,op", [("lstm", "MaskedLSTM"), ("gru", "MaskedGRU"),
+                                     ("simple_rnn", "MaskedSimpleRNN")])
+def test_rewritten_seed_model_is_one_engine(tmp_path, cell, op):
+  directory = models.export_keras(models.rewritten_model(cell), tmp_path / "model")
+  report = segment_report(directory)
+  assert len(report.engines) == 1, report.summary()
+  _single_engine(report, "Masking", op, *DENSE_OPS)
+  # Nothing of ours is left behind, and what is left says why.
+  for our_op in ("Masking", op):
+    assert not report.tensorflow_nodes_of(our_op), report.summary()
+  assert all(node.reason for node in report.tensorflow_nodes)
+
+
+def test_rewritten_bidirectional_model_is_one_engine(tmp_path):
+  directory = models.export_keras(models.rewritten_model("lstm", bidirectional=True),
+                                  tmp_path / "model")
+  report = segment_report(directory)
+  engine = _single_engine(report, "Masking", "MaskedLSTM", *DENSE_OPS)
+  assert engine.op_types.count("MaskedLSTM") == 2, report.summary()
+  assert len(report.engines) == 1, report.summary()
+
+
+def test_keras_layers_leave_the_loop_in_tensorflow(tmp_path):
+  directory = models.export_keras(models.keras_model("lstm"), tmp_path / "model")
+  report = segment_report(directory)
+  # Grappler lowers Keras' While loop to frame ops (Enter/Merge/Switch/Exit/...):
+  # TF-TRT converts none of them, so the recurrence is cut into pieces.
+  loop_ops = {"While", "StatelessWhile", "Enter", "Exit", "Merge", "Switch", "NextIteration",
+              "LoopCond"}
+  loops = [n for n in report.tensorflow_nodes if n.op in loop_ops]
+  assert {"Enter", "Exit"} <= {n.op for n in loops} or {"While", "StatelessWhile"} & {
+      n.op for n in loops}, report.summary()
+  for loop in loops:
+    assert f"Op type {loop.op} is not supported" in loop.reason, report.summary()
+  assert not report.engines_holding("MaskedLSTM")
+  # Keras' Masking is NotEqual + Any: Any has no converter, it stays in TensorFlow.
+  assert report.tensorflow_nodes_of("Any"), report.summary()
+
+
+def test_ops_model_is_one_engine(tmp_path):
+  report = segment_report(models.export_ops_lstm(tmp_path / "model"))
+  assert len(report.engines) == 1, report.summary()
+  _single_engine(report, "Masking", "MaskedLSTM", *DENSE_OPS)
+
+
+def test_double_precision_stays_in_tensorflow_with_the_reason(tmp_path):
+  report = segment_report(models.export_ops_lstm(tmp_path / "model", dtype="float64"))
+  # TF-TRT refuses float64 tensors before any converter runs.
+  for op in ("Masking", "MaskedLSTM"):
+    (node,) = report.tensorflow_nodes_of(op)
+    assert "data type double" in node.reason, report.summary()
+  assert not report.engines_holding("MaskedLSTM")
+
+
+def test_non_constant_weights_stay_in_tensorflow_with_the_reason(tmp_path):
+  report = segment_report(models.export_ops_lstm(tmp_path / "model", constant_weights=False))
+  (lstm,) = report.tensorflow_nodes_of("MaskedLSTM")
+  assert 'The input "kernel" for MaskedLSTM must be a constant' in lstm.reason, report.summary()
+  assert not report.engines_holding("MaskedLSTM")
+
+
+def test_summary_and_cli(tmp_path, capsys):
+  from tftrt_masking.__main__ import main  # pylint: disable=import-outside-toplevel
+
+  directory = models.export_ops_lstm(tmp_path / "model")
+  assert main(["segments", directory]) == 0
+  out = capsys.readouterr().out
+  assert "1 TensorRT engine(s):" in out and "MaskedLSTM" in out
+  assert main(["segments", str(tmp_path / "missing")]) == 1
+  assert "not a SavedModel" in capsys.readouterr().err
