@@ -1,0 +1,266 @@
+"""tftrt_masking.rewrite: Keras models (Sequential, functional, nested; Keras 3
+and tf_keras) and saved files -> models with our layers, same weights and
+outputs; the report of what stayed Keras and why; the CLI."""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras
+from tftrt_masking import _keras, layers, load_ops, rewrite
+from tftrt_masking.__main__ import main as cli_main
+
+
+@pytest.fixture(scope="module", autouse=True)
+def op_library():
+  load_ops()
+
+
+@pytest.fixture(scope="module")
+def tf_keras():
+  module = _keras.tf_keras_or_none()
+  if module is None:
+    pytest.skip("tf_keras is not installed")
+  return module
+
+
+def seed_input(rng):
+  """The spec's seed example: 32x10x8 random, timesteps 3 and 5 zeroed."""
+  x = rng.random((32, 10, 8)).astype(np.float32)
+  x[:, 3] = 0.0
+  x[:, 5] = 0.0
+  return x
+
+
+def masked_input(rng, batch=6, steps=9, features=4):
+  """Random input whose Masking(0.) mask has holes, left and right padding and
+  a fully masked row."""
+  x = rng.standard_normal((batch, steps, features)).astype(np.float32)
+  x[rng.random((batch, steps)) < 0.25] = 0.0
+  x[0, :3] = 0.0
+  x[1, -4:] = 0.0
+  x[2] = 0.0
+  return x
+
+
+def mixed_model(k, steps=9, features=4):
+  """Functional model: Masking -> LSTM(seq) -> Bidirectional(GRU) -> two heads,
+  one recurrent head we cannot serve (elu), and a nested Sequential."""
+  inputs = k.Input((steps, features))
+  masked = k.layers.Masking(0.0)(inputs)
+  hidden = k.layers.LSTM(6, return_sequences=True)(masked)
+  hidden = k.layers.Bidirectional(k.layers.GRU(5, return_sequences=True, reset_after=False),
+                                  merge_mode="sum")(hidden)
+  head_a = k.layers.SimpleRNN(3, activation="elu", name="elu_rnn")(hidden)
+  head_b = k.layers.LSTM(3, go_backwards=True, name="backwards_lstm")(hidden)
+  nested = k.Sequential([k.Input((steps, features)), k.layers.Masking(0.0),
+                         k.layers.GRU(2)], name="nested")
+  merged = k.layers.Concatenate()([head_a, head_b, nested(inputs)])
+  return k.Model(inputs, k.layers.Dense(2)(merged))
+
+
+def randomize_weights(model, rng):
+  model.set_weights([rng.standard_normal(w.shape).astype(np.float32) * 0.5
+                     for w in model.get_weights()])
+
+
+def report_by_name(report):
+  return {entry.name: entry for entry in report.layers}
+
+
+def op_types_of(concrete_function):
+  graph_def = concrete_function.graph.as_graph_def()
+  types = {node.op for node in graph_def.node}
+  for function in graph_def.library.function:
+    types |= {node.op for node in function.node_def}
+  return types
+
+
+# --- the seed example ------------------------------------------------------------
+
+def test_seed_example(rng):
+  """Masking(0.) -> LSTM(32) -> Dense: the rewritten model equals the LSTM and
+  Dense run on the sequence with steps 3 and 5 removed."""
+  model = keras.Sequential([keras.Input((10, 8)), keras.layers.Masking(0.0),
+                            keras.layers.LSTM(32), keras.layers.Dense(4)])
+  new_model, report = rewrite.rewrite_model(model)
+  assert [type(l) for l in new_model.layers[:2]] == [layers.Masking, layers.LSTM]
+  assert [e.replaced for e in report.layers] == [True, True]
+  x = seed_input(rng)
+  compact = np.delete(x, [3, 5], axis=1)
+  on_compact = model.layers[2](model.layers[1](compact))
+  # The CPU kernel follows Keras' op order: bit for bit, not just close.
+  np.testing.assert_array_equal(new_model(x), on_compact)
+  np.testing.assert_array_equal(new_model(x), model(x))
+  ours_lstm = new_model.layers[1](new_model.layers[0](x))
+  np.testing.assert_array_equal(ours_lstm, model.layers[1](compact))
+
+
+# --- model walking and the report -------------------------------------------------
+
+@pytest.mark.parametrize("flavour", ["keras", "tf_keras"])
+def test_mixed_functional_model(rng, flavour):
+  k = keras if flavour == "keras" else _keras.tf_keras_or_none()
+  if k is None:
+    pytest.skip("tf_keras is not installed")
+  model = mixed_model(k)
+  randomize_weights(model, rng)
+  new_model, report = rewrite.rewrite_model(model)
+  assert report.flavour == flavour
+  entries = report_by_name(report)
+  replaced = {e.name for e in report.replaced}
+  assert {"elu_rnn"} == {e.name for e in report.kept}
+  assert "activation elu" in entries["elu_rnn"].reasons[0]
+  assert "backwards_lstm" in replaced and "nested/" + model.get_layer("nested").layers[1].name \
+      in replaced
+  assert len(report.layers) == 7  # masking, lstm, bidirectional, 2 heads, nested masking + gru
+  x = masked_input(rng)
+  np.testing.assert_allclose(new_model(x), model(x), rtol=0, atol=2e-6)
+  # The original model is unchanged and still Keras'.
+  assert type(model.get_layer("backwards_lstm")) is k.layers.LSTM
+  summary = report.summary()
+  assert "elu_rnn" in summary and "kept Keras" in summary and "replaced" in summary
+
+
+def test_sequential_tf_keras(rng, tf_keras):
+  model = tf_keras.Sequential([tf_keras.Input((9, 4)), tf_keras.layers.Masking(0.0),
+                               tf_keras.layers.Bidirectional(tf_keras.layers.LSTM(
+                                   4, return_sequences=True)),
+                               tf_keras.layers.SimpleRNN(3)])
+  randomize_weights(model, rng)
+  new_model, report = rewrite.rewrite_model(model)
+  assert len(report.replaced) == 3 and not report.kept
+  assert type(new_model.layers[1]) is layers.tf_keras_bidirectional_class()
+  x = masked_input(rng)
+  np.testing.assert_allclose(new_model(x), model(x), rtol=0, atol=2e-6)
+
+
+@pytest.mark.parametrize("make_layer,reason", [
+    (lambda: keras.layers.LSTM(4, stateful=True), "stateful=True"),
+    (lambda: keras.layers.GRU(4, unroll=True), "unroll=True"),
+    (lambda: keras.layers.LSTM(4, recurrent_activation="softsign"),
+     "recurrent_activation softsign"),
+    (lambda: keras.layers.RNN(keras.layers.LSTMCell(4)), "generic RNN"),
+])
+def test_unservable_layers_stay_keras_with_reason(rng, make_layer, reason):
+  layer = make_layer()
+  model = keras.Sequential([keras.Input((9, 4), batch_size=6), keras.layers.Masking(0.0), layer])
+  randomize_weights(model, rng)
+  new_model, report = rewrite.rewrite_model(model)
+  (kept,) = report.kept
+  assert kept.name == layer.name and any(reason in r for r in kept.reasons)
+  assert type(new_model.layers[-1]) is type(layer)
+  x = masked_input(rng)
+  np.testing.assert_allclose(new_model(x), model(x), rtol=0, atol=1e-6)
+  assert reason in report.summary()
+
+
+def test_dropout_is_served_with_a_note(rng):
+  model = keras.Sequential([keras.Input((9, 4)), keras.layers.LSTM(4, recurrent_dropout=0.2)])
+  new_model, report = rewrite.rewrite_model(model)
+  (entry,) = report.replaced
+  assert "training runs Keras' loop" in entry.notes[0]
+  assert type(new_model.layers[0]) is layers.LSTM
+
+
+def test_layers_already_ours_are_kept_as_ours(rng):
+  model = keras.Sequential([keras.Input((9, 4)), layers.Masking(0.0), layers.GRU(3)])
+  randomize_weights(model, rng)
+  new_model, report = rewrite.rewrite_model(model)
+  assert all(e.replaced and "already" in e.notes[0] for e in report.layers)
+  x = masked_input(rng)
+  np.testing.assert_array_equal(new_model(x), model(x))
+
+
+def test_model_without_recurrences(rng):
+  model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+  new_model, report = rewrite.rewrite_model(model)
+  assert not report.layers and report.other_layer_count == 1
+  assert "no Masking" in report.summary()
+  x = rng.standard_normal((3, 4)).astype(np.float32)
+  np.testing.assert_array_equal(new_model(x), model(x))
+
+
+def test_bad_inputs_give_clear_errors(tmp_path):
+  class Subclassed(keras.Model):
+
+    def __init__(self):
+      super().__init__()
+      self.lstm = keras.layers.LSTM(3)
+
+    def call(self, x):
+      return self.lstm(x)
+
+  subclassed = Subclassed()
+  subclassed(np.zeros((1, 5, 2), np.float32))
+  with pytest.raises(rewrite.RewriteError, match="subclassed"):
+    rewrite.rewrite_model(subclassed)
+  with pytest.raises(rewrite.RewriteError, match="expected a Keras 3 or tf_keras Model"):
+    rewrite.rewrite_model(keras.layers.LSTM(3))
+  with pytest.raises(rewrite.RewriteError, match="does not exist"):
+    rewrite.load_keras_model(tmp_path / "missing.keras")
+  # A Keras 3 export keeps only the TF graph: no Keras model to rewrite.
+  model = keras.Sequential([keras.Input((5, 2)), keras.layers.LSTM(3)])
+  model.export(str(tmp_path / "exported"), verbose=False)
+  with pytest.raises(rewrite.RewriteError, match="has no Keras model in it"):
+    rewrite.load_keras_model(tmp_path / "exported")
+
+
+# --- round trips through files ----------------------------------------------------
+
+def test_keras3_saved_model_round_trip(rng, tmp_path):
+  """Keras model -> rewrite -> SavedModel -> load -> same outputs as the original."""
+  model = mixed_model(keras)
+  randomize_weights(model, rng)
+  new_model, _ = rewrite.rewrite_model(model)
+  export_dir = str(tmp_path / "saved_model")
+  rewrite.save_model(new_model, export_dir)
+  loaded = tf.saved_model.load(export_dir)
+  for _ in range(3):
+    x = masked_input(rng, batch=int(rng.integers(1, 9)))
+    np.testing.assert_allclose(loaded.serve(x), model(x), rtol=0, atol=2e-6)
+  op_types = op_types_of(loaded.serve.get_concrete_function(
+      tf.TensorSpec([None, 9, 4], tf.float32)))
+  assert {"Masking", "MaskedLSTM", "MaskedGRU"} <= op_types
+
+
+def test_tf_keras_saved_model_round_trip(rng, tmp_path, tf_keras):
+  """tf_keras SavedModel in (it keeps the Keras model), SavedModel out. A small
+  model: tf_keras traces every layer's call functions when saving."""
+  inputs = tf_keras.Input((9, 4))
+  hidden = tf_keras.layers.Masking(0.0)(inputs)
+  hidden = tf_keras.layers.LSTM(3, go_backwards=True, name="backwards_lstm")(hidden)
+  model = tf_keras.Model(inputs, tf_keras.layers.Dense(2)(hidden))
+  randomize_weights(model, rng)
+  source = tmp_path / "source_saved_model"
+  model.save(str(source), save_format="tf")
+  out = tmp_path / "rewritten_saved_model"
+  _, report = rewrite.rewrite_path(source, out)
+  assert len(report.replaced) == 2 and not report.kept
+  x = masked_input(rng)
+  reloaded = tf_keras.models.load_model(str(out), compile=False)
+  assert type(reloaded.get_layer("backwards_lstm")) is layers.tf_keras_recurrent_classes()["LSTM"]
+  np.testing.assert_allclose(reloaded(x), model(x), rtol=0, atol=2e-6)
+  served = tf.saved_model.load(str(out)).signatures["serving_default"]
+  (result,) = served(tf.constant(x)).values()
+  np.testing.assert_allclose(result, model(x), rtol=0, atol=2e-6)
+  assert "MaskedLSTM" in op_types_of(served)
+
+
+def test_keras_file_cli_round_trip(rng, tmp_path, capsys):
+  model = mixed_model(keras)
+  randomize_weights(model, rng)
+  source, out = tmp_path / "model.keras", tmp_path / "rewritten.keras"
+  model.save(source)
+  assert cli_main(["rewrite", str(source), str(out)]) == 0
+  printed = capsys.readouterr().out
+  assert "6 layer(s) replaced, 1 kept as Keras" in printed and "elu_rnn" in printed
+  loaded = keras.models.load_model(out)
+  assert type(loaded.get_layer("backwards_lstm")) is layers.LSTM
+  x = masked_input(rng)
+  np.testing.assert_allclose(loaded(x), model(x), rtol=0, atol=2e-6)
+
+
+def test_cli_error_is_a_message_and_exit_code(tmp_path, capsys):
+  assert cli_main(["rewrite", str(tmp_path / "missing.keras"), str(tmp_path / "out")]) == 2
+  assert "does not exist" in capsys.readouterr().err
