@@ -165,7 +165,7 @@ def _rewrite_structure(model, flavour: _Flavour, report: RewriteReport, prefix: 
             name, keras_class, False,
             reasons=[f"{keras_class} is not Keras' own Masking, LSTM, GRU, SimpleRNN or "
                      "Bidirectional (a subclass or a generic RNN): its behaviour is unknown"]))
-      else:
+      elif isinstance(layer, flavour.keras.layers.Layer):  # not a bare keras.ops Operation
         report.other_layer_count += 1
       return _clone_as_is(layer)
     try:
