@@ -13,6 +13,7 @@
 
 #include "gtest/gtest.h"
 #include "trt_converter/plugins/common/pluginUtils.h"
+#include "trt_converter/plugins/harness/concreteExprBuilder.h"
 #include "trt_converter/plugins/maskedRnnPlugin/maskedRnnPlugin.h"
 #include "trt_converter/plugins/maskingPlugin/maskingPlugin.h"
 #include "trt_converter/plugins/pluginRegistration.h"
@@ -28,61 +29,7 @@ using nvinfer1::PluginField;
 using nvinfer1::PluginFieldCollection;
 using nvinfer1::PluginFieldType;
 using nvinfer1::TensorFormat;
-
-// ---- A concrete IExprBuilder: constants fold, anything unknown stays symbolic.
-class TestExpr : public IDimensionExpr {
- public:
-  // value < 0: symbolic (unknown until run time).
-  explicit TestExpr(int32_t value) : mImplObject(value) { mImpl = &mImplObject; }
-  ~TestExpr() noexcept override = default;
-
- private:
-  struct Impl : nvinfer1::apiv::VDimensionExpr {
-    explicit Impl(int32_t v) : value(v) {}
-    bool isConstant() const override { return value >= 0; }
-    int32_t getConstantValue() const override {
-      return value >= 0 ? value : std::numeric_limits<int32_t>::min();
-    }
-    int32_t value;
-  } mImplObject;
-};
-
-class TestExprBuilder : public nvinfer1::IExprBuilder {
- public:
-  TestExprBuilder() : mImplObject(this) { mImpl = &mImplObject; }
-  ~TestExprBuilder() noexcept override = default;
-
-  IDimensionExpr const* make(int32_t value) {
-    mExprs.push_back(std::make_unique<TestExpr>(value));
-    return mExprs.back().get();
-  }
-  IDimensionExpr const* symbol() { return make(-1); }
-
- private:
-  struct Impl : nvinfer1::apiv::VExprBuilder {
-    explicit Impl(TestExprBuilder* owner) : owner(owner) {}
-    IDimensionExpr const* constant(int32_t value) override { return owner->make(value); }
-    IDimensionExpr const* operation(DimensionOperation op, IDimensionExpr const& a,
-                                    IDimensionExpr const& b) override {
-      if (!a.isConstant() || !b.isConstant()) return owner->symbol();
-      int32_t const x = a.getConstantValue(), y = b.getConstantValue();
-      switch (op) {
-        case DimensionOperation::kSUM: return owner->make(x + y);
-        case DimensionOperation::kPROD: return owner->make(x * y);
-        case DimensionOperation::kMAX: return owner->make(std::max(x, y));
-        case DimensionOperation::kMIN: return owner->make(std::min(x, y));
-        case DimensionOperation::kSUB: return owner->make(x - y);
-        case DimensionOperation::kEQUAL: return owner->make(x == y);
-        case DimensionOperation::kLESS: return owner->make(x < y);
-        case DimensionOperation::kFLOOR_DIV: return owner->make(x / y);
-        case DimensionOperation::kCEIL_DIV: return owner->make((x + y - 1) / y);
-      }
-      return nullptr;
-    }
-    TestExprBuilder* owner;
-  } mImplObject;
-  std::deque<std::unique_ptr<TestExpr>> mExprs;
-};
+using testing_support::TestExprBuilder;
 
 nvinfer1::DimsExprs exprs(std::vector<IDimensionExpr const*> const& dims) {
   nvinfer1::DimsExprs result{};

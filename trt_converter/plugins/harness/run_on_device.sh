@@ -1,0 +1,39 @@
+#!/bin/bash
+# Builds pluginHarness with nvcc against TensorRT 8.6 headers and runs harness.py
+# (every case, then compute-sanitizer). Run from the repository root on the GPU
+# machine (device tool), with the headers copied into an ignored, carried folder:
+#   mkdir -p .devtrt && cp -r third_party_local/tensorrt-8.6.1/include .devtrt/
+#   run: bash trt_converter/plugins/harness/run_on_device.sh      (carry: .devtrt)
+set -euo pipefail
+TRT_INCLUDE=${TRT_INCLUDE:-.devtrt/include}
+BUILD=${BUILD:-/tmp/plugin_harness_build}
+ARCH=${ARCH:-90}
+LOG_DIR=${OUT:-$BUILD}
+mkdir -p "$BUILD"
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$LOG_DIR/gpu.txt"
+nvcc --version | tail -2
+
+FLAGS=(-std=c++17 -O3 -lineinfo --expt-relaxed-constexpr -gencode "arch=compute_$ARCH,code=sm_$ARCH"
+       -Xcompiler -fPIC,-Wno-deprecated-declarations -I. -I"$TRT_INCLUDE")
+SOURCES=(kernels/common/gpu_status.cu kernels/masking/masking_kernel.cu
+         kernels/rnn/masked_rnn_gpu.cu kernels/rnn/masked_rnn_persistent.cu
+         kernels/common/types.cc kernels/masking/masking_launch_config.cc
+         kernels/rnn/masked_rnn_config.cc
+         trt_converter/plugins/common/pluginUtils.cpp
+         trt_converter/plugins/maskingPlugin/maskingPlugin.cpp
+         trt_converter/plugins/maskedRnnPlugin/maskedRnnPlugin.cpp
+         trt_converter/plugins/pluginRegistration.cpp
+         trt_converter/plugins/harness/pluginHarness.cpp)
+start=$(date +%s)
+objects=()
+for src in "${SOURCES[@]}"; do
+  obj="$BUILD/$(echo "$src" | tr / _).o"
+  objects+=("$obj")
+  lang=(); case "$src" in *.cc|*.cpp) lang=(-x cu);; esac
+  nvcc "${FLAGS[@]}" "${lang[@]}" -c "$src" -o "$obj" &
+done
+wait
+nvcc "${FLAGS[@]}" "${objects[@]}" -ldl -o "$BUILD/pluginHarness"
+echo "built in $(( $(date +%s) - start ))s"
+python3 trt_converter/plugins/harness/harness.py --binary "$BUILD/pluginHarness" --sanitizer \
+  --work "$BUILD/cases" "$@" 2>&1 | tee "$LOG_DIR/harness_log.txt"
