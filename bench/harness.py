@@ -52,6 +52,13 @@ ACTS = {"tanh": 0, "sigmoid": 1, "relu": 2, "linear": 3, "hard_sigmoid": 4,
 TOL = {torch.float32: 1e-5, torch.float16: 1e-2, torch.bfloat16: 1e-2, torch.float64: 1e-12}
 DEV = "cuda"
 FAILURES = []
+JSON_PATH = None  # results are rewritten after every benchmarked shape
+
+
+def save(results):
+  if JSON_PATH:
+    with open(JSON_PATH, "w") as f:
+      json.dump(results, f, indent=1)
 
 
 def _stream():
@@ -210,8 +217,15 @@ def rel_error(got, want):
   return float(diff / denom) if denom > 0 else float(diff)
 
 
+def set_path(path):
+  """'auto' (cluster where it applies), 'global' (no clusters) or 'simple'."""
+  os.environ["TFTRT_MASKING_RNN_SIMPLE"] = "1" if path == "simple" else "0"
+  os.environ["TFTRT_MASKING_RNN_NO_CLUSTER"] = "1" if path == "global" else "0"
+
+
 def check_rnn(case: RnnCase, label: str, want=None, simple=False, verbose=False):
-  os.environ["TFTRT_MASKING_RNN_SIMPLE"] = "1" if simple else "0"
+  path = simple if isinstance(simple, str) else ("simple" if simple else "auto")
+  set_path(path)
   runner = OursRunner(case)
   runner.poison()
   runner.run()
@@ -223,10 +237,10 @@ def check_rnn(case: RnnCase, label: str, want=None, simple=False, verbose=False)
   ok = all(np.isfinite(e) and e < TOL[case.dtype] for e in errors)
   # Masked-step carry must be bit-exact where the reference says two outputs are equal.
   if not ok or verbose:
-    print(f"  {'ok ' if ok else 'FAIL'} {label} path={'simple' if simple else 'auto'} "
+    print(f"  {'ok ' if ok else 'FAIL'} {label} path={path} "
           f"errors={['%.2e' % e for e in errors]}")
   if not ok:
-    FAILURES.append(label + (" simple" if simple else ""))
+    FAILURES.append(label + " path=" + path)
   return worst
 
 
@@ -260,8 +274,8 @@ def rnn_check_suite(full=True):
         label = (f"{cell}{'' if reset_after else '(reset_before)'} B{b} T{t} F{f} U{u} "
                  f"{str(dtype)[6:]} mask={mask_kind}/{case.mask_dtype} {case.attrs}")
         want = case.reference()
-        for simple in (False, True):
-          e = check_rnn(case, label, want=want, simple=simple)
+        for path in ("auto", "global", "simple"):
+          e = check_rnn(case, label, want=want, simple=path)
           worst[dtype] = max(worst[dtype], e if np.isfinite(e) else float("inf"))
   # Edge sizes: B=0, T=0, T=1, fully masked everything.
   for cell, dtype in itertools.product(("lstm", "gru", "simple_rnn"), dtypes):
@@ -278,8 +292,8 @@ def rnn_check_suite(full=True):
   case.mask = torch.ones(4, 6, dtype=torch.bool)
   case.mask[:, 3] = False
   case.mask[:, 0] = False
-  for simple in (False, True):
-    os.environ["TFTRT_MASKING_RNN_SIMPLE"] = "1" if simple else "0"
+  for simple in ("auto", "global", "simple"):
+    set_path(simple)
     r = OursRunner(case)
     r.run()
     out = r.output.cpu()
@@ -288,8 +302,8 @@ def rnn_check_suite(full=True):
     if not (carry_ok and lead_ok):
       FAILURES.append(f"bit-exact carry simple={simple}")
     print(f"  carry bit-exact simple={simple}: {carry_ok}, leading masked step = 0: {lead_ok}")
-  os.environ["TFTRT_MASKING_RNN_SIMPLE"] = "0"
-  print(f"  {count} cases x 2 paths; worst rel. error per dtype: "
+  set_path("auto")
+  print(f"  {count} cases x 3 paths; worst rel. error per dtype: "
         + ", ".join(f"{str(d)[6:]} {e:.2e}" for d, e in worst.items()))
 
 
@@ -481,7 +495,7 @@ def bench_rnn(results, quick=False, tf32_column=True):
       seed += 1
       case = RnnCase("lstm", B, T, F, H, dtype, mask_kind="holes", return_sequences=True,
                      initial_state=False, seed=seed)
-      os.environ["TFTRT_MASKING_RNN_SIMPLE"] = "0"
+      set_path("auto")
       runner = OursRunner(case)
       runner.poison()
       runner.run()
@@ -505,6 +519,8 @@ def bench_rnn(results, quick=False, tf32_column=True):
                  cudnn_tf32_ms=tf32_ms, ratio=ours_ms / cudnn_ms, us_per_step=ours_ms * 1e3 / T,
                  rel_error=err, ok=bool(ok))
       rows.append(row)
+      results["lstm"] = rows
+      save(results)
       print(f"  {B:4d} {T:4d} {F:4d} {H:5d} {row['dtype']:8} {ours_ms:9.3f} {cudnn_ms:9.3f} "
             f"{row['ratio']:6.2f} {tf32_ms:8.3f} {row['us_per_step']:8.2f} {err:8.1e}"
             + ("" if ok else "  WRONG"), flush=True)
@@ -519,6 +535,8 @@ def main():
   parser.add_argument("--json")
   parser.add_argument("--skip-masking", action="store_true")
   args = parser.parse_args()
+  global JSON_PATH
+  JSON_PATH = args.json
   torch.manual_seed(0)
   props = torch.cuda.get_device_properties(0)
   print(f"device: {props.name}, {props.multi_processor_count} SMs, torch {torch.__version__}, "
@@ -536,8 +554,8 @@ def main():
         case = RnnCase(cell, 5, 4, 3, 32, dtype, mask_kind="holes_full_rows",
                        go_backwards=i % 2 == 0, reset_after=ra, seed=i)
         want = case.reference()
-        for simple in (False, True):
-          check_rnn(case, f"sanitize {cell} {dtype}", want=want, simple=simple, verbose=True)
+        for path in ("auto", "global", "simple"):
+          check_rnn(case, f"sanitize {cell} {dtype}", want=want, simple=path, verbose=True)
     case = RnnCase("lstm", 3, 3, 4, 128, torch.float32, mask_kind="holes", seed=7)
     check_rnn(case, "sanitize lstm U128", verbose=True)
     for dtype in (torch.float32, torch.float16):

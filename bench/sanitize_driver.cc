@@ -90,8 +90,11 @@ void* DeviceMask(int64_t batch, int64_t time, MaskDType mask_dtype, std::mt19937
 
 void RunRnn(RnnCell cell, bool reset_after, DType dtype, MaskDType mask_dtype, int64_t batch,
             int64_t time, int64_t features, int64_t units, bool go_backwards,
-            bool return_sequences, bool simple, std::mt19937* rng) {
+            bool return_sequences, int path, std::mt19937* rng) {
+  // path 0: auto (clusters where they apply), 1: global-memory barrier, 2: simple.
+  const bool simple = path == 2;
   setenv("TFTRT_MASKING_RNN_SIMPLE", simple ? "1" : "0", 1);
+  setenv("TFTRT_MASKING_RNN_NO_CLUSTER", path == 1 ? "1" : "0", 1);
   MaskedRnnConfig config;
   config.cell = cell;
   config.batch = batch;
@@ -128,7 +131,7 @@ void RunRnn(RnnCell cell, bool reset_after, DType dtype, MaskDType mask_dtype, i
                 static_cast<int>(cell), reset_after, static_cast<int>(dtype),
                 static_cast<int>(mask_dtype), static_cast<long long>(batch),
                 static_cast<long long>(time), static_cast<long long>(units),
-                simple ? "simple" : "auto");
+                path == 2 ? "simple" : (path == 1 ? "global" : "auto"));
   Check(LaunchMaskedRnn(config, args, workspace, ws, nullptr), what);
   Check(cudaDeviceSynchronize(), what);
   for (const void* p : {args.x, args.mask, args.kernel, args.recurrent_kernel, args.bias,
@@ -170,7 +173,7 @@ int main() {
   int index = 0;
   for (const CellCase& c : cells) {
     for (DType dtype : dtypes) {
-      for (bool simple : {false, true}) {
+      for (int simple : {0, 1, 2}) {
         const MaskDType mask_dtype = index % 2 ? MaskDType::kInt32 : MaskDType::kBool;
         // units 32: one block per batch slice; units 256: a barrier group.
         RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 3, 3, 5, 32, index % 3 == 0, true,
@@ -183,9 +186,9 @@ int main() {
     }
   }
   RunRnn(RnnCell::kLstm, true, DType::kFloat32, MaskDType::kBool, 3, 0, 4, 8, false, false,
-         false, &rng);
+         0, &rng);
   RunRnn(RnnCell::kLstm, true, DType::kFloat32, MaskDType::kBool, 0, 3, 4, 8, false, true,
-         false, &rng);
+         0, &rng);
   std::printf("sanitize driver: %d failures\n", failures);
   return failures ? 1 : 0;
 }

@@ -177,9 +177,11 @@ int Launch(const void* x, int64_t rows, int64_t features, float mask_value,
   const bool aligned = reinterpret_cast<uintptr_t>(x) % sizeof(uint4) == 0 &&
                        reinterpret_cast<uintptr_t>(output) % sizeof(uint4) == 0;
   if (aligned && features > 0 && features % kPerVector == 0) {
-    // Same launch rule, counted in 16-byte vectors instead of elements.
+    // Same launch rule, counted in groups of kHeldVectors 16-byte vectors: each
+    // lane keeps up to kHeldVectors vectors of its row in flight.
     const int64_t vectors = features / kPerVector;
-    const MaskingLaunchConfig config = GetMaskingLaunchConfig(rows, vectors);
+    const MaskingLaunchConfig config =
+        GetMaskingLaunchConfig(rows, (vectors + kHeldVectors - 1) / kHeldVectors);
     if (config.grid == 0) return cudaSuccess;
     MaskingVectorKernel<T, MaskT><<<config.grid, config.block, 0, stream>>>(
         static_cast<const uint4*>(x), rows, vectors, FromFloat<T>(mask_value), mode,

@@ -119,6 +119,100 @@ __global__ void __launch_bounds__(256) ProjectionKernel(const T* __restrict__ a,
   }
 }
 
+// fp32-accumulating projection for the large shapes: 128x128 tile, 8x8 outputs
+// per thread (two 4-wide column halves 64 apart so the B reads of a warp are
+// contiguous), K tile 8. The element loads convert T -> float once into shared
+// memory; any M, N, K (bounds-checked, zero-filled).
+constexpr int kBigTile = 128, kBigTileK = 8;
+
+template <typename T>
+__global__ void __launch_bounds__(256) ProjectionKernelBig(const T* __restrict__ a,
+                                                           const T* __restrict__ w,
+                                                           const T* __restrict__ bias, int64_t m,
+                                                           int n, int k, float* __restrict__ c) {
+  __shared__ __align__(16) float a_tile[kBigTileK][kBigTile];
+  __shared__ __align__(16) float w_tile[kBigTileK][kBigTile];
+  const int tid = threadIdx.x;
+  const int tx = tid % 16, ty = tid / 16;
+  const int64_t row0 = static_cast<int64_t>(blockIdx.y) * kBigTile;
+  const int col0 = blockIdx.x * kBigTile;
+  float acc[8][8];
+#pragma unroll
+  for (int i = 0; i < 8; ++i) {
+#pragma unroll
+    for (int j = 0; j < 8; ++j) acc[i][j] = 0.0f;
+  }
+  // Loader mapping: A tile 128 rows x 8 k (each thread: one row, 4 k);
+  // W tile 8 k x 128 cols (each thread: one k, 4 consecutive... strided cols).
+  const int a_row = tid / 2, a_k = (tid % 2) * 4;
+  const int w_k = tid / 32, w_col = tid % 32;
+  for (int k0 = 0; k0 < k; k0 += kBigTileK) {
+    const int64_t grow = row0 + a_row;
+#pragma unroll
+    for (int l = 0; l < 4; ++l) {
+      const int gk = k0 + a_k + l;
+      a_tile[a_k + l][a_row] = (grow < m && gk < k) ? ToAcc<float>(a[grow * k + gk]) : 0.0f;
+    }
+    const int gwk = k0 + w_k;
+#pragma unroll
+    for (int l = 0; l < 4; ++l) {
+      const int gc = col0 + w_col + 32 * l;
+      w_tile[w_k][w_col + 32 * l] =
+          (gwk < k && gc < n) ? ToAcc<float>(w[static_cast<int64_t>(gwk) * n + gc]) : 0.0f;
+    }
+    __syncthreads();
+#pragma unroll
+    for (int kk = 0; kk < kBigTileK; ++kk) {
+      const float4 a0 = *reinterpret_cast<const float4*>(&a_tile[kk][ty * 4]);
+      const float4 a1 = *reinterpret_cast<const float4*>(&a_tile[kk][64 + ty * 4]);
+      const float4 b0 = *reinterpret_cast<const float4*>(&w_tile[kk][tx * 4]);
+      const float4 b1 = *reinterpret_cast<const float4*>(&w_tile[kk][64 + tx * 4]);
+      const float av[8] = {a0.x, a0.y, a0.z, a0.w, a1.x, a1.y, a1.z, a1.w};
+      const float bv[8] = {b0.x, b0.y, b0.z, b0.w, b1.x, b1.y, b1.z, b1.w};
+#pragma unroll
+      for (int i = 0; i < 8; ++i) {
+#pragma unroll
+        for (int j = 0; j < 8; ++j) acc[i][j] = fmaf(av[i], bv[j], acc[i][j]);
+      }
+    }
+    __syncthreads();
+  }
+#pragma unroll
+  for (int i = 0; i < 8; ++i) {
+    const int64_t row = row0 + (i < 4 ? ty * 4 + i : 64 + ty * 4 + i - 4);
+    if (row >= m) continue;
+#pragma unroll
+    for (int j = 0; j < 8; ++j) {
+      const int col = col0 + (j < 4 ? tx * 4 + j : 64 + tx * 4 + j - 4);
+      if (col >= n) continue;
+      c[row * n + col] = acc[i][j] + (bias ? ToAcc<float>(bias[col]) : 0.0f);
+    }
+  }
+}
+
+// xproj = x @ kernel + bias over all rows (chunked: grid y is at most 65535).
+template <typename T, typename Acc>
+cudaError_t LaunchProjection(const T* x, const T* kernel, const T* bias, int64_t rows, int n,
+                             int k, Acc* xproj, cudaStream_t stream) {
+  const bool big = std::is_same<Acc, float>::value;
+  const int tile_m = big ? kBigTile : kTileM;
+  const int tile_n = big ? kBigTile : kTileN;
+  const int64_t chunk_rows = int64_t{65535} * tile_m;
+  for (int64_t r0 = 0; r0 < rows; r0 += chunk_rows) {
+    const int64_t m = std::min(chunk_rows, rows - r0);
+    const dim3 grid(static_cast<unsigned>((n + tile_n - 1) / tile_n),
+                    static_cast<unsigned>((m + tile_m - 1) / tile_m));
+    if constexpr (std::is_same<Acc, float>::value) {
+      ProjectionKernelBig<T><<<grid, 256, 0, stream>>>(x + r0 * k, kernel, bias, m, n, k,
+                                                       xproj + r0 * n);
+    } else {
+      ProjectionKernel<T, Acc><<<grid, 256, 0, stream>>>(x + r0 * k, kernel, bias, m, n, k,
+                                                         xproj + r0 * n);
+    }
+  }
+  return cudaGetLastError();
+}
+
 // ---------------------------------------------------------------------------
 // Simple path.
 template <typename T, typename Acc>
@@ -282,27 +376,9 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args, cha
   cudaError_t error = cudaSuccess;
 
   if (rows > 0) {
-    const int64_t row_tiles = (rows + kTileM - 1) / kTileM;
-    if (row_tiles > 65535) {
-      // Grid y is limited: project in chunks of rows.
-      const int64_t chunk_rows = 65535 * int64_t{kTileM};
-      for (int64_t r0 = 0; r0 < rows; r0 += chunk_rows) {
-        const int64_t m = std::min(chunk_rows, rows - r0);
-        const dim3 grid(static_cast<unsigned>((n + kTileN - 1) / kTileN),
-                        static_cast<unsigned>((m + kTileM - 1) / kTileM));
-        ProjectionKernel<T, Acc><<<grid, 256, 0, stream>>>(
-            static_cast<const T*>(args.x) + r0 * config.input_size,
-            static_cast<const T*>(args.kernel), bias, m, static_cast<int>(n),
-            static_cast<int>(config.input_size), xproj + r0 * n);
-      }
-    } else {
-      const dim3 grid(static_cast<unsigned>((n + kTileN - 1) / kTileN),
-                      static_cast<unsigned>(row_tiles));
-      ProjectionKernel<T, Acc><<<grid, 256, 0, stream>>>(
-          static_cast<const T*>(args.x), static_cast<const T*>(args.kernel), bias, rows,
-          static_cast<int>(n), static_cast<int>(config.input_size), xproj);
-    }
-    error = cudaGetLastError();
+    error = LaunchProjection(static_cast<const T*>(args.x), static_cast<const T*>(args.kernel),
+                             bias, rows, static_cast<int>(n), static_cast<int>(config.input_size),
+                             xproj, stream);
     if (error != cudaSuccess) return error;
   }
 

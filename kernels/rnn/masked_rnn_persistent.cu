@@ -2,7 +2,10 @@
 // arithmetic for float32 / float16 / bfloat16 tensors. See the header.
 #include "kernels/rnn/masked_rnn_persistent.cuh"
 
+#include <cooperative_groups.h>
+
 #include <algorithm>
+#include <cstdlib>
 
 #include "kernels/rnn/rnn_device.cuh"
 
@@ -46,7 +49,6 @@ __device__ __forceinline__ void GroupBarrier(unsigned* counter, unsigned target,
     atomicAdd(counter, 1u);
     while (LoadAcquire(counter) < target) {
     }
-    __threadfence();
   }
   __syncthreads();
 }
@@ -56,9 +58,14 @@ __device__ __forceinline__ float Component(const float4& v) {
   return J == 0 ? v.x : (J == 1 ? v.y : (J == 2 ? v.z : v.w));
 }
 
-template <typename T, int RB>
+// kCluster: the blocks of a batch slice form one thread-block cluster; h of the
+// slice lives in every block's shared memory (double-buffered), each block
+// writes its units' new h into all of them (DSMEM) and a cluster barrier
+// replaces the global-memory barrier. Otherwise h goes through L2.
+template <typename T, int RB, bool kCluster>
 __global__ void __launch_bounds__(kPersistentThreads, 1)
     PersistentRnnKernel(const PersistentParams<T> p) {
+  namespace cg = cooperative_groups;
   extern __shared__ float4 shared_raw[];
   float* const smem = reinterpret_cast<float*>(shared_raw);
   const int tid = threadIdx.x;
@@ -79,7 +86,9 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
 
   float* const weights = smem;                                  // [U][pitch]
   float* const partial = weights + static_cast<size_t>(units) * pitch;  // [ks][rows][NC]
-  float* const h_own = partial + static_cast<size_t>(p.k_splits) * padded_rows * columns;
+  float* const h_shared = partial + static_cast<size_t>(p.k_splits) * padded_rows * columns;
+  // [2][batch_per_block][U] in cluster mode, else empty.
+  float* const h_own = h_shared + (kCluster ? 2 * static_cast<size_t>(p.batch_per_block) * units : 0);
   float* const c_own = h_own + p.batch_per_block * uper;
   float* const y_own = c_own + p.batch_per_block * uper;
   float* const rec_bias = y_own + p.batch_per_block * uper;  // [NC]
@@ -102,17 +111,32 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
     h_own[i] = h;
     c_own[i] = p.initial_c ? ToAcc<float>(p.initial_c[at]) : 0.0f;
     y_own[i] = 0.0f;
-    __stcg(p.hbuf + at, h);
   }
-  GroupBarrier(counter, p.unit_slices, alone);
+  if (kCluster) {
+    cg::cluster_group cluster = cg::this_cluster();
+    cluster.sync();  // every block of the cluster runs before DSMEM is touched
+    for (int i = tid; i < items; i += blockDim.x) {
+      const int at = (i / uper) * units + u0 + i % uper;
+      for (int r = 0; r < p.unit_slices; ++r) cluster.map_shared_rank(h_shared, r)[at] = h_own[i];
+    }
+    cluster.sync();
+  } else {
+    for (int i = tid; i < items; i += blockDim.x) {
+      __stcg(p.hbuf + static_cast<int64_t>(b0 + i / uper) * units + u0 + i % uper, h_own[i]);
+    }
+    GroupBarrier(counter, p.unit_slices, alone);
+  }
 
   const int tasks = p.k_splits * p.column_groups * p.row_groups;
   const int k4_count = units / 4;
   const int64_t batch_units = static_cast<int64_t>(p.batch) * units;
   for (int tau = 0; tau < p.time; ++tau) {
     const int t = p.go_backwards ? p.time - 1 - tau : tau;
-    const float* h_cur = p.hbuf + (tau & 1) * batch_units;
-    float* h_next = p.hbuf + ((tau + 1) & 1) * batch_units;
+    const size_t slice_units = static_cast<size_t>(p.batch_per_block) * units;
+    const float* h_cur = kCluster ? h_shared + (tau & 1) * slice_units
+                                  : p.hbuf + (tau & 1) * batch_units + static_cast<int64_t>(b0) * units;
+    float* h_next = kCluster ? h_shared + ((tau + 1) & 1) * slice_units
+                             : p.hbuf + ((tau + 1) & 1) * batch_units + static_cast<int64_t>(b0) * units;
 
     // Prefetch this thread's first epilogue inputs: they do not depend on h.
     float x_first[4] = {0.f, 0.f, 0.f, 0.f};
@@ -139,7 +163,7 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
 #pragma unroll
       for (int r = 0; r < RB; ++r) {
         const int b = min(rg * RB + r, rows - 1);  // padded rows recompute a real one
-        h_rows[r] = reinterpret_cast<const float4*>(h_cur + static_cast<int64_t>(b0 + b) * units);
+        h_rows[r] = reinterpret_cast<const float4*>(h_cur + static_cast<int64_t>(b) * units);
       }
       float acc[RB][4];
 #pragma unroll
@@ -152,7 +176,7 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
       for (int k4 = ks; k4 < k4_count; k4 += p.k_splits) {
         float4 hv[RB];
 #pragma unroll
-        for (int r = 0; r < RB; ++r) hv[r] = __ldcg(h_rows[r] + k4);
+        for (int r = 0; r < RB; ++r) hv[r] = kCluster ? h_rows[r][k4] : __ldcg(h_rows[r] + k4);
         const float* w_k = w_col + 4 * k4 * pitch;
         const float4 w0 = *reinterpret_cast<const float4*>(w_k);
         const float4 w1 = *reinterpret_cast<const float4*>(w_k + pitch);
@@ -233,9 +257,20 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
       if (p.return_sequences) {
         p.output[(static_cast<int64_t>(b) * p.time + tau) * units + u] = FromAcc<T>(y);
       }
-      __stcg(h_next + static_cast<int64_t>(b) * units + u, h_own[i]);
+      if (kCluster) {
+        cg::cluster_group cluster = cg::this_cluster();
+        for (int r = 0; r < p.unit_slices; ++r) {
+          cluster.map_shared_rank(h_next, r)[b_local * units + u] = h_own[i];
+        }
+      } else {
+        __stcg(h_next + static_cast<int64_t>(b_local) * units + u, h_own[i]);
+      }
     }
-    GroupBarrier(counter, static_cast<unsigned>(p.unit_slices) * (tau + 2), alone);
+    if (kCluster) {
+      cg::this_cluster().sync();
+    } else {
+      GroupBarrier(counter, static_cast<unsigned>(p.unit_slices) * (tau + 2), alone);
+    }
   }
 
   for (int i = tid; i < items; i += blockDim.x) {
@@ -248,16 +283,17 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
 }
 
 size_t SharedBytes(int units, int gates, int uper, int batch_per_block, int rb, int k_splits,
-                   int row_groups, int pitch) {
+                   int row_groups, int pitch, bool cluster) {
   const size_t columns = static_cast<size_t>(gates) * uper;
   size_t floats = static_cast<size_t>(units) * pitch;
+  if (cluster) floats += 2 * static_cast<size_t>(batch_per_block) * units;
   floats += static_cast<size_t>(k_splits) * row_groups * rb * columns;
   floats += 3 * static_cast<size_t>(batch_per_block) * uper;
   floats += columns;
   return floats * sizeof(float);
 }
 
-template <typename T, int RB>
+template <typename T, int RB, bool kCluster>
 int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
                 const PersistentPlan& plan, const float* xproj, float* hbuf,
                 unsigned* counters, cudaStream_t stream) {
@@ -293,10 +329,33 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
   p.row_groups = plan.row_groups;
   p.weight_pitch = plan.weight_pitch;
 
-  auto kernel = PersistentRnnKernel<T, RB>;
+  auto kernel = PersistentRnnKernel<T, RB, kCluster>;
   cudaError_t error = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                            static_cast<int>(plan.shared_bytes));
   if (error != cudaSuccess) return error;
+  if (kCluster) {
+    // Clusters are co-scheduled by the hardware and independent of each other:
+    // no cooperative launch (and no grid-wide co-residency) needed.
+    cudaLaunchConfig_t launch = {};
+    launch.gridDim = dim3(plan.blocks());
+    launch.blockDim = dim3(kPersistentThreads);
+    launch.dynamicSmemBytes = plan.shared_bytes;
+    launch.stream = stream;
+    cudaLaunchAttribute attribute[1];
+    attribute[0].id = cudaLaunchAttributeClusterDimension;
+    attribute[0].val.clusterDim.x = plan.unit_slices;
+    attribute[0].val.clusterDim.y = 1;
+    attribute[0].val.clusterDim.z = 1;
+    launch.attrs = attribute;
+    launch.numAttrs = 1;
+    int clusters = 0;
+    error = cudaOccupancyMaxActiveClusters(&clusters, kernel, &launch);
+    if (error != cudaSuccess || clusters < 1) {
+      cudaGetLastError();
+      return cudaErrorCooperativeLaunchTooLarge;  // caller takes the simple path
+    }
+    return cudaLaunchKernelEx(&launch, kernel, p);
+  }
   int per_sm = 0;
   error = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kPersistentThreads,
                                                         plan.shared_bytes);
@@ -315,17 +374,39 @@ template <typename T>
 int LaunchForRows(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
                   const PersistentPlan& plan, const float* xproj, float* hbuf,
                   unsigned* counters, cudaStream_t stream) {
+  if (plan.cluster) {
+    switch (plan.rows_per_thread) {
+      case 1:
+        return LaunchTyped<T, 1, true>(config, args, plan, xproj, hbuf, counters, stream);
+      case 2:
+        return LaunchTyped<T, 2, true>(config, args, plan, xproj, hbuf, counters, stream);
+      case 4:
+        return LaunchTyped<T, 4, true>(config, args, plan, xproj, hbuf, counters, stream);
+      case 8:
+        return LaunchTyped<T, 8, true>(config, args, plan, xproj, hbuf, counters, stream);
+    }
+    return cudaErrorInvalidValue;
+  }
   switch (plan.rows_per_thread) {
     case 1:
-      return LaunchTyped<T, 1>(config, args, plan, xproj, hbuf, counters, stream);
+      return LaunchTyped<T, 1, false>(config, args, plan, xproj, hbuf, counters, stream);
     case 2:
-      return LaunchTyped<T, 2>(config, args, plan, xproj, hbuf, counters, stream);
+      return LaunchTyped<T, 2, false>(config, args, plan, xproj, hbuf, counters, stream);
     case 4:
-      return LaunchTyped<T, 4>(config, args, plan, xproj, hbuf, counters, stream);
+      return LaunchTyped<T, 4, false>(config, args, plan, xproj, hbuf, counters, stream);
     case 8:
-      return LaunchTyped<T, 8>(config, args, plan, xproj, hbuf, counters, stream);
+      return LaunchTyped<T, 8, false>(config, args, plan, xproj, hbuf, counters, stream);
   }
   return cudaErrorInvalidValue;
+}
+
+constexpr int kMaxClusterBlocks = 8;
+
+// Debug/benchmark knob: TFTRT_MASKING_RNN_NO_CLUSTER=1 keeps every barrier group
+// on the global-memory barrier.
+bool ForceGlobalBarrier() {
+  const char* value = std::getenv("TFTRT_MASKING_RNN_NO_CLUSTER");
+  return value != nullptr && value[0] != '\0' && value[0] != '0';
 }
 
 }  // namespace
@@ -362,9 +443,18 @@ bool PlanPersistentRnn(const MaskedRnnConfig& config, DType dtype, int num_sms,
            k_splits * 2 <= units / 4) {
       k_splits *= 2;
     }
-    const size_t shared = SharedBytes(units, gates, uper, batch_per_block, rb, k_splits,
-                                      row_groups, pitch);
+    // A barrier group of at most 8 blocks (the portable cluster size) runs as a
+    // cluster with h in shared memory, when that fits.
+    bool cluster = unit_slices <= kMaxClusterBlocks && !ForceGlobalBarrier();
+    size_t shared = SharedBytes(units, gates, uper, batch_per_block, rb, k_splits, row_groups,
+                                pitch, cluster);
+    if (cluster && shared > shared_limit) {
+      cluster = false;
+      shared = SharedBytes(units, gates, uper, batch_per_block, rb, k_splits, row_groups, pitch,
+                           false);
+    }
     if (shared > shared_limit) continue;
+    plan->cluster = cluster;
     plan->units_per_block = uper;
     plan->unit_slices = unit_slices;
     plan->batch_per_block = batch_per_block;

@@ -3,7 +3,9 @@
 // gates) in shared memory for the whole sequence and owns the state of those
 // units for batch_per_block batch rows. h of the whole batch slice goes through
 // L2 (double-buffered, fp32) with one group barrier per step among the blocks
-// of one batch slice (a batch slice whose units fit one block needs none).
+// of one batch slice (a batch slice whose units fit one block needs none), or,
+// for groups of at most 8 blocks, through distributed shared memory with one
+// cluster barrier per step.
 #ifndef TFTRT_MASKING_KERNELS_RNN_MASKED_RNN_PERSISTENT_CUH_
 #define TFTRT_MASKING_KERNELS_RNN_MASKED_RNN_PERSISTENT_CUH_
 
@@ -29,6 +31,7 @@ struct PersistentPlan {
   int column_groups = 0;    // gate columns / 4
   int row_groups = 0;       // ceil(batch_per_block / RB)
   int weight_pitch = 0;     // floats per shared-memory weight row (padded)
+  bool cluster = false;     // barrier group = thread-block cluster, h in DSMEM
   size_t shared_bytes = 0;
   int blocks() const { return unit_slices * batch_slices; }
 };
