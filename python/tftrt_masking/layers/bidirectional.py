@@ -51,7 +51,21 @@ def _as_ours(layer, classes):
 
 
 class BidirectionalBehaviour:
-  """Servability of the wrapper = servability of both directions."""
+  """Servability of the wrapper = servability of both directions.
+
+  Subclasses set `tftrt_classes` to the {Keras class: our class} function of
+  their Keras line; Keras' own layers passed in are swapped for ours.
+  """
+
+  tftrt_classes = staticmethod(keras_to_tftrt_classes)
+
+  def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
+    classes = self.tftrt_classes()
+    layer = _as_ours(layer, classes)
+    if backward_layer is not None:
+      backward_layer = _as_ours(backward_layer, classes)
+    super().__init__(layer, merge_mode=merge_mode, weights=weights,
+                     backward_layer=backward_layer, **kwargs)
 
   def unservable_reasons(self) -> list:
     reasons = []
@@ -75,14 +89,6 @@ class Bidirectional(BidirectionalBehaviour, keras.layers.Bidirectional):
   Accepts Keras' own LSTM/GRU/SimpleRNN too and swaps them for ours.
   """
 
-  def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None, **kwargs):
-    classes = keras_to_tftrt_classes()
-    layer = _as_ours(layer, classes)
-    if backward_layer is not None:
-      backward_layer = _as_ours(backward_layer, classes)
-    super().__init__(layer, merge_mode=merge_mode, weights=weights,
-                     backward_layer=backward_layer, **kwargs)
-
   # Keras' fused bidirectional cuDNN paths (only taken without a mask) would
   # bypass our layers; the ops serve masked and unmasked calls alike.
   def _can_attempt_fused_lstm(self, *args, **kwargs):
@@ -105,13 +111,6 @@ def tf_keras_bidirectional_class():
   class TfKerasBidirectional(BidirectionalBehaviour, tf_keras.layers.Bidirectional):
     """Drop-in for tf_keras.layers.Bidirectional over our tf_keras recurrent layers."""
 
-    def __init__(self, layer, merge_mode="concat", weights=None, backward_layer=None,
-                 **kwargs):
-      classes = tf_keras_to_tftrt_classes()
-      layer = _as_ours(layer, classes)
-      if backward_layer is not None:
-        backward_layer = _as_ours(backward_layer, classes)
-      super().__init__(layer, merge_mode=merge_mode, weights=weights,
-                       backward_layer=backward_layer, **kwargs)
+    tftrt_classes = staticmethod(tf_keras_to_tftrt_classes)
 
   return TfKerasBidirectional

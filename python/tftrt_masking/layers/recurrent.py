@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+import re
 
 import keras
 import numpy as np
@@ -36,6 +37,12 @@ def _python_training_flag(training):
   if isinstance(training, (bool, numbers.Integral, np.bool_)):
     return bool(training)
   return None
+
+
+def _op_name(layer_name: str) -> str:
+  """The layer's name as a TF op name (Keras allows characters TF rejects)."""
+  name = re.sub(r"[^A-Za-z0-9_.\-]", "_", layer_name or "")
+  return name if re.match(r"[A-Za-z0-9.]", name) else "masked_rnn" + name
 
 
 class RecurrentBehaviour:
@@ -96,7 +103,7 @@ class RecurrentBehaviour:
         "return_sequences": self.return_sequences,
         "zero_output_for_mask": self.zero_output_for_mask,
         "activation": cell.activation,
-        "name": self.name,
+        "name": _op_name(self.name),
     }
     bias = cell.bias if cell.use_bias else None
     args = (sequences, cell.kernel, cell.recurrent_kernel, bias, mask, list(initial_state))
