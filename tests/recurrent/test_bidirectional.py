@@ -151,3 +151,24 @@ def test_tf_keras_matches(rng, merge_mode, return_sequences):
   x = rng.standard_normal((BATCH, STEPS, FEATURES)).astype(np.float32)
   mask = tf.constant(make_mask("holes", rng))
   assert_all_close(ours(x, mask=mask), theirs(x, mask=mask))
+
+
+@pytest.mark.parametrize("merge_mode", ["concat", "ave"])
+def test_float16(rng, merge_mode):
+  # The inner layer's dtype is what its recurrence computes in.
+  theirs = keras.layers.Bidirectional(
+      keras.layers.GRU(UNITS, return_sequences=True, dtype="float16"), merge_mode=merge_mode,
+      dtype="float16")
+  ours = layers.Bidirectional(
+      keras.layers.GRU(UNITS, return_sequences=True, dtype="float16"), merge_mode=merge_mode,
+      dtype="float16")
+  x = rng.standard_normal((BATCH, STEPS, FEATURES)).astype(np.float16)
+  theirs(x)
+  ours(x)
+  ours.set_weights(theirs.get_weights())
+  assert ours.forward_layer.compute_dtype == ours.backward_layer.compute_dtype == "float16"
+  mask = make_mask("right", rng)
+  got, expected = np.asarray(ours(x, mask=mask)), np.asarray(theirs(x, mask=mask))
+  assert got.dtype == expected.dtype == np.float16
+  np.testing.assert_allclose(got.astype(np.float32), expected.astype(np.float32), rtol=0,
+                             atol=1e-2)

@@ -392,3 +392,25 @@ def test_tf_keras_model_with_masking(rng, tf_keras):
   x[2, 6:] = 0.0
   np.testing.assert_allclose(model(x), reference(x), rtol=0, atol=1e-6)
   assert set(model.layers[1].get_config()) == set(reference.layers[1].get_config())
+
+
+def test_tf_keras_checkpoint_loads_unchanged(rng, tmp_path, tf_keras):
+  """A tf_keras TF-format checkpoint (object-path keyed) loads into our layers."""
+  classes = layers.tf_keras_recurrent_classes()
+
+  def build(lstm, gru):
+    inputs = tf_keras.Input((7, FEATURES))
+    hidden = lstm(6, return_sequences=True)(tf_keras.layers.Masking(0.0)(inputs))
+    return tf_keras.Model(inputs, gru(4, reset_after=False)(hidden))
+
+  theirs = build(tf_keras.layers.LSTM, tf_keras.layers.GRU)
+  ours = build(classes["LSTM"], classes["GRU"])
+  theirs.set_weights([rng.standard_normal(w.shape).astype(np.float32) * 0.5
+                      for w in theirs.get_weights()])
+  path = str(tmp_path / "checkpoint")
+  theirs.save_weights(path)
+  ours.load_weights(path).assert_existing_objects_matched()
+  x = rng.standard_normal((5, 7, FEATURES)).astype(np.float32)
+  x[:, 2] = 0.0
+  x[1, 5:] = 0.0
+  np.testing.assert_allclose(ours(x), theirs(x), rtol=0, atol=1e-6)
