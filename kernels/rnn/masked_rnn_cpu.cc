@@ -21,6 +21,7 @@
 #if defined(__GNUC__) && defined(__x86_64__)
 #define TFTRT_HAVE_AVX2_FMA_BUILD 1
 #define TFTRT_TARGET_AVX2_FMA __attribute__((target("avx2,fma")))
+#define TFTRT_TARGET_AVX512 __attribute__((target("avx512f,avx2,fma")))
 #endif
 #define TFTRT_ALWAYS_INLINE inline __attribute__((always_inline))
 
@@ -227,6 +228,74 @@ TFTRT_TARGET_AVX2_FMA void GemmRowsAvx2(const float* const* a_rows, int64_t m, i
     }
   }
 }
+
+// The same product with AVX-512 register tiles (8 rows x 16*NV columns), for
+// CPUs that have it; same bits again.
+template <int MR, int NV>
+TFTRT_TARGET_AVX512 TFTRT_ALWAYS_INLINE void GemmTileAvx512(const float* const* a,
+                                                            int64_t depth, const float* b,
+                                                            int64_t ldb, float* c,
+                                                            int64_t ldc) {
+  __m512 acc[MR][NV];
+  for (int r = 0; r < MR; ++r) {
+    for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_setzero_ps();
+  }
+  for (int64_t k = 0; k < depth; ++k) {
+    __m512 bv[NV];
+    for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(b + k * ldb + 16 * v);
+    for (int r = 0; r < MR; ++r) {
+      const __m512 av = _mm512_set1_ps(a[r][k]);
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+    }
+  }
+  for (int r = 0; r < MR; ++r) {
+    for (int v = 0; v < NV; ++v) _mm512_storeu_ps(c + r * ldc + 16 * v, acc[r][v]);
+  }
+}
+
+template <int NV>
+TFTRT_TARGET_AVX512 TFTRT_ALWAYS_INLINE void GemmColumnBlockAvx512(
+    const float* const* a_rows, int64_t m, int64_t depth, const float* b, int64_t ldb,
+    float* c, int64_t ldc) {
+  int64_t i = 0;
+  for (; i + 8 <= m; i += 8) GemmTileAvx512<8, NV>(a_rows + i, depth, b, ldb, c + i * ldc, ldc);
+  float* ci = c + i * ldc;
+  switch (m - i) {
+    case 7: GemmTileAvx512<7, NV>(a_rows + i, depth, b, ldb, ci, ldc); break;
+    case 6: GemmTileAvx512<6, NV>(a_rows + i, depth, b, ldb, ci, ldc); break;
+    case 5: GemmTileAvx512<5, NV>(a_rows + i, depth, b, ldb, ci, ldc); break;
+    case 4: GemmTileAvx512<4, NV>(a_rows + i, depth, b, ldb, ci, ldc); break;
+    case 3: GemmTileAvx512<3, NV>(a_rows + i, depth, b, ldb, ci, ldc); break;
+    case 2: GemmTileAvx512<2, NV>(a_rows + i, depth, b, ldb, ci, ldc); break;
+    case 1: GemmTileAvx512<1, NV>(a_rows + i, depth, b, ldb, ci, ldc); break;
+    default: break;
+  }
+}
+
+TFTRT_TARGET_AVX512 void GemmRowsAvx512(const float* const* a_rows, int64_t m, int64_t depth,
+                                        const float* b, int64_t ldb, int64_t n_cols,
+                                        const float* bias, float* c) {
+  int64_t n0 = 0;
+  for (; n0 + 32 <= n_cols; n0 += 32) {
+    GemmColumnBlockAvx512<2>(a_rows, m, depth, b + n0, ldb, c + n0, n_cols);
+  }
+  for (; n0 + 16 <= n_cols; n0 += 16) {
+    GemmColumnBlockAvx512<1>(a_rows, m, depth, b + n0, ldb, c + n0, n_cols);
+  }
+  if (n0 < n_cols) {  // the last < 16 columns: the AVX2 path, columns offset by n0
+    std::vector<float> tail(m * (n_cols - n0));
+    GemmRowsAvx2(a_rows, m, depth, b + n0, ldb, n_cols - n0, nullptr, tail.data());
+    for (int64_t i = 0; i < m; ++i) {
+      std::copy_n(tail.data() + i * (n_cols - n0), n_cols - n0, c + i * n_cols + n0);
+    }
+  }
+  if (bias != nullptr) {
+    for (int64_t i = 0; i < m; ++i) {
+      float* ci = c + i * n_cols;
+      for (int64_t n = 0; n < n_cols; ++n) ci[n] = ci[n] + bias[n];
+    }
+  }
+}
 #endif  // TFTRT_HAVE_AVX2_FMA_BUILD
 
 // ---------------------------------------------------------------------------
@@ -381,16 +450,32 @@ namespace avx2_fma {
 TFTRT_DEFINE_LEAVES(float, TFTRT_TARGET_AVX2_FMA, GemmRowsAvx2)
 TFTRT_DEFINE_LEAVES(double, TFTRT_TARGET_AVX2_FMA, GemmRowsImpl)
 }  // namespace avx2_fma
+
+// AVX-512: only the float GEMM differs from the AVX2 + FMA table.
+const CpuLeaves<float> kLeavesAvx512Float = {
+    GemmRowsAvx512, avx2_fma::LstmUpdate, avx2_fma::GruResetAfterUpdate,
+    avx2_fma::GruResetBeforeGates, avx2_fma::GruResetBeforeFinish, avx2_fma::SimpleRnnUpdate};
 #endif
 #undef TFTRT_DEFINE_LEAVES
 
+// 0 = generic, 1 = AVX2 + FMA, 2 = AVX-512 (+ AVX2 + FMA).
+int CpuLevel() {
+#ifdef TFTRT_HAVE_AVX2_FMA_BUILD
+  static const int level = [] {
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return 0;
+    return __builtin_cpu_supports("avx512f") ? 2 : 1;
+  }();
+  const int forced = cpu_internal::ForcedCpuLevelForTesting();
+  return forced >= 0 ? std::min(forced, level) : level;
+#else
+  return 0;
+#endif
+}
+
 bool UseAvx2Fma() {
 #ifdef TFTRT_HAVE_AVX2_FMA_BUILD
-  static const bool supported = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }();
-  return supported && !cpu_internal::ForceGenericCpuLeavesForTesting();
+  return CpuLevel() >= 1;
 #else
   return false;
 #endif
@@ -401,7 +486,9 @@ const CpuLeaves<Acc>& Leaves();
 template <>
 const CpuLeaves<float>& Leaves<float>() {
 #ifdef TFTRT_HAVE_AVX2_FMA_BUILD
-  if (UseAvx2Fma()) return avx2_fma::kLeaves_float;
+  const int level = CpuLevel();
+  if (level >= 2) return kLeavesAvx512Float;
+  if (level == 1) return avx2_fma::kLeaves_float;
 #endif
   return generic::kLeaves_float;
 }
@@ -571,13 +658,13 @@ int64_t MaskedRnnCpuCostPerRow(const MaskedRnnConfig& config) {
 }
 
 namespace cpu_internal {
-bool& ForceGenericCpuLeavesForTesting() {
-  static bool force = false;
-  return force;
+int& ForcedCpuLevelForTesting() {
+  static int level = -1;
+  return level;
 }
 }  // namespace cpu_internal
 
-bool MaskedRnnCpuUsesAvx2Fma() { return UseAvx2Fma(); }
+int MaskedRnnCpuLevel() { return CpuLevel(); }
 
 float TfCpuTanh(float x) { return EigenTanh(x); }
 float TfCpuSigmoid(float x) { return EigenSigmoid(x); }

@@ -64,9 +64,9 @@ void MaskedRnnCpuBlock(const MaskedRnnConfig& config, const CpuRnnWeights<double
 // Rough cost of one batch row in cycles, for the caller's work sharder.
 int64_t MaskedRnnCpuCostPerRow(const MaskedRnnConfig& config);
 
-// Whether the AVX2 + FMA build of the loops runs (else the generic one; both
-// give the same bits).
-bool MaskedRnnCpuUsesAvx2Fma();
+// Which build of the loops runs: 0 generic x86-64, 1 AVX2 + FMA, 2 AVX-512
+// float products (all give the same bits).
+int MaskedRnnCpuLevel();
 
 // Keras' float activations as TensorFlow computes them on the CPU (exposed for
 // tests): Eigen's rational tanh and exp-based logistic, without FMA.
@@ -75,8 +75,8 @@ float TfCpuSigmoid(float x);
 
 namespace cpu_internal {
 
-// Tests set this to run the generic build on an AVX2 + FMA machine.
-bool& ForceGenericCpuLeavesForTesting();
+// Tests set this to cap the build that runs (-1 = no cap; see MaskedRnnCpuLevel).
+int& ForcedCpuLevelForTesting();
 
 template <typename Acc, typename T>
 const Acc* ConvertInto(const T* src, int64_t n, std::vector<Acc>* storage, int64_t offset) {

@@ -562,24 +562,29 @@ TEST(MaskedRnnCpu, SixteenBitTypeComputesInFloat) {
   for (size_t i = 0; i < h1.size(); ++i) EXPECT_EQ(h1[i].bits, Bf16(want.final_h[i]).bits) << i;
 }
 
-// The AVX2 + FMA build and the generic build give the same bits (std::fma is
-// exact everywhere). Skipped where the CPU has no AVX2 + FMA.
-TEST(MaskedRnnCpu, Avx2AndGenericBuildsAreBitEqual) {
-  if (!MaskedRnnCpuUsesAvx2Fma()) GTEST_SKIP() << "no AVX2 + FMA on this CPU";
+// The generic, AVX2 + FMA and AVX-512 builds give the same bits (std::fma is
+// exact everywhere). Levels this CPU lacks are skipped.
+TEST(MaskedRnnCpu, EveryCpuBuildGivesTheSameBits) {
+  const int best = MaskedRnnCpuLevel();
+  if (best == 0) GTEST_SKIP() << "only the generic build runs on this CPU";
+  // Column counts that exercise every tile width and tail: 4U = 84, 3U = 63, U = 21.
   for (const MaskedRnnConfig& base : AllVariants(13, 8, 19, 21)) {
     MaskedRnnConfig c = base;
     c.return_sequences = true;
     const Problem p = RandomProblem(c, 21);
     const Result<float> fast = RunKernel<float>(p);
     const Result<double> fast64 = RunKernel<double>(p);
-    cpu_internal::ForceGenericCpuLeavesForTesting() = true;
-    const Result<float> generic = RunKernel<float>(p);
-    const Result<double> generic64 = RunKernel<double>(p);
-    cpu_internal::ForceGenericCpuLeavesForTesting() = false;
-    EXPECT_TRUE(BitEqual(fast.output.data(), generic.output.data(), fast.output.size()))
-        << Describe(c);
-    EXPECT_TRUE(BitEqual(fast64.output.data(), generic64.output.data(), fast64.output.size()))
-        << Describe(c);
+    for (int level = 0; level < best; ++level) {
+      cpu_internal::ForcedCpuLevelForTesting() = level;
+      ASSERT_EQ(MaskedRnnCpuLevel(), level);
+      const Result<float> other = RunKernel<float>(p);
+      const Result<double> other64 = RunKernel<double>(p);
+      EXPECT_TRUE(BitEqual(fast.output.data(), other.output.data(), fast.output.size()))
+          << Describe(c) << " level " << level;
+      EXPECT_TRUE(BitEqual(fast64.output.data(), other64.output.data(), fast64.output.size()))
+          << Describe(c) << " level " << level;
+    }
+    cpu_internal::ForcedCpuLevelForTesting() = -1;
   }
 }
 
