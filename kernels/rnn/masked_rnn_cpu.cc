@@ -1,10 +1,10 @@
 // CPU masked recurrence (see masked_rnn_cpu.h for the numerics contract).
 //
-// Hot loops are leaf functions compiled twice, for AVX2 + FMA and for generic
-// x86-64, picked once at run time from the CPU's features. Every dot product
-// uses std::fma explicitly and the build disables contraction
-// (-ffp-contract=off), so both builds produce the same bits: std::fma is exact
-// on any machine, only slower without FMA hardware.
+// Hot loops are leaf functions compiled for generic x86-64 and for AVX2 + FMA
+// (plus an AVX-512 float GEMM), picked once at run time from the CPU's
+// features. Every dot product uses fused multiply-adds explicitly and the build
+// disables contraction (-ffp-contract=off), so all builds produce the same
+// bits: std::fma is exact on any machine, only slower without FMA hardware.
 #include "kernels/rnn/masked_rnn_cpu.h"
 
 #include <algorithm>
@@ -16,9 +16,6 @@
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
-#endif
-
-#if defined(__GNUC__) && defined(__x86_64__)
 #define TFTRT_HAVE_AVX2_FMA_BUILD 1
 #define TFTRT_TARGET_AVX2_FMA __attribute__((target("avx2,fma")))
 #define TFTRT_TARGET_AVX512 __attribute__((target("avx512f,avx2,fma")))
