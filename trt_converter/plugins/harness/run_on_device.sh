@@ -14,7 +14,7 @@ nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$LOG_DIR
 nvcc --version | tail -2
 
 FLAGS=(-std=c++17 -O3 -lineinfo --expt-relaxed-constexpr -gencode "arch=compute_$ARCH,code=sm_$ARCH"
-       -Xcompiler -fPIC,-Wno-deprecated-declarations -I. -I"$TRT_INCLUDE")
+       -diag-suppress 997 -Xcompiler -fPIC,-Wno-deprecated-declarations -I. -I"$TRT_INCLUDE")
 SOURCES=(kernels/common/gpu_status.cu kernels/masking/masking_kernel.cu
          kernels/rnn/masked_rnn_gpu.cu kernels/rnn/masked_rnn_persistent.cu
          kernels/common/types.cc kernels/masking/masking_launch_config.cc
