@@ -250,6 +250,21 @@ def test_training_runs_keras_loop_and_trains(rng):
   assert all(g is not None for g in gradients)
 
 
+def test_compiled_model_predicts_with_op_and_fits(rng):
+  """predict runs our op (never under XLA: it has no XLA kernel); fit trains
+  through Keras' loop."""
+  model = keras.Sequential([keras.Input((7, FEATURES)), layers.Masking(0.0),
+                            layers.SimpleRNN(4), keras.layers.Dense(1)])
+  assert not model.layers[1].supports_jit
+  model.compile(optimizer="sgd", loss="mse", jit_compile="auto")
+  x = rng.standard_normal((8, 7, FEATURES)).astype(np.float32)
+  x[:, 2] = 0.0
+  np.testing.assert_allclose(model.predict(x, verbose=0), model(x), rtol=0, atol=1e-6)
+  before = model.get_weights()
+  model.fit(x, np.ones((8, 1), np.float32), epochs=1, verbose=0)
+  assert any(np.abs(a - b).max() > 0 for a, b in zip(before, model.get_weights()))
+
+
 @pytest.mark.parametrize("kwargs,reason", [
     ({"unroll": True}, "unroll=True"),
     ({"activation": "elu"}, "activation elu"),

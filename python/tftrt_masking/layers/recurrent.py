@@ -124,6 +124,10 @@ class KerasRecurrentBehaviour(RecurrentBehaviour):
   """Keras 3: RNN.call prepares the states and formats the outputs; the op
   replaces `inner_loop` only."""
 
+  def __init__(self, *args, **kwargs):
+    super().__init__(*args, **kwargs)
+    self.supports_jit = False  # the ops have no XLA kernel: keep jit_compile="auto" off
+
   def inner_loop(self, sequences, initial_state, mask, training=False):
     if not self.op_serves_call(training):
       return super().inner_loop(sequences, initial_state, mask, training=training)
