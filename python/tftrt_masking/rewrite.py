@@ -21,6 +21,7 @@ tftrt_masking.load_ops() before tf.saved_model.load (it registers the ops).
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import sys
 from pathlib import Path
 
@@ -128,7 +129,12 @@ class _Flavour:
 
 
 def _notes(layer) -> list:
-  """Served at inference, but training runs Keras' loop: say so for dropout."""
+  """What is worth knowing about a swapped layer: where it still runs Keras' math."""
+  if isinstance(layer, masking.MaskingBehaviour):
+    value = layer.mask_value
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+      return ["non-scalar mask_value: computed with Keras' formula, not the Masking op"]
+    return []
   layers = [getattr(layer, "forward_layer", None), getattr(layer, "backward_layer", None)]
   layers = [l for l in layers if l is not None] or [layer]
   for candidate in layers:
@@ -150,7 +156,7 @@ def _rewrite_structure(model, flavour: _Flavour, report: RewriteReport, prefix: 
     keras_class = type(layer).__name__
     if type(layer).__name__ == "InputLayer":
       return _clone_as_is(layer)
-    if isinstance(layer, (flavour.keras.Model,)) and flavour.is_rewritable_model(layer):
+    if isinstance(layer, flavour.keras.Model) and flavour.is_rewritable_model(layer):
       return _rewrite_structure(layer, flavour, report, prefix=name + "/")
     if isinstance(layer, flavour.ours):
       report.layers.append(LayerReport(name, keras_class, True, keras_class,

@@ -163,6 +163,17 @@ def test_dropout_is_served_with_a_note(rng):
   assert type(new_model.layers[0]) is layers.LSTM
 
 
+def test_vector_mask_value_is_noted(rng):
+  model = keras.Sequential([keras.Input((9, 4)), keras.layers.Masking([0.0, 0.0, 0.0, 0.0]),
+                            keras.layers.GRU(3)])
+  randomize_weights(model, rng)
+  new_model, report = rewrite.rewrite_model(model)
+  masking_entry = report.layers[0]
+  assert masking_entry.replaced and "non-scalar mask_value" in masking_entry.notes[0]
+  x = masked_input(rng)
+  np.testing.assert_allclose(new_model(x), model(x), rtol=0, atol=1e-6)
+
+
 def test_layers_already_ours_are_kept_as_ours(rng):
   model = keras.Sequential([keras.Input((9, 4)), layers.Masking(0.0), layers.GRU(3)])
   randomize_weights(model, rng)
