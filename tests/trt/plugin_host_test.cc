@@ -353,7 +353,9 @@ TEST(MaskedRnnPlugin, IoCountsAndOutputDimensions) {
     nvinfer1::DimsExprs out = plugin->getOutputDimensions(0, inputs.data(), nbInputs, builder);
     ASSERT_EQ(out.nbDims, f.returnSequences ? 3 : 2);
     EXPECT_EQ(out.d[0], batch);
-    if (f.returnSequences) EXPECT_EQ(out.d[1], time);
+    if (f.returnSequences) {
+      EXPECT_EQ(out.d[1], time);
+    }
     EXPECT_EQ(out.d[out.nbDims - 1]->getConstantValue(), f.units);
     for (int32_t o = 1; o < nbOutputs; ++o) {
       nvinfer1::DimsExprs state = plugin->getOutputDimensions(o, inputs.data(), nbInputs, builder);

@@ -12,7 +12,7 @@ import models  # pylint: disable=wrong-import-position
 from tftrt_masking import _loader
 from tftrt_masking.segments import segment_report
 
-pytestmark = pytest.mark.skipif(
+needs_converters = pytest.mark.skipif(
     _loader.converters_library_path() is None,
     reason="TF-TRT converter library not built (no TensorRT 8 headers found by configure.py; "
     "see trt_converter/README.md)")
@@ -28,6 +28,7 @@ def _single_engine(report, *op_types):
   return engines[0]
 
 
+@needs_converters
 @pytest.mark.parametrize("cell,op", [("lstm", "MaskedLSTM"), ("gru", "MaskedGRU"),
                                      ("simple_rnn", "MaskedSimpleRNN")])
 def test_rewritten_seed_model_is_one_engine(tmp_path, cell, op):
@@ -41,6 +42,7 @@ def test_rewritten_seed_model_is_one_engine(tmp_path, cell, op):
   assert all(node.reason for node in report.tensorflow_nodes)
 
 
+@needs_converters
 def test_rewritten_bidirectional_model_is_one_engine(tmp_path):
   directory = models.export_keras(models.rewritten_model("lstm", bidirectional=True),
                                   tmp_path / "model")
@@ -67,12 +69,14 @@ def test_keras_layers_leave_the_loop_in_tensorflow(tmp_path):
   assert report.tensorflow_nodes_of("Any"), report.summary()
 
 
+@needs_converters
 def test_ops_model_is_one_engine(tmp_path):
   report = segment_report(models.export_ops_lstm(tmp_path / "model"))
   assert len(report.engines) == 1, report.summary()
   _single_engine(report, "Masking", "MaskedLSTM", *DENSE_OPS)
 
 
+@needs_converters
 def test_double_precision_stays_in_tensorflow_with_the_reason(tmp_path):
   report = segment_report(models.export_ops_lstm(tmp_path / "model", dtype="float64"))
   # TF-TRT refuses float64 tensors before any converter runs.
@@ -82,6 +86,7 @@ def test_double_precision_stays_in_tensorflow_with_the_reason(tmp_path):
   assert not report.engines_holding("MaskedLSTM")
 
 
+@needs_converters
 def test_non_constant_weights_stay_in_tensorflow_with_the_reason(tmp_path):
   report = segment_report(models.export_ops_lstm(tmp_path / "model", constant_weights=False))
   (lstm,) = report.tensorflow_nodes_of("MaskedLSTM")
@@ -89,6 +94,7 @@ def test_non_constant_weights_stay_in_tensorflow_with_the_reason(tmp_path):
   assert not report.engines_holding("MaskedLSTM")
 
 
+@needs_converters
 def test_summary_and_cli(tmp_path, capsys):
   from tftrt_masking.__main__ import main  # pylint: disable=import-outside-toplevel
 
