@@ -7,4 +7,17 @@ SavedModel that uses these ops, so that TensorFlow knows them.
 
 from tftrt_masking._loader import LibraryNotBuiltError, load_ops
 
-__all__ = ["LibraryNotBuiltError", "load_ops"]
+
+def convert_saved_model(*args, **kwargs):
+  """TF-TRT conversion with our converters loaded (see conversion.convert_saved_model)."""
+  from tftrt_masking import conversion  # pylint: disable=import-outside-toplevel
+  return conversion.convert_saved_model(*args, **kwargs)
+
+
+def segment_report(*args, **kwargs):
+  """Offline TF-TRT segment report (see segments.segment_report)."""
+  from tftrt_masking import segments  # pylint: disable=import-outside-toplevel
+  return segments.segment_report(*args, **kwargs)
+
+
+__all__ = ["LibraryNotBuiltError", "convert_saved_model", "load_ops", "segment_report"]

@@ -8,14 +8,15 @@ source tree's bazel-bin/.
 
 from __future__ import annotations
 
-import functools
 import os
 from pathlib import Path
 
 OPS_LIBRARY = "_tftrt_masking_ops.so"
 CONVERTERS_LIBRARY = "_tftrt_masking_converters.so"
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+# Not resolve(): under `bazel test` this file is a symlink into the source tree,
+# and the libraries under test are the ones in the runfiles tree beside it.
+_PACKAGE_DIR = Path(os.path.abspath(__file__)).parent
 # python/tftrt_masking -> repository (or runfiles) root.
 _ROOT = _PACKAGE_DIR.parent.parent
 
@@ -45,13 +46,20 @@ def converters_library_path() -> Path | None:
   return find_library(CONVERTERS_LIBRARY, "trt_converter")
 
 
-@functools.lru_cache(maxsize=None)
+_ops_module = None
+
+
 def load_ops():
   """Loads the op library (once) and returns its module of generated op wrappers.
 
   Also loads the TF-TRT converter library when it was built, so that the
-  converters are registered before any TF-TRT conversion.
+  converters are registered before any TF-TRT conversion, and, where TensorRT
+  itself is present, registers our TensorRT plugins so that a converted
+  SavedModel's engines deserialize in a fresh process.
   """
+  global _ops_module
+  if _ops_module is not None:
+    return _ops_module
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
 
   path = find_library(OPS_LIBRARY, "tf_ops")
@@ -66,4 +74,16 @@ def load_ops():
   converters = converters_library_path()
   if converters is not None:
     tf.load_library(str(converters))
+  # Set before registering plugins: registration calls load_ops() again.
+  _ops_module = module
+  if converters is not None:
+    _register_plugins_if_tensorrt_present()
   return module
+
+
+def _register_plugins_if_tensorrt_present() -> None:
+  from tftrt_masking import conversion  # pylint: disable=import-outside-toplevel
+
+  available, _ = conversion.tensorrt_available()
+  if available:
+    conversion.register_trt_plugins()
