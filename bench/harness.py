@@ -218,9 +218,11 @@ def rel_error(got, want):
 
 
 def set_path(path):
-  """'auto' (cluster where it applies), 'global' (no clusters) or 'simple'."""
+  """'auto' (clusters / tensor cores where they apply), 'nomma' (FFMA only), 'global'
+  (no clusters, no tensor cores) or 'simple' (one launch per step)."""
   os.environ["TFTRT_MASKING_RNN_SIMPLE"] = "1" if path == "simple" else "0"
   os.environ["TFTRT_MASKING_RNN_NO_CLUSTER"] = "1" if path == "global" else "0"
+  os.environ["TFTRT_MASKING_RNN_NO_MMA"] = "1" if path == "nomma" else "0"
 
 
 def check_rnn(case: RnnCase, label: str, want=None, simple=False, verbose=False):
@@ -253,7 +255,7 @@ def rnn_check_suite(full=True):
   rng = np.random.default_rng(1)
   shapes = [(3, 7, 5, 8), (4, 9, 3, 12), (5, 6, 4, 7), (2, 13, 8, 32), (17, 5, 6, 64)]
   if full:
-    shapes += [(9, 6, 16, 256), (3, 4, 8, 1024), (130, 3, 4, 16)]
+    shapes += [(9, 6, 16, 256), (3, 4, 8, 1024), (130, 3, 4, 16), (40, 5, 8, 512)]
   for cell, reset_after in (("lstm", True), ("gru", True), ("gru", False), ("simple_rnn", True)):
     for (b, t, f, u), dtype in itertools.product(shapes, dtypes):
       if dtype == torch.float64 and u > 256:
@@ -274,9 +276,20 @@ def rnn_check_suite(full=True):
         label = (f"{cell}{'' if reset_after else '(reset_before)'} B{b} T{t} F{f} U{u} "
                  f"{str(dtype)[6:]} mask={mask_kind}/{case.mask_dtype} {case.attrs}")
         want = case.reference()
-        for path in ("auto", "global", "simple"):
+        paths = ("auto", "global", "simple") + (
+            ("nomma",) if dtype in (torch.float16, torch.bfloat16) else ())
+        for path in paths:
           e = check_rnn(case, label, want=want, simple=path)
           worst[dtype] = max(worst[dtype], e if np.isfinite(e) else float("inf"))
+  # Several 16-row tiles per block on the tensor-core path (B=600, U=512: 75 rows per block).
+  for cell, dtype in itertools.product(("lstm", "gru", "simple_rnn"), (torch.float16, torch.bfloat16)):
+    case = RnnCase(cell, 600, 3, 8, 512, dtype, mask_kind="holes_full_rows", seed=count,
+                   go_backwards=True)
+    count += 1
+    want = case.reference()
+    for path in ("auto", "nomma"):
+      e = check_rnn(case, f"many-tiles {cell} {dtype}", want=want, simple=path)
+      worst[dtype] = max(worst[dtype], e if np.isfinite(e) else float("inf"))
   # Edge sizes: B=0, T=0, T=1, fully masked everything.
   for cell, dtype in itertools.product(("lstm", "gru", "simple_rnn"), dtypes):
     for (b, t), rs in itertools.product(((0, 5), (3, 0), (2, 1), (0, 0)), (True, False)):
@@ -554,7 +567,7 @@ def main():
         case = RnnCase(cell, 5, 4, 3, 32, dtype, mask_kind="holes_full_rows",
                        go_backwards=i % 2 == 0, reset_after=ra, seed=i)
         want = case.reference()
-        for path in ("auto", "global", "simple"):
+        for path in ("auto", "nomma", "global", "simple"):
           check_rnn(case, f"sanitize {cell} {dtype}", want=want, simple=path, verbose=True)
     case = RnnCase("lstm", 3, 3, 4, 128, torch.float32, mask_kind="holes", seed=7)
     check_rnn(case, "sanitize lstm U128", verbose=True)

@@ -91,10 +91,12 @@ void* DeviceMask(int64_t batch, int64_t time, MaskDType mask_dtype, std::mt19937
 void RunRnn(RnnCell cell, bool reset_after, DType dtype, MaskDType mask_dtype, int64_t batch,
             int64_t time, int64_t features, int64_t units, bool go_backwards,
             bool return_sequences, int path, std::mt19937* rng) {
-  // path 0: auto (clusters where they apply), 1: global-memory barrier, 2: simple.
+  // path 0: auto (clusters / tensor cores where they apply), 1: global-memory
+  // barrier, 2: simple, 3: no tensor cores.
   const bool simple = path == 2;
   setenv("TFTRT_MASKING_RNN_SIMPLE", simple ? "1" : "0", 1);
   setenv("TFTRT_MASKING_RNN_NO_CLUSTER", path == 1 ? "1" : "0", 1);
+  setenv("TFTRT_MASKING_RNN_NO_MMA", path == 3 ? "1" : "0", 1);
   MaskedRnnConfig config;
   config.cell = cell;
   config.batch = batch;
@@ -131,7 +133,7 @@ void RunRnn(RnnCell cell, bool reset_after, DType dtype, MaskDType mask_dtype, i
                 static_cast<int>(cell), reset_after, static_cast<int>(dtype),
                 static_cast<int>(mask_dtype), static_cast<long long>(batch),
                 static_cast<long long>(time), static_cast<long long>(units),
-                path == 2 ? "simple" : (path == 1 ? "global" : "auto"));
+                path == 3 ? "nomma" : (path == 2 ? "simple" : (path == 1 ? "global" : "auto")));
   Check(LaunchMaskedRnn(config, args, workspace, ws, nullptr), what);
   Check(cudaDeviceSynchronize(), what);
   for (const void* p : {args.x, args.mask, args.kernel, args.recurrent_kernel, args.bias,
@@ -173,7 +175,7 @@ int main() {
   int index = 0;
   for (const CellCase& c : cells) {
     for (DType dtype : dtypes) {
-      for (int simple : {0, 1, 2}) {
+      for (int simple : {0, 1, 2, 3}) {
         const MaskDType mask_dtype = index % 2 ? MaskDType::kInt32 : MaskDType::kBool;
         // units 32: one block per batch slice; units 256: a barrier group.
         RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 3, 3, 5, 32, index % 3 == 0, true,
@@ -181,6 +183,11 @@ int main() {
         RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 2, 2, 3, 256, index % 3 == 1,
                index % 2 == 0, simple, &rng);
         RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 2, 3, 4, 6, false, true, simple, &rng);
+        // units 512: a 16-block cluster on the tensor-core path, 3 rows per block.
+        if (simple != 2) {
+          RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 24, 2, 4, 512, true, true, simple,
+                 &rng);
+        }
         ++index;
       }
     }

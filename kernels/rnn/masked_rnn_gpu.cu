@@ -393,16 +393,29 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args, cha
                                         device)) != cudaSuccess) {
       return error;
     }
-    PersistentPlan plan;
-    if (PlanPersistentRnn(config, args.dtype, num_sms, static_cast<size_t>(shared_limit),
-                          &plan) &&
-        plan.batch_slices <= kMaxBarrierCounters) {
-      const int status = LaunchPersistentRnn(
-          config, args, plan, reinterpret_cast<const float*>(xproj),
-          reinterpret_cast<float*>(workspace + layout.h),
-          reinterpret_cast<unsigned*>(workspace + layout.counters), stream);
-      if (status != cudaErrorCooperativeLaunchTooLarge) return status;
-      cudaGetLastError();  // clear it: the simple path below takes over
+    // Tensor-core plan first (fp16/bf16), then FFMA; a plan the device cannot
+    // co-schedule right now answers cudaErrorCooperativeLaunchTooLarge.
+    for (const bool allow_mma : {true, false}) {
+      int max_batch_slices = kMaxBarrierCounters;
+      bool mma = false;
+      for (int attempt = 0; attempt < 3; ++attempt) {
+        PersistentPlan plan;
+        if (!PlanPersistentRnn(config, args.dtype, num_sms, static_cast<size_t>(shared_limit),
+                               allow_mma, max_batch_slices, &plan)) {
+          break;
+        }
+        mma = plan.mma;
+        int active_clusters = 0;
+        const int status = LaunchPersistentRnn(
+            config, args, plan, reinterpret_cast<const float*>(xproj),
+            reinterpret_cast<float*>(workspace + layout.h),
+            reinterpret_cast<unsigned*>(workspace + layout.counters), stream, &active_clusters);
+        if (status != cudaErrorCooperativeLaunchTooLarge) return status;
+        cudaGetLastError();  // clear it: a smaller plan, the next kind or the simple path
+        if (active_clusters <= 0 || active_clusters >= plan.batch_slices) break;
+        max_batch_slices = active_clusters;
+      }
+      if (!mma) break;
     }
   }
 

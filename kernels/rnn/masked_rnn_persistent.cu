@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <type_traits>
 
 #include "kernels/rnn/rnn_device.cuh"
 
@@ -28,6 +29,7 @@ struct PersistentParams {
   float* hbuf;  // [2, B, U]
   unsigned* counters;
   CellSpec spec;
+  bool default_activations;  // activation tanh, recurrent_activation sigmoid
   int batch, time, units, gates;
   bool go_backwards, return_sequences, zero_output_for_mask;
   int units_per_block, unit_slices, batch_per_block;
@@ -53,21 +55,84 @@ __device__ __forceinline__ void GroupBarrier(unsigned* counter, unsigned target,
   __syncthreads();
 }
 
-template <int J>
-__device__ __forceinline__ float Component(const float4& v) {
-  return J == 0 ? v.x : (J == 1 ? v.y : (J == 2 ? v.z : v.w));
+// Kernel modes: h through L2 + global barrier (FFMA), thread-block cluster
+// with h in DSMEM (FFMA, fp32 weights), cluster with 16-bit weights and h
+// operands on the tensor cores (mma.sync m16n8k16, fp32 accumulation).
+constexpr int kModeGlobal = 0, kModeCluster = 1, kModeClusterMma = 2;
+constexpr int kWarps = kPersistentThreads / 32;
+
+// Offsets (bytes) of the shared-memory regions; host and device agree on them.
+struct SharedLayout {
+  size_t weights, partial, h_shared, h_own, c_own, y_own, rec_bias, total;
+};
+
+__host__ __device__ inline size_t Align16(size_t bytes) { return (bytes + 15) / 16 * 16; }
+
+// h row pitch (elements) of the mma mode: +8 halves staggers the banks of the
+// 8 rows one A fragment reads.
+__host__ __device__ inline int MmaHPitch(int units) { return units + 8; }
+
+__host__ __device__ inline SharedLayout MakeSharedLayout(int mode, int units, int gates, int uper,
+                                                         int batch_per_block, int row_tile,
+                                                         int row_groups, int k_splits,
+                                                         int pitch) {
+  const size_t columns = static_cast<size_t>(gates) * uper;
+  const size_t padded_rows = static_cast<size_t>(row_groups) * row_tile;
+  SharedLayout l;
+  size_t at = 0;
+  l.weights = at;
+  at += Align16(mode == kModeClusterMma ? units * columns * 2 : units * static_cast<size_t>(pitch) * 4);
+  l.partial = at;
+  at += Align16(static_cast<size_t>(k_splits) * padded_rows * columns * 4);
+  l.h_shared = at;
+  if (mode == kModeCluster) at += Align16(2 * static_cast<size_t>(batch_per_block) * units * 4);
+  if (mode == kModeClusterMma) at += Align16(2 * padded_rows * MmaHPitch(units) * 2);
+  l.h_own = at;
+  at += Align16(static_cast<size_t>(batch_per_block) * uper * 4);
+  l.c_own = at;
+  at += Align16(static_cast<size_t>(batch_per_block) * uper * 4);
+  l.y_own = at;
+  at += Align16(static_cast<size_t>(batch_per_block) * uper * 4);
+  l.rec_bias = at;
+  at += Align16(columns * 4);
+  l.total = at;
+  return l;
+}
+
+// D += A (16x16, row) * B (16x8, col); fp16 or bf16 operands, fp32 accumulators.
+template <typename T>
+__device__ __forceinline__ void Mma16816(float* d, const uint32_t* a, uint32_t b0, uint32_t b1);
+template <>
+__device__ __forceinline__ void Mma16816<__half>(float* d, const uint32_t* a, uint32_t b0,
+                                                 uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
+      "{%8,%9}, {%0,%1,%2,%3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+template <>
+__device__ __forceinline__ void Mma16816<__nv_bfloat16>(float* d, const uint32_t* a, uint32_t b0,
+                                                        uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
+      "{%8,%9}, {%0,%1,%2,%3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
 // kCluster: the blocks of a batch slice form one thread-block cluster; h of the
 // slice lives in every block's shared memory (double-buffered), each block
 // writes its units' new h into all of them (DSMEM) and a cluster barrier
 // replaces the global-memory barrier. Otherwise h goes through L2.
-template <typename T, int RB, bool kCluster>
+template <typename T, int RB, int kMode>
 __global__ void __launch_bounds__(kPersistentThreads, 1)
     PersistentRnnKernel(const PersistentParams<T> p) {
   namespace cg = cooperative_groups;
+  constexpr bool kCluster = kMode != kModeGlobal;
+  constexpr bool kMma = kMode == kModeClusterMma;
   extern __shared__ float4 shared_raw[];
-  float* const smem = reinterpret_cast<float*>(shared_raw);
+  char* const smem = reinterpret_cast<char*>(shared_raw);
   const int tid = threadIdx.x;
   const int units = p.units;
   const int gate_width = p.gates * units;  // N
@@ -84,21 +149,37 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
   const bool alone = p.unit_slices == 1;
   unsigned* const counter = p.counters + batch_slice;
 
-  float* const weights = smem;                                  // [U][pitch]
-  float* const partial = weights + static_cast<size_t>(units) * pitch;  // [ks][rows][NC]
-  float* const h_shared = partial + static_cast<size_t>(p.k_splits) * padded_rows * columns;
-  // [2][batch_per_block][U] in cluster mode, else empty.
-  float* const h_own = h_shared + (kCluster ? 2 * static_cast<size_t>(p.batch_per_block) * units : 0);
-  float* const c_own = h_own + p.batch_per_block * uper;
-  float* const y_own = c_own + p.batch_per_block * uper;
-  float* const rec_bias = y_own + p.batch_per_block * uper;  // [NC]
+  const SharedLayout layout =
+      MakeSharedLayout(kMode, units, p.gates, uper, p.batch_per_block, RB, p.row_groups,
+                       p.k_splits, pitch);
+  float* const weights = reinterpret_cast<float*>(smem + layout.weights);  // [U][pitch]
+  T* const weights_t = reinterpret_cast<T*>(smem + layout.weights);        // mma fragments
+  float* const partial = reinterpret_cast<float*>(smem + layout.partial);  // [ks][rows][NC]
+  // Cluster: [2][batch_per_block][U] fp32; mma: [2][padded_rows][U + 8] T.
+  float* const h_shared = reinterpret_cast<float*>(smem + layout.h_shared);
+  T* const h_shared_t = reinterpret_cast<T*>(smem + layout.h_shared);
+  float* const h_own = reinterpret_cast<float*>(smem + layout.h_own);
+  float* const c_own = reinterpret_cast<float*>(smem + layout.c_own);
+  float* const y_own = reinterpret_cast<float*>(smem + layout.y_own);
+  float* const rec_bias = reinterpret_cast<float*>(smem + layout.rec_bias);  // [NC]
+  const int h_pitch = kMma ? MmaHPitch(units) : units;
 
   // Weights of this block's units, gate-major columns: c = g * uper + uu.
+  // mma: stored as B fragments, [k tile][n tile][lane][4], so that one lane's
+  // fragment of one (k tile, n tile) is one 8-byte load.
+  const int n_tiles = columns / 8;
   for (int i = tid; i < units * columns; i += blockDim.x) {
     const int k = i / columns, c = i % columns;
     const int g = c / uper, uu = c % uper;
-    weights[k * pitch + c] =
-        ToAcc<float>(p.recurrent_kernel[static_cast<int64_t>(k) * gate_width + g * units + u0 + uu]);
+    const T w = p.recurrent_kernel[static_cast<int64_t>(k) * gate_width + g * units + u0 + uu];
+    if constexpr (kMma) {
+      const int kk = k % 16, n = c % 8;
+      const int lane = n * 4 + (kk % 8) / 2;
+      const int slot = (kk / 8) * 2 + kk % 2;
+      weights_t[((static_cast<size_t>(k / 16) * n_tiles + c / 8) * 32 + lane) * 4 + slot] = w;
+    } else {
+      weights[k * pitch + c] = ToAcc<float>(w);
+    }
   }
   for (int c = tid; c < columns; c += blockDim.x) {
     const int g = c / uper, uu = c % uper;
@@ -112,12 +193,23 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
     c_own[i] = p.initial_c ? ToAcc<float>(p.initial_c[at]) : 0.0f;
     y_own[i] = 0.0f;
   }
+  if (kMma) {
+    // Rows past the batch slice stay zero: they feed the padded rows of the A tiles.
+    const int h_elements = 2 * padded_rows * h_pitch;
+    for (int i = tid; i < h_elements; i += blockDim.x) h_shared_t[i] = FromAcc<T>(0.0f);
+  }
   if (kCluster) {
     cg::cluster_group cluster = cg::this_cluster();
     cluster.sync();  // every block of the cluster runs before DSMEM is touched
     for (int i = tid; i < items; i += blockDim.x) {
-      const int at = (i / uper) * units + u0 + i % uper;
-      for (int r = 0; r < p.unit_slices; ++r) cluster.map_shared_rank(h_shared, r)[at] = h_own[i];
+      const int at = (i / uper) * h_pitch + u0 + i % uper;
+      for (int r = 0; r < p.unit_slices; ++r) {
+        if constexpr (kMma) {
+          cluster.map_shared_rank(h_shared_t, r)[at] = FromAcc<T>(h_own[i]);
+        } else {
+          cluster.map_shared_rank(h_shared, r)[at] = h_own[i];
+        }
+      }
     }
     cluster.sync();
   } else {
@@ -126,6 +218,27 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
     }
     GroupBarrier(counter, p.unit_slices, alone);
   }
+
+  // Per-step inputs of this thread's first (row, unit) pair are loaded one step
+  // ahead, and its output store is issued after the next barrier: a barrier
+  // with release semantics would otherwise wait for them (an L2 round trip).
+  const bool has_first = tid < items;
+  const int first_b = b0 + (has_first ? tid / uper : 0);
+  const int first_u = u0 + (has_first ? tid % uper : 0);
+  float x_next[4] = {0.f, 0.f, 0.f, 0.f};
+  bool keep_next = true;
+  auto load_first = [&](int step) {
+    const int t_step = p.go_backwards ? p.time - 1 - step : step;
+    const int64_t row = static_cast<int64_t>(first_b) * p.time + t_step;
+#pragma unroll
+    for (int g = 0; g < 4; ++g) {
+      if (g < p.gates) x_next[g] = p.xproj[row * gate_width + g * units + first_u];
+    }
+    keep_next = MaskAt(p.mask, p.mask_is_int32, row);
+  };
+  if (has_first) load_first(0);
+  T pending_output = FromAcc<T>(0.0f);
+  int64_t pending_at = -1;
 
   const int tasks = p.k_splits * p.column_groups * p.row_groups;
   const int k4_count = units / 4;
@@ -138,19 +251,53 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
     float* h_next = kCluster ? h_shared + ((tau + 1) & 1) * slice_units
                              : p.hbuf + ((tau + 1) & 1) * batch_units + static_cast<int64_t>(b0) * units;
 
-    // Prefetch this thread's first epilogue inputs: they do not depend on h.
-    float x_first[4] = {0.f, 0.f, 0.f, 0.f};
-    bool keep_first = true;
-    if (tid < items) {
-      const int b = b0 + tid / uper, u = u0 + tid % uper;
-      const int64_t row = static_cast<int64_t>(b) * p.time + t;
+    float x_first[4];
 #pragma unroll
-      for (int g = 0; g < 4; ++g) {
-        if (g < p.gates) x_first[g] = p.xproj[row * gate_width + g * units + u];
-      }
-      keep_first = MaskAt(p.mask, p.mask_is_int32, row);
+    for (int g = 0; g < 4; ++g) x_first[g] = x_next[g];
+    const bool keep_first = keep_next;
+    if (has_first && tau + 1 < p.time) load_first(tau + 1);
+    if (pending_at >= 0) {
+      p.output[pending_at] = pending_output;
+      pending_at = -1;
     }
 
+    if constexpr (kMma) {
+      // Warp task = (16-row tile, pair of 8-column tiles, k split).
+      const int warp = tid / 32, lane = tid % 32;
+      const int group = lane >> 2, quad = lane & 3;
+      const int k_tiles = units / 16;
+      const T* h_tile = h_shared_t + (tau & 1) * padded_rows * h_pitch;
+      const uint2* w_frag = reinterpret_cast<const uint2*>(weights_t);
+      for (int task = warp; task < tasks; task += kWarps) {
+        const int ng = task % p.column_groups;
+        const int rest = task / p.column_groups;
+        const int ks = rest % p.k_splits;
+        const int mt = rest / p.k_splits;
+        float acc[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
+        const T* a_row = h_tile + (mt * 16 + group) * h_pitch + quad * 2;
+#pragma unroll 4
+        for (int kt = ks; kt < k_tiles; kt += p.k_splits) {
+          const int k0 = kt * 16;
+          uint32_t a[4];
+          a[0] = *reinterpret_cast<const uint32_t*>(a_row + k0);
+          a[1] = *reinterpret_cast<const uint32_t*>(a_row + 8 * h_pitch + k0);
+          a[2] = *reinterpret_cast<const uint32_t*>(a_row + k0 + 8);
+          a[3] = *reinterpret_cast<const uint32_t*>(a_row + 8 * h_pitch + k0 + 8);
+#pragma unroll
+          for (int j = 0; j < 2; ++j) {
+            const uint2 b = w_frag[(static_cast<size_t>(kt) * n_tiles + ng * 2 + j) * 32 + lane];
+            Mma16816<T>(acc[j], a, b.x, b.y);
+          }
+        }
+#pragma unroll
+        for (int j = 0; j < 2; ++j) {
+          const int col = (ng * 2 + j) * 8 + quad * 2;
+          float* out = partial + (static_cast<size_t>(ks) * padded_rows + mt * 16 + group) * columns + col;
+          *reinterpret_cast<float2*>(out) = make_float2(acc[j][0], acc[j][1]);
+          *reinterpret_cast<float2*>(out + 8 * columns) = make_float2(acc[j][2], acc[j][3]);
+        }
+      }
+    } else {
     // Recurrent projection: partial[ks][b][c] = sum over this split's k of
     // h[b][k] * W[k][c]. Column groups vary fastest across lanes: the weight
     // reads are contiguous and the h reads are broadcasts.
@@ -209,6 +356,7 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
         *out = make_float4(acc[r][0], acc[r][1], acc[r][2], acc[r][3]);
       }
     }
+    }  // FFMA
     __syncthreads();
 
     // Cell update of the (row, unit) pairs this block owns.
@@ -229,22 +377,34 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
         }
         keep = MaskAt(p.mask, p.mask_is_int32, row);
       }
+      // Sum the k-split partials with four loads in flight per gate.
+      const size_t split_stride = static_cast<size_t>(padded_rows) * columns;
 #pragma unroll
       for (int g = 0; g < 4; ++g) {
         float sum = 0.0f;
         if (g < p.gates) {
-          const int c = g * uper + uu;
-          for (int ks = 0; ks < p.k_splits; ++ks) {
-            sum += partial[(static_cast<size_t>(ks) * padded_rows + b_local) * columns + c];
+          const float* part = partial + static_cast<size_t>(b_local) * columns + g * uper + uu;
+          float s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f;
+          int ks = 0;
+          for (; ks + 4 <= p.k_splits; ks += 4) {
+            s0 += part[ks * split_stride];
+            s1 += part[(ks + 1) * split_stride];
+            s2 += part[(ks + 2) * split_stride];
+            s3 += part[(ks + 3) * split_stride];
           }
-          sum += rec_bias[c];
+          for (; ks < p.k_splits; ++ks) s0 += part[ks * split_stride];
+          sum = ((s0 + s1) + (s2 + s3)) + rec_bias[g * uper + uu];
         }
         rec_part[g] = sum;
       }
       const float h = h_own[i];
       const float c = c_own[i];
       float c_new;
-      const float h_new = CellUpdate(p.spec, x_part, rec_part, h, c, &c_new);
+      // The default activations without the per-call switch: the four gate
+      // activations are then independent instruction streams the compiler interleaves.
+      const float h_new = p.default_activations
+                              ? CellUpdateTanhSigmoid(p.spec.cell, x_part, rec_part, h, c, &c_new)
+                              : CellUpdate(p.spec, x_part, rec_part, h, c, &c_new);
       float y;
       if (keep) {
         h_own[i] = h_new;
@@ -255,9 +415,28 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
       }
       y_own[i] = y;
       if (p.return_sequences) {
-        p.output[(static_cast<int64_t>(b) * p.time + tau) * units + u] = FromAcc<T>(y);
+        const int64_t at = (static_cast<int64_t>(b) * p.time + tau) * units + u;
+        if (i == tid) {
+          pending_output = FromAcc<T>(y);
+          pending_at = at;
+        } else {
+          p.output[at] = FromAcc<T>(y);
+        }
       }
-      if (kCluster) {
+      if constexpr (kMma) {
+        T* const next = h_shared_t + ((tau + 1) & 1) * padded_rows * h_pitch;
+        const T value = FromAcc<T>(h_own[i]);
+        if (alone) {
+          next[b_local * h_pitch + u] = value;
+        } else {
+          cg::cluster_group cluster = cg::this_cluster();
+          for (int r = 0; r < p.unit_slices; ++r) {
+            cluster.map_shared_rank(next, r)[b_local * h_pitch + u] = value;
+          }
+        }
+      } else if (kCluster && alone) {
+        h_next[b_local * units + u] = h_own[i];  // own shared memory, __syncthreads orders it
+      } else if (kCluster) {
         cg::cluster_group cluster = cg::this_cluster();
         for (int r = 0; r < p.unit_slices; ++r) {
           cluster.map_shared_rank(h_next, r)[b_local * units + u] = h_own[i];
@@ -266,12 +445,13 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
         __stcg(h_next + static_cast<int64_t>(b_local) * units + u, h_own[i]);
       }
     }
-    if (kCluster) {
+    if (kCluster && !alone) {
       cg::this_cluster().sync();
     } else {
       GroupBarrier(counter, static_cast<unsigned>(p.unit_slices) * (tau + 2), alone);
     }
   }
+  if (pending_at >= 0) p.output[pending_at] = pending_output;
 
   for (int i = tid; i < items; i += blockDim.x) {
     const int b = b0 + i / uper, u = u0 + i % uper;
@@ -282,21 +462,10 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
   }
 }
 
-size_t SharedBytes(int units, int gates, int uper, int batch_per_block, int rb, int k_splits,
-                   int row_groups, int pitch, bool cluster) {
-  const size_t columns = static_cast<size_t>(gates) * uper;
-  size_t floats = static_cast<size_t>(units) * pitch;
-  if (cluster) floats += 2 * static_cast<size_t>(batch_per_block) * units;
-  floats += static_cast<size_t>(k_splits) * row_groups * rb * columns;
-  floats += 3 * static_cast<size_t>(batch_per_block) * uper;
-  floats += columns;
-  return floats * sizeof(float);
-}
-
-template <typename T, int RB, bool kCluster>
+template <typename T, int RB, int kMode>
 int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
                 const PersistentPlan& plan, const float* xproj, float* hbuf,
-                unsigned* counters, cudaStream_t stream) {
+                unsigned* counters, cudaStream_t stream, int* active_clusters) {
   PersistentParams<T> p;
   p.xproj = xproj;
   p.mask = args.mask;
@@ -314,6 +483,9 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
   p.hbuf = hbuf;
   p.counters = counters;
   p.spec = CellSpec{config.cell, config.activation, config.recurrent_activation};
+  p.default_activations = config.activation == Activation::kTanh &&
+                          (config.cell == RnnCell::kSimpleRnn ||
+                           config.recurrent_activation == Activation::kSigmoid);
   p.batch = static_cast<int>(config.batch);
   p.time = static_cast<int>(config.time);
   p.units = static_cast<int>(config.units);
@@ -329,10 +501,15 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
   p.row_groups = plan.row_groups;
   p.weight_pitch = plan.weight_pitch;
 
-  auto kernel = PersistentRnnKernel<T, RB, kCluster>;
+  constexpr bool kCluster = kMode != kModeGlobal;
+  auto kernel = PersistentRnnKernel<T, RB, kMode>;
   cudaError_t error = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                            static_cast<int>(plan.shared_bytes));
   if (error != cudaSuccess) return error;
+  if (kCluster && plan.unit_slices > 8) {
+    error = cudaFuncSetAttribute(kernel, cudaFuncAttributeNonPortableClusterSizeAllowed, 1);
+    if (error != cudaSuccess) return error;
+  }
   if (kCluster) {
     // Clusters are co-scheduled by the hardware and independent of each other:
     // no cooperative launch (and no grid-wide co-residency) needed.
@@ -352,7 +529,13 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
     error = cudaOccupancyMaxActiveClusters(&clusters, kernel, &launch);
     if (error != cudaSuccess || clusters < 1) {
       cudaGetLastError();
-      return cudaErrorCooperativeLaunchTooLarge;  // caller takes the simple path
+      return cudaErrorCooperativeLaunchTooLarge;  // caller takes another plan
+    }
+    if (clusters < plan.batch_slices) {
+      // Not all clusters fit at once (a cluster must sit in one GPC): a second
+      // wave would double the time. Ask for a plan with fewer batch slices.
+      if (active_clusters) *active_clusters = clusters;
+      return cudaErrorCooperativeLaunchTooLarge;
     }
     return cudaLaunchKernelEx(&launch, kernel, p);
   }
@@ -370,49 +553,98 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
   return error;
 }
 
-template <typename T>
-int LaunchForRows(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
+template <typename T, int kMode>
+int LaunchForMode(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
                   const PersistentPlan& plan, const float* xproj, float* hbuf,
-                  unsigned* counters, cudaStream_t stream) {
-  if (plan.cluster) {
-    switch (plan.rows_per_thread) {
-      case 1:
-        return LaunchTyped<T, 1, true>(config, args, plan, xproj, hbuf, counters, stream);
-      case 2:
-        return LaunchTyped<T, 2, true>(config, args, plan, xproj, hbuf, counters, stream);
-      case 4:
-        return LaunchTyped<T, 4, true>(config, args, plan, xproj, hbuf, counters, stream);
-      case 8:
-        return LaunchTyped<T, 8, true>(config, args, plan, xproj, hbuf, counters, stream);
-    }
-    return cudaErrorInvalidValue;
-  }
+                  unsigned* counters, cudaStream_t stream, int* active_clusters) {
   switch (plan.rows_per_thread) {
     case 1:
-      return LaunchTyped<T, 1, false>(config, args, plan, xproj, hbuf, counters, stream);
+      return LaunchTyped<T, 1, kMode>(config, args, plan, xproj, hbuf, counters, stream, active_clusters);
     case 2:
-      return LaunchTyped<T, 2, false>(config, args, plan, xproj, hbuf, counters, stream);
+      return LaunchTyped<T, 2, kMode>(config, args, plan, xproj, hbuf, counters, stream, active_clusters);
     case 4:
-      return LaunchTyped<T, 4, false>(config, args, plan, xproj, hbuf, counters, stream);
+      return LaunchTyped<T, 4, kMode>(config, args, plan, xproj, hbuf, counters, stream, active_clusters);
     case 8:
-      return LaunchTyped<T, 8, false>(config, args, plan, xproj, hbuf, counters, stream);
+      return LaunchTyped<T, 8, kMode>(config, args, plan, xproj, hbuf, counters, stream, active_clusters);
   }
   return cudaErrorInvalidValue;
 }
 
-constexpr int kMaxClusterBlocks = 8;
+template <typename T>
+int LaunchForRows(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
+                  const PersistentPlan& plan, const float* xproj, float* hbuf,
+                  unsigned* counters, cudaStream_t stream, int* active_clusters) {
+  if (plan.mma) {
+    if constexpr (std::is_same<T, float>::value) {
+      return cudaErrorInvalidValue;
+    } else {
+      // The mma mode's row tile is 16 rows (one m16n8k16 A tile).
+      return LaunchTyped<T, 16, kModeClusterMma>(config, args, plan, xproj, hbuf, counters,
+                                                  stream, active_clusters);
+    }
+  }
+  if (plan.cluster) {
+    return LaunchForMode<T, kModeCluster>(config, args, plan, xproj, hbuf, counters, stream, active_clusters);
+  }
+  return LaunchForMode<T, kModeGlobal>(config, args, plan, xproj, hbuf, counters, stream, active_clusters);
+}
 
-// Debug/benchmark knob: TFTRT_MASKING_RNN_NO_CLUSTER=1 keeps every barrier group
-// on the global-memory barrier.
-bool ForceGlobalBarrier() {
-  const char* value = std::getenv("TFTRT_MASKING_RNN_NO_CLUSTER");
+constexpr int kMaxClusterBlocks = 8;      // portable cluster size (FFMA mode)
+constexpr int kMaxMmaClusterBlocks = 16;  // non-portable, Hopper (mma mode)
+
+bool EnvFlag(const char* name) {
+  const char* value = std::getenv(name);
   return value != nullptr && value[0] != '\0' && value[0] != '0';
+}
+
+// 16-bit weights and h on the tensor cores, one cluster per batch slice.
+bool PlanMma(const MaskedRnnConfig& config, int num_sms, size_t shared_limit,
+             size_t weight_budget, int max_batch_slices, PersistentPlan* plan) {
+  const int units = static_cast<int>(config.units);
+  const int batch = static_cast<int>(config.batch);
+  const int gates = GateCount(config.cell);
+  if (units % 16 != 0) return false;
+  for (int uper = std::min(units, 32); uper >= 1; uper /= 2) {
+    if (units % uper != 0) continue;
+    const int columns = gates * uper;
+    if (columns % 16 != 0) continue;
+    const int unit_slices = units / uper;
+    if (unit_slices > kMaxMmaClusterBlocks) break;
+    if (static_cast<size_t>(units) * columns * 2 > weight_budget) continue;
+    int batch_slices = std::max(1, std::min({num_sms / unit_slices, batch, max_batch_slices}));
+    const int batch_per_block = (batch + batch_slices - 1) / batch_slices;
+    batch_slices = (batch + batch_per_block - 1) / batch_per_block;
+    const int row_groups = (batch_per_block + 15) / 16;
+    const int column_groups = columns / 16;
+    int k_splits = 1;
+    while (k_splits * 2 * column_groups * row_groups <= kWarps && k_splits * 4 <= units / 16) {
+      k_splits *= 2;
+    }
+    const SharedLayout layout = MakeSharedLayout(kModeClusterMma, units, gates, uper,
+                                                 batch_per_block, 16, row_groups, k_splits, 0);
+    if (layout.total > shared_limit) continue;
+    plan->mma = true;
+    plan->cluster = true;
+    plan->units_per_block = uper;
+    plan->unit_slices = unit_slices;
+    plan->batch_per_block = batch_per_block;
+    plan->batch_slices = batch_slices;
+    plan->rows_per_thread = 16;
+    plan->k_splits = k_splits;
+    plan->column_groups = column_groups;
+    plan->row_groups = row_groups;
+    plan->weight_pitch = 0;
+    plan->shared_bytes = layout.total;
+    return true;
+  }
+  return false;
 }
 
 }  // namespace
 
 bool PlanPersistentRnn(const MaskedRnnConfig& config, DType dtype, int num_sms,
-                       size_t shared_limit, PersistentPlan* plan) {
+                       size_t shared_limit, bool allow_mma, int max_batch_slices,
+                       PersistentPlan* plan) {
   if (dtype == DType::kFloat64) return false;
   if (config.cell == RnnCell::kGru && !config.reset_after) return false;
   if (config.batch < 1 || config.time < 1 || config.units % 4 != 0) return false;
@@ -423,6 +655,13 @@ bool PlanPersistentRnn(const MaskedRnnConfig& config, DType dtype, int num_sms,
   const int gates = GateCount(config.cell);
   // Weights get most of shared memory; the rest holds partial sums and state.
   const size_t weight_budget = std::min<size_t>(shared_limit * 2 / 3, 150 * 1024);
+  const bool sixteen_bit = dtype == DType::kFloat16 || dtype == DType::kBFloat16;
+  *plan = PersistentPlan();
+  if (sixteen_bit && allow_mma && !EnvFlag("TFTRT_MASKING_RNN_NO_MMA") &&
+      !EnvFlag("TFTRT_MASKING_RNN_NO_CLUSTER") &&
+      PlanMma(config, num_sms, shared_limit, weight_budget, max_batch_slices, plan)) {
+    return true;
+  }
   for (int uper = std::min(units, 32); uper >= 1; uper /= 2) {
     if (units % uper != 0) continue;
     const int columns = gates * uper;
@@ -431,7 +670,7 @@ bool PlanPersistentRnn(const MaskedRnnConfig& config, DType dtype, int num_sms,
     if (unit_slices > num_sms) break;  // smaller slices only need more blocks
     const int pitch = columns + 4;  // staggers banks across k rows
     if (static_cast<size_t>(units) * pitch * sizeof(float) > weight_budget) continue;
-    int batch_slices = std::max(1, std::min(num_sms / unit_slices, batch));
+    int batch_slices = std::max(1, std::min({num_sms / unit_slices, batch, max_batch_slices}));
     const int batch_per_block = (batch + batch_slices - 1) / batch_slices;
     batch_slices = (batch + batch_per_block - 1) / batch_per_block;
     int rb = 1;
@@ -440,18 +679,18 @@ bool PlanPersistentRnn(const MaskedRnnConfig& config, DType dtype, int num_sms,
     const int row_groups = (batch_per_block + rb - 1) / rb;
     int k_splits = 1;
     while (k_splits * 2 * column_groups * row_groups <= kPersistentThreads &&
-           k_splits * 2 <= units / 4) {
+           k_splits * 4 <= units / 4) {
       k_splits *= 2;
     }
     // A barrier group of at most 8 blocks (the portable cluster size) runs as a
     // cluster with h in shared memory, when that fits.
-    bool cluster = unit_slices <= kMaxClusterBlocks && !ForceGlobalBarrier();
-    size_t shared = SharedBytes(units, gates, uper, batch_per_block, rb, k_splits, row_groups,
-                                pitch, cluster);
+    bool cluster = unit_slices <= kMaxClusterBlocks && !EnvFlag("TFTRT_MASKING_RNN_NO_CLUSTER");
+    size_t shared = MakeSharedLayout(cluster ? kModeCluster : kModeGlobal, units, gates, uper,
+                                     batch_per_block, rb, row_groups, k_splits, pitch).total;
     if (cluster && shared > shared_limit) {
       cluster = false;
-      shared = SharedBytes(units, gates, uper, batch_per_block, rb, k_splits, row_groups, pitch,
-                           false);
+      shared = MakeSharedLayout(kModeGlobal, units, gates, uper, batch_per_block, rb, row_groups,
+                                k_splits, pitch).total;
     }
     if (shared > shared_limit) continue;
     plan->cluster = cluster;
@@ -472,14 +711,14 @@ bool PlanPersistentRnn(const MaskedRnnConfig& config, DType dtype, int num_sms,
 
 int LaunchPersistentRnn(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
                         const PersistentPlan& plan, const float* xproj, float* hbuf,
-                        unsigned* counters, cudaStream_t stream) {
+                        unsigned* counters, cudaStream_t stream, int* active_clusters) {
   switch (args.dtype) {
     case DType::kFloat32:
-      return LaunchForRows<float>(config, args, plan, xproj, hbuf, counters, stream);
+      return LaunchForRows<float>(config, args, plan, xproj, hbuf, counters, stream, active_clusters);
     case DType::kFloat16:
-      return LaunchForRows<__half>(config, args, plan, xproj, hbuf, counters, stream);
+      return LaunchForRows<__half>(config, args, plan, xproj, hbuf, counters, stream, active_clusters);
     case DType::kBFloat16:
-      return LaunchForRows<__nv_bfloat16>(config, args, plan, xproj, hbuf, counters, stream);
+      return LaunchForRows<__nv_bfloat16>(config, args, plan, xproj, hbuf, counters, stream, active_clusters);
     case DType::kFloat64:
       break;
   }

@@ -91,6 +91,31 @@ __device__ __forceinline__ Acc CellUpdate(const CellSpec& spec, const Acc* x_par
   return h;
 }
 
+// CellUpdate for activation = tanh and recurrent_activation = sigmoid (the
+// Keras defaults), with the activations known at compile time.
+template <typename Acc>
+__device__ __forceinline__ Acc CellUpdateTanhSigmoid(RnnCell cell, const Acc* x_part,
+                                                     const Acc* rec_part, Acc h, Acc c,
+                                                     Acc* c_new) {
+  if (cell == RnnCell::kLstm) {
+    const Acc i = Sigmoid(x_part[0] + rec_part[0]);
+    const Acc f = Sigmoid(x_part[1] + rec_part[1]);
+    const Acc g = tanh(x_part[2] + rec_part[2]);
+    const Acc o = Sigmoid(x_part[3] + rec_part[3]);
+    const Acc c_next = f * c + i * g;
+    *c_new = c_next;
+    return o * tanh(c_next);
+  }
+  *c_new = c;
+  if (cell == RnnCell::kGru) {
+    const Acc z = Sigmoid(x_part[0] + rec_part[0]);
+    const Acc r = Sigmoid(x_part[1] + rec_part[1]);
+    const Acc hh = tanh(x_part[2] + r * rec_part[2]);
+    return z * h + (Acc(1) - z) * hh;
+  }
+  return tanh(x_part[0] + rec_part[0]);
+}
+
 }  // namespace rnn_gpu
 }  // namespace tftrt_masking
 
