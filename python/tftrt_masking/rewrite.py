@@ -21,8 +21,10 @@ tftrt_masking.load_ops() before tf.saved_model.load (it registers the ops).
 from __future__ import annotations
 
 import dataclasses
+import json
 import numbers
 import sys
+import zipfile
 from pathlib import Path
 
 import keras
@@ -231,6 +233,21 @@ def _is_saved_model(path: Path) -> bool:
                             or (path / "saved_model.pbtxt").is_file())
 
 
+def _saved_by_keras_version(path: Path) -> str:
+  """The keras_version a .keras (metadata.json) or .h5 (root attribute) file
+  records, or '' when it cannot be read."""
+  try:
+    if path.suffix == ".keras":
+      with zipfile.ZipFile(path) as archive:
+        return str(json.loads(archive.read("metadata.json")).get("keras_version", ""))
+    import h5py  # pylint: disable=import-outside-toplevel
+    with h5py.File(path, "r") as h5_file:
+      version = h5_file.attrs.get("keras_version", "")
+      return version.decode() if isinstance(version, bytes) else str(version)
+  except Exception:  # pylint: disable=broad-except
+    return ""  # not readable here: the loaders below say what is wrong
+
+
 def load_keras_model(path):
   """Loads a Keras model from a .keras / .h5 file or a SavedModel folder.
 
@@ -254,7 +271,12 @@ def load_keras_model(path):
   errors = []
   loaders = [("Keras 3", keras.models.load_model)]
   if tf_keras is not None:
-    loaders.append(("tf_keras", tf_keras.models.load_model))
+    tf_keras_loader = ("tf_keras", tf_keras.models.load_model)
+    # Keras 3 also reads tf_keras files; load them with tf_keras to keep the model tf_keras.
+    if _saved_by_keras_version(path).startswith("2."):
+      loaders.insert(0, tf_keras_loader)
+    else:
+      loaders.append(tf_keras_loader)
   for label, load in loaders:
     try:
       return load(str(path), compile=False)
@@ -294,9 +316,13 @@ def _run_cli(args) -> int:
     model = load_keras_model(args.input)
     new_model, report = rewrite_model(model)
     print(report.summary())
-    written = save_model(new_model, args.output)
   except RewriteError as e:
     print(str(e), file=sys.stderr)
+    return 2
+  try:
+    written = save_model(new_model, args.output)
+  except (OSError, ValueError) as e:
+    print(f"rewrite: could not write {args.output}: {type(e).__name__}: {e}", file=sys.stderr)
     return 2
   print(f"\nWrote {written}.")
   if str(args.output).endswith((".keras", ".h5")):

@@ -11,6 +11,8 @@ from tftrt_masking import _keras, layers, load_ops
 
 UNITS, FEATURES, BATCH, STEPS = 4, 3, 5, 8
 MERGE_MODES = ["concat", "sum", "ave", "mul", None]
+CELLS = [("LSTM", {}), ("GRU", {}), ("GRU", {"reset_after": False}), ("SimpleRNN", {})]
+CELL_IDS = ["lstm", "gru", "gru_reset_before", "simple_rnn"]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -64,10 +66,12 @@ def assert_all_close(ours, theirs, atol=1e-6):
 @pytest.mark.parametrize("merge_mode", MERGE_MODES, ids=str)
 @pytest.mark.parametrize("return_sequences", [True, False], ids=["seq", "last"])
 @pytest.mark.parametrize("mask_kind", ["holes", "left", "right"])
-def test_lstm_matches_keras(rng, merge_mode, return_sequences, mask_kind):
-  theirs, ours = wrapped_pair(keras, layers.Bidirectional, "LSTM", merge_mode, rng,
-                              return_sequences=return_sequences)
-  assert type(ours.forward_layer) is layers.LSTM and type(ours.backward_layer) is layers.LSTM
+@pytest.mark.parametrize("cell,kwargs", CELLS, ids=CELL_IDS)
+def test_matches_keras(rng, cell, kwargs, merge_mode, return_sequences, mask_kind):
+  theirs, ours = wrapped_pair(keras, layers.Bidirectional, cell, merge_mode, rng,
+                              return_sequences=return_sequences, **kwargs)
+  our_class = getattr(layers, cell)
+  assert type(ours.forward_layer) is our_class and type(ours.backward_layer) is our_class
   assert ours.backward_layer.go_backwards and not ours.forward_layer.go_backwards
   x = rng.standard_normal((BATCH, STEPS, FEATURES)).astype(np.float32)
   mask = make_mask(mask_kind, rng)
@@ -78,9 +82,7 @@ def test_lstm_matches_keras(rng, merge_mode, return_sequences, mask_kind):
     np.testing.assert_array_equal(np.asarray(got)[~mask], 0.0)
 
 
-@pytest.mark.parametrize("cell,kwargs", [("LSTM", {}), ("GRU", {}),
-                                         ("GRU", {"reset_after": False}), ("SimpleRNN", {})],
-                         ids=["lstm", "gru", "gru_reset_before", "simple_rnn"])
+@pytest.mark.parametrize("cell,kwargs", CELLS, ids=CELL_IDS)
 @pytest.mark.parametrize("merge_mode", ["concat", None], ids=str)
 def test_return_state(rng, cell, kwargs, merge_mode):
   """return_state: output(s) then forward states then backward states (5 for LSTM concat)."""

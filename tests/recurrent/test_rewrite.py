@@ -272,6 +272,26 @@ def test_keras_file_cli_round_trip(rng, tmp_path, capsys):
   np.testing.assert_allclose(loaded(x), model(x), rtol=0, atol=2e-6)
 
 
+@pytest.mark.filterwarnings("ignore:You are saving your model as an HDF5 file")
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_tf_keras_files_stay_tf_keras(rng, tmp_path, tf_keras, suffix):
+  """Keras 3 can read tf_keras files too; the rewrite keeps them tf_keras."""
+  model = tf_keras.Sequential([
+      tf_keras.Input((9, 4)), tf_keras.layers.Masking(0.0),
+      tf_keras.layers.Bidirectional(tf_keras.layers.LSTM(3, return_sequences=True)),
+      tf_keras.layers.GRU(3, recurrent_activation="hard_sigmoid")])
+  randomize_weights(model, rng)
+  source, out = tmp_path / f"model{suffix}", tmp_path / f"rewritten{suffix}"
+  model.save(str(source))
+  new_model, report = rewrite.rewrite_path(source, out)
+  assert report.flavour == "tf_keras" and len(report.replaced) == 3
+  loaded = tf_keras.models.load_model(str(out), compile=False)
+  assert type(loaded.layers[-1]) is layers.tf_keras_recurrent_classes()["GRU"]
+  x = masked_input(rng)
+  np.testing.assert_allclose(loaded(x), model(x), rtol=0, atol=1e-6)
+  np.testing.assert_allclose(new_model(x), model(x), rtol=0, atol=1e-6)
+
+
 def test_cli_error_is_a_message_and_exit_code(tmp_path, capsys):
   assert cli_main(["rewrite", str(tmp_path / "missing.keras"), str(tmp_path / "out")]) == 2
   assert "does not exist" in capsys.readouterr().err

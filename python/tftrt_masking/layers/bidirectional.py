@@ -108,9 +108,17 @@ def tf_keras_bidirectional_class():
     return None
 
   @tf_keras.utils.register_keras_serializable(package="tftrt_masking")
-  class TfKerasBidirectional(BidirectionalBehaviour, tf_keras.layers.Bidirectional):
+  class TfKerasBidirectional(recurrent.TfKerasBuildFromConfig, BidirectionalBehaviour,
+                             tf_keras.layers.Bidirectional):
     """Drop-in for tf_keras.layers.Bidirectional over our tf_keras recurrent layers."""
 
     tftrt_classes = staticmethod(tf_keras_to_tftrt_classes)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+      # tf_keras' legacy (.h5) config names the inner layer by its bare class
+      # name ('TfKerasLSTM'), not by its registered 'tftrt_masking>' name.
+      ours = {c.__name__: c for c in recurrent.tf_keras_recurrent_classes().values()}
+      return super().from_config(config, custom_objects={**ours, **(custom_objects or {})})
 
   return TfKerasBidirectional

@@ -162,7 +162,19 @@ class SimpleRNN(KerasRecurrentBehaviour, keras.layers.SimpleRNN):
   op_cell = "simple_rnn"
 
 
-class TfKerasRecurrentBehaviour(RecurrentBehaviour):
+class TfKerasBuildFromConfig:
+  """Loading a tf_keras .keras file: a custom layer is built from the stored
+  input shape, a JSON list, which tf_keras' RNN.build reads as a list of
+  shapes (its own layers never take this path). Pass it on as a tuple."""
+
+  def build_from_config(self, config):
+    shape = config.get("input_shape")
+    if isinstance(shape, list) and all(d is None or isinstance(d, int) for d in shape):
+      config = dict(config, input_shape=tuple(shape))
+    super().build_from_config(config)
+
+
+class TfKerasRecurrentBehaviour(TfKerasBuildFromConfig, RecurrentBehaviour):
   """tf_keras: its LSTM/GRU `call` holds the whole loop (and the cuDNN
   selection), so the op replaces `call`, keeping tf_keras' input handling."""
 
