@@ -84,8 +84,32 @@ class Masking(MaskingBehaviour, keras.layers.Layer):
       self._build_at_init()
 
   def any_differs(self, inputs):
-    # keras.ops: Keras 3 also calls this on symbolic KerasTensors.
+    # Keras 3 calls this on symbolic KerasTensors while it builds a functional
+    # model, and the layers after this one then take their mask from the
+    # operations recorded here. Recording the Masking op (not NotEqual/Any,
+    # which TF-TRT cannot convert) keeps the mask inside the TensorRT engine.
+    if self.op_can_serve(inputs):
+      return MaskOfMasking(self.mask_value, self.output_mode)(inputs)
     return keras.ops.any(keras.ops.not_equal(inputs, self.mask_value), axis=-1)
+
+
+@keras.saving.register_keras_serializable(package="tftrt_masking")
+class MaskOfMasking(keras.Operation):
+  """The mask output of the Masking op as a Keras 3 operation."""
+
+  def __init__(self, mask_value, output_mode):
+    super().__init__()
+    self.mask_value = mask_value
+    self.output_mode = output_mode
+
+  def call(self, inputs):
+    return ops.masking(inputs, self.mask_value, output_mode=self.output_mode)[1]
+
+  def compute_output_spec(self, inputs):
+    return keras.KerasTensor(inputs.shape[:-1], dtype="bool")
+
+  def get_config(self):
+    return {"mask_value": self.mask_value, "output_mode": self.output_mode}
 
 
 @functools.lru_cache(maxsize=None)
