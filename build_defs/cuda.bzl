@@ -8,21 +8,27 @@ CUDA_AVAILABLE is False, so callers can leave GPU registrations out.
 
 load("@local_config_cuda//:defs.bzl", "CUDA_ARCHS", "CUDA_AVAILABLE", "NVCC")
 
-def _gencode_flags():
+def _gencode_flags(archs):
     flags = []
-    for arch in CUDA_ARCHS:
+    for arch in archs:
         flags.append("-gencode=arch=compute_%s,code=sm_%s" % (arch, arch))
-    if CUDA_ARCHS:
+    if archs:
         # PTX of the newest arch so that later GPUs can JIT it.
-        last = CUDA_ARCHS[-1]
+        last = archs[-1]
         flags.append("-gencode=arch=compute_%s,code=compute_%s" % (last, last))
     return " ".join(flags)
 
-def cuda_library(name, srcs, hdrs = [], deps = [], copts = [], **kwargs):
-    """A cc_library whose .cu sources are compiled by nvcc."""
+def cuda_library(name, srcs, hdrs = [], deps = [], copts = [], min_arch = None, **kwargs):
+    """A cc_library whose .cu sources are compiled by nvcc.
+
+    min_arch: compile only for the configured archs >= this one (e.g. "90" for
+    Hopper-only code such as thread-block clusters); callers must check the
+    device before launching such kernels.
+    """
     if not CUDA_AVAILABLE:
         native.cc_library(name = name, hdrs = hdrs, deps = deps, **kwargs)
         return
+    archs = [a for a in CUDA_ARCHS if min_arch == None or int(a) >= int(min_arch)]
     objects = []
     for src in srcs:
         obj = "_%s_%s.pic.o" % (name, src.replace("/", "_").replace(".cu", ""))
@@ -33,7 +39,7 @@ def cuda_library(name, srcs, hdrs = [], deps = [], copts = [], **kwargs):
             outs = [obj],
             cmd = ("%s -c -O3 -std=c++17 --expt-relaxed-constexpr -Xcompiler -fPIC " +
                    "-D_GLIBCXX_USE_CXX11_ABI=1 -lineinfo %s %s -I. -I$(GENDIR) " +
-                   "$(location %s) -o $@") % (NVCC, _gencode_flags(), " ".join(copts), src),
+                   "$(location %s) -o $@") % (NVCC, _gencode_flags(archs), " ".join(copts), src),
         )
         objects.append(obj)
     native.cc_library(

@@ -382,9 +382,16 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args, cha
     if (error != cudaSuccess) return error;
   }
 
-  if (config.time > 0 && !ForceSimplePath() && !std::is_same<Acc, double>::value) {
-    int device = 0, num_sms = 0, shared_limit = 0;
-    if ((error = cudaGetDevice(&device)) != cudaSuccess) return error;
+  int device = 0, cc_major = 0;
+  if ((error = cudaGetDevice(&device)) != cudaSuccess) return error;
+  if ((error = cudaDeviceGetAttribute(&cc_major, cudaDevAttrComputeCapabilityMajor, device)) !=
+      cudaSuccess) {
+    return error;
+  }
+  // The persistent kernels are built for sm_90+ only (thread-block clusters).
+  if (config.time > 0 && cc_major >= 9 && !ForceSimplePath() &&
+      !std::is_same<Acc, double>::value) {
+    int num_sms = 0, shared_limit = 0;
     if ((error = cudaDeviceGetAttribute(&num_sms, cudaDevAttrMultiProcessorCount, device)) !=
         cudaSuccess) {
       return error;
