@@ -126,8 +126,52 @@ class _Flavour:
       from tf_keras.src.engine.functional import Functional  # pylint: disable=import-outside-toplevel
     return isinstance(layer, Functional)
 
-  def clone_model(self, model, clone_function):
+  def clone_model(self, model, clone_function, origins):
+    """Keras' clone_model; for Keras 3 functional models the recorded masks
+    are re-derived from the new layers (see _propagated_mask_call)."""
+    if self.flavour == KERAS3 and not isinstance(model, keras.Sequential):
+      return keras.models.clone_model(
+          model, clone_function=clone_function,
+          call_function=_propagated_mask_call(model, origins))
     return self.keras.models.clone_model(model, clone_function=clone_function)
+
+
+def _keras_mask(tensor):
+  try:
+    from keras.src.backend import get_keras_mask  # pylint: disable=import-outside-toplevel
+    return get_keras_mask(tensor)
+  except (ImportError, AttributeError):
+    return getattr(tensor, "_keras_mask", None)
+
+
+def _propagated_mask_call(model, origins):
+  """A clone_model call_function for Keras 3 functional models.
+
+  A Keras 3 functional model records each layer's mask argument as a graph
+  input: replaying the original graph would feed our recurrent layers the
+  mask of Keras' Masking (NotEqual + Any, which TF-TRT cannot convert). Where
+  Keras had propagated the mask from the layer's input, the clone takes the
+  mask the new layers propagate instead (our Masking's op), as Keras would in
+  a model built afresh. Explicit masks stay as recorded.
+  `origins` maps id(new layer) -> original layer.
+  """
+  propagated, explicit = set(), set()
+  for operation in model.operations:
+    for node in getattr(operation, "_inbound_nodes", []):
+      args, kwargs = node.arguments.args, node.arguments.kwargs
+      if kwargs.get("mask") is None or not args:
+        continue
+      same = kwargs["mask"] is _keras_mask(args[0])
+      (propagated if same else explicit).add(id(operation))
+
+  def call_function(layer, *args, **kwargs):
+    original = origins.get(id(layer))
+    if (original is not None and id(original) in propagated - explicit and args
+        and kwargs.get("mask") is not None and _keras_mask(args[0]) is not None):
+      kwargs = dict(kwargs, mask=_keras_mask(args[0]))
+    return layer(*args, **kwargs)
+
+  return call_function
 
 
 def _notes(layer) -> list:
@@ -153,7 +197,14 @@ def _clone_as_is(layer):
 def _rewrite_structure(model, flavour: _Flavour, report: RewriteReport, prefix: str = ""):
   """clone_model with our layers swapped in; fills `report`. No weights yet."""
 
+  origins = {}  # id(new layer) -> original layer, for the call function
+
   def clone_function(layer):
+    new_layer = _clone_one(layer)
+    origins[id(new_layer)] = layer
+    return new_layer
+
+  def _clone_one(layer):
     name = prefix + layer.name
     keras_class = type(layer).__name__
     if type(layer).__name__ == "InputLayer":
@@ -195,7 +246,7 @@ def _rewrite_structure(model, flavour: _Flavour, report: RewriteReport, prefix: 
         f"rewrite: model '{model.name}' is a subclassed {type(model).__name__}; only "
         "Sequential and functional models can be walked. Build the layers of ours "
         "(tftrt_masking.layers) into it directly instead.")
-  return flavour.clone_model(model, clone_function)
+  return flavour.clone_model(model, clone_function, origins)
 
 
 def rewrite_model(model):

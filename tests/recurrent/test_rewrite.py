@@ -233,6 +233,43 @@ def test_keras3_saved_model_round_trip(rng, tmp_path):
   op_types = op_types_of(loaded.serve.get_concrete_function(
       tf.TensorSpec([None, 9, 4], tf.float32)))
   assert {"Masking", "MaskedLSTM", "MaskedGRU"} <= op_types
+  # The masks come from the Masking op: no NotEqual/Any (TF-TRT cannot convert them).
+  assert not {"NotEqual", "Any"} & op_types
+
+
+def test_functional_masks_come_from_the_masking_op(rng):
+  """Keras 3 records Keras' NotEqual/Any mask as a graph input of the LSTM; the
+  rewritten model takes the Masking op's mask instead (same values)."""
+  inputs = keras.Input((9, 4))
+  hidden = keras.layers.LSTM(5, return_sequences=True)(keras.layers.Masking(0.0)(inputs))
+  model = keras.Model(inputs, keras.layers.GRU(3)(hidden))
+  randomize_weights(model, rng)
+  new_model, _ = rewrite.rewrite_model(model)
+  graph = tf.function(lambda x: new_model(x, training=False)).get_concrete_function(
+      tf.TensorSpec([None, 9, 4], tf.float32)).graph
+  recurrences = [op for op in graph.get_operations() if op.type in ("MaskedLSTM", "MaskedGRU")]
+  assert len(recurrences) == 2
+  for op in recurrences:
+    assert op.inputs[1].op.type == "Masking", op.inputs[1].op.type
+  x = masked_input(rng)
+  np.testing.assert_allclose(new_model(x), model(x), rtol=0, atol=1e-6)
+
+
+def test_explicit_mask_stays_explicit(rng):
+  """A mask passed explicitly (not the one Keras propagates) is kept as recorded."""
+  inputs = keras.Input((9, 4))
+  explicit_mask = keras.Input((9,), dtype="bool")
+  masked = keras.layers.Masking(0.0)(inputs)
+  model = keras.Model([inputs, explicit_mask],
+                      keras.layers.LSTM(5)(masked, mask=explicit_mask))
+  randomize_weights(model, rng)
+  new_model, report = rewrite.rewrite_model(model)
+  assert len(report.replaced) == 2
+  x = masked_input(rng)
+  mask = rng.random((6, 9)) > 0.5  # unrelated to x's zero steps
+  expected = model([x, mask])
+  assert np.abs(np.asarray(expected) - np.asarray(model([x, np.any(x != 0, -1)]))).max() > 1e-3
+  np.testing.assert_allclose(new_model([x, mask]), expected, rtol=0, atol=1e-6)
 
 
 def test_tf_keras_saved_model_round_trip(rng, tmp_path, tf_keras):
