@@ -19,6 +19,10 @@ inline GpuStream GetGpuStream(tensorflow::OpKernelContext* context) {
 }
 #endif
 
+// The element types every op of this library has kernels for (x, weights).
+#define TFTRT_MASKING_CALL_FLOAT_TYPES(m) \
+  m(Eigen::half) m(Eigen::bfloat16) m(float) m(double)
+
 template <typename T>
 DType KernelDType();
 template <>

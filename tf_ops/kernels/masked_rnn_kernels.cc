@@ -210,10 +210,7 @@ class MaskedSimpleRnnCpuOp : public MaskedRnnCpuOp<T> {
   REGISTER_KERNEL_BUILDER(                                                              \
       Name("MaskedSimpleRNN").Device(tensorflow::DEVICE_CPU).TypeConstraint<T>("T"),    \
       MaskedSimpleRnnCpuOp<T>);
-REGISTER_MASKED_RNN_CPU(Eigen::half);
-REGISTER_MASKED_RNN_CPU(Eigen::bfloat16);
-REGISTER_MASKED_RNN_CPU(float);
-REGISTER_MASKED_RNN_CPU(double);
+TFTRT_MASKING_CALL_FLOAT_TYPES(REGISTER_MASKED_RNN_CPU);
 #undef REGISTER_MASKED_RNN_CPU
 
 #ifdef TFTRT_MASKING_WITH_CUDA
@@ -282,10 +279,7 @@ class MaskedSimpleRnnGpuOp : public MaskedRnnGpuOp<T> {
   REGISTER_KERNEL_BUILDER(                                                              \
       Name("MaskedSimpleRNN").Device(tensorflow::DEVICE_GPU).TypeConstraint<T>("T"),    \
       MaskedSimpleRnnGpuOp<T>);
-REGISTER_MASKED_RNN_GPU(Eigen::half);
-REGISTER_MASKED_RNN_GPU(Eigen::bfloat16);
-REGISTER_MASKED_RNN_GPU(float);
-REGISTER_MASKED_RNN_GPU(double);
+TFTRT_MASKING_CALL_FLOAT_TYPES(REGISTER_MASKED_RNN_GPU);
 #undef REGISTER_MASKED_RNN_GPU
 
 #endif  // TFTRT_MASKING_WITH_CUDA

@@ -78,10 +78,7 @@ class MaskingCpuOp : public MaskingOpBase {
   REGISTER_KERNEL_BUILDER(                                                \
       Name("Masking").Device(tensorflow::DEVICE_CPU).TypeConstraint<T>("T"), \
       MaskingCpuOp<T>);
-REGISTER_MASKING_CPU(Eigen::half);
-REGISTER_MASKING_CPU(Eigen::bfloat16);
-REGISTER_MASKING_CPU(float);
-REGISTER_MASKING_CPU(double);
+TFTRT_MASKING_CALL_FLOAT_TYPES(REGISTER_MASKING_CPU);
 #undef REGISTER_MASKING_CPU
 
 #ifdef TFTRT_MASKING_WITH_CUDA
@@ -109,10 +106,7 @@ class MaskingGpuOp : public MaskingOpBase {
   REGISTER_KERNEL_BUILDER(                                                \
       Name("Masking").Device(tensorflow::DEVICE_GPU).TypeConstraint<T>("T"), \
       MaskingGpuOp<T>);
-REGISTER_MASKING_GPU(Eigen::half);
-REGISTER_MASKING_GPU(Eigen::bfloat16);
-REGISTER_MASKING_GPU(float);
-REGISTER_MASKING_GPU(double);
+TFTRT_MASKING_CALL_FLOAT_TYPES(REGISTER_MASKING_GPU);
 #undef REGISTER_MASKING_GPU
 
 #endif  // TFTRT_MASKING_WITH_CUDA
