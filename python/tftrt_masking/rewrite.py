@@ -113,6 +113,12 @@ class _Flavour:
       self.masking = {self.keras.layers.Masking: masking.tf_keras_masking_class()}
       self.bidirectional = {
           self.keras.layers.Bidirectional: bidirectional.tf_keras_bidirectional_class()}
+    # keras.layers.RNN(<cell>) with one of Keras' own cells is that cell's layer.
+    self.cells = {}
+    for name in RECURRENT_NAMES:
+      ours = self.recurrent.get(getattr(self.keras.layers, name))
+      if ours is not None:
+        self.cells[getattr(self.keras.layers, f"{name}Cell")] = ours
     self.ours = (tuple(self.recurrent.values()) + tuple(self.masking.values())
                  + tuple(self.bidirectional.values()))
 
@@ -190,6 +196,15 @@ def _notes(layer) -> list:
   return []
 
 
+def _layer_config_of_rnn(layer) -> dict:
+  """The LSTM / GRU / SimpleRNN config equivalent to RNN(<that cell>): the
+  cell's settings plus the RNN's, under the RNN's name."""
+  cell_config = {k: v for k, v in layer.cell.get_config().items()
+                 if k not in ("name", "trainable", "dtype")}
+  rnn_config = {k: v for k, v in layer.get_config().items() if k != "cell"}
+  return {**cell_config, **rnn_config}
+
+
 def _clone_as_is(layer):
   return layer.__class__.from_config(layer.get_config())
 
@@ -217,18 +232,24 @@ def _rewrite_structure(model, flavour: _Flavour, report: RewriteReport, prefix: 
       return _clone_as_is(layer)
     ours = (flavour.masking.get(type(layer)) or flavour.recurrent.get(type(layer))
             or flavour.bidirectional.get(type(layer)))
+    config = None
+    if ours is None and type(layer) is flavour.keras.layers.RNN:
+      ours = flavour.cells.get(type(layer.cell))
+      if ours is not None:
+        config = _layer_config_of_rnn(layer)
     if ours is None:
       if isinstance(layer, (flavour.keras.layers.RNN, flavour.keras.layers.Masking,
                             flavour.keras.layers.Bidirectional)):
         report.layers.append(LayerReport(
             name, keras_class, False,
             reasons=[f"{keras_class} is not Keras' own Masking, LSTM, GRU, SimpleRNN or "
-                     "Bidirectional (a subclass or a generic RNN): its behaviour is unknown"]))
+                     "Bidirectional, nor an RNN of one of Keras' own cells (a subclass, a custom or "
+                     "stacked cell): its behaviour is unknown"]))
       elif isinstance(layer, flavour.keras.layers.Layer):  # not a bare keras.ops Operation
         report.other_layer_count += 1
       return _clone_as_is(layer)
     try:
-      candidate = ours.from_config(layer.get_config())
+      candidate = ours.from_config(config or layer.get_config())
     except Exception as e:  # pylint: disable=broad-except
       report.layers.append(LayerReport(name, keras_class, False,
                                        reasons=[f"its config does not build ours: {e}"]))

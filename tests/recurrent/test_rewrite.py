@@ -140,7 +140,8 @@ def test_sequential_tf_keras(rng, tf_keras):
     (lambda: keras.layers.GRU(4, unroll=True), "unroll=True"),
     (lambda: keras.layers.LSTM(4, recurrent_activation="softsign"),
      "recurrent_activation softsign"),
-    (lambda: keras.layers.RNN(keras.layers.LSTMCell(4)), "generic RNN"),
+    (lambda: keras.layers.RNN([keras.layers.LSTMCell(4), keras.layers.GRUCell(4)]),
+     "stacked cell"),
 ])
 def test_unservable_layers_stay_keras_with_reason(rng, make_layer, reason):
   layer = make_layer()
@@ -153,6 +154,33 @@ def test_unservable_layers_stay_keras_with_reason(rng, make_layer, reason):
   x = masked_input(rng)
   np.testing.assert_allclose(new_model(x), model(x), rtol=0, atol=1e-6)
   assert reason in report.summary()
+
+
+@pytest.mark.parametrize("flavour", ["keras", "tf_keras"])
+def test_rnn_of_a_keras_cell_becomes_that_layer(rng, flavour):
+  """RNN(LSTMCell / GRUCell / SimpleRNNCell) is the LSTM / GRU / SimpleRNN layer."""
+  k = keras if flavour == "keras" else _keras.tf_keras_or_none()
+  if k is None:
+    pytest.skip("tf_keras is not installed")
+  ours = (layers.tf_keras_recurrent_classes() if flavour == "tf_keras" else
+          {"LSTM": layers.LSTM, "GRU": layers.GRU, "SimpleRNN": layers.SimpleRNN})
+  inputs = k.Input((9, 4))
+  hidden = k.layers.Masking(0.0)(inputs)
+  hidden = k.layers.RNN(k.layers.LSTMCell(5, recurrent_activation="hard_sigmoid"),
+                        return_sequences=True, name="rnn_lstm")(hidden)
+  hidden = k.layers.RNN(k.layers.GRUCell(4, reset_after=False), return_sequences=True,
+                        go_backwards=True, name="rnn_gru")(hidden)
+  model = k.Model(inputs, k.layers.RNN(k.layers.SimpleRNNCell(3, activation="relu"),
+                                       zero_output_for_mask=True, name="rnn_simple")(hidden))
+  randomize_weights(model, rng)
+  new_model, report = rewrite.rewrite_model(model)
+  assert len(report.replaced) == 4 and not report.kept
+  for name, cls in (("rnn_lstm", "LSTM"), ("rnn_gru", "GRU"), ("rnn_simple", "SimpleRNN")):
+    assert type(new_model.get_layer(name)) is ours[cls]
+  assert new_model.get_layer("rnn_gru").go_backwards
+  assert not new_model.get_layer("rnn_gru").cell.reset_after
+  x = masked_input(rng)
+  np.testing.assert_allclose(new_model(x), model(x), rtol=0, atol=1e-6)
 
 
 def test_dropout_is_served_with_a_note(rng):
