@@ -68,16 +68,17 @@ def activation_name(activation) -> str | None:
     return None
 
 
-def _describe(activation) -> str:
+def describe_activation(activation) -> str:
+  """A readable name of an activation: its function name, else its repr."""
   return getattr(activation, "__name__", None) or repr(activation)
 
 
 def _checked_activation(op_name: str, arg: str, activation) -> str:
   name = activation_name(activation)
   if name is None:
-    raise ValueError(f"tftrt_masking.{op_name}: {arg}={_describe(activation)} is not supported; "
-                     f"supported: {', '.join(ACTIVATION_NAMES)} (or Keras' own functions "
-                     "for them)")
+    raise ValueError(f"tftrt_masking.{op_name}: {arg}={describe_activation(activation)} is "
+                     f"not supported; supported: {', '.join(ACTIVATION_NAMES)} (or Keras' own "
+                     "functions for them)")
   return name
 
 

@@ -243,8 +243,8 @@ def _rewrite_structure(model, flavour: _Flavour, report: RewriteReport, prefix: 
         report.layers.append(LayerReport(
             name, keras_class, False,
             reasons=[f"{keras_class} is not Keras' own Masking, LSTM, GRU, SimpleRNN or "
-                     "Bidirectional, nor an RNN of one of Keras' own cells (a subclass, a custom or "
-                     "stacked cell): its behaviour is unknown"]))
+                     "Bidirectional, nor an RNN of one of Keras' own cells (a subclass, a "
+                     "custom or stacked cell): its behaviour is unknown"]))
       elif isinstance(layer, flavour.keras.layers.Layer):  # not a bare keras.ops Operation
         report.other_layer_count += 1
       return _clone_as_is(layer)

@@ -26,10 +26,6 @@ import tensorflow as tf
 from tftrt_masking import _keras, recurrent_ops
 
 
-def _describe_activation(activation) -> str:
-  return getattr(activation, "__name__", None) or repr(activation)
-
-
 def _python_training_flag(training):
   """training as a Python bool, or None when it is only known at run time (a tensor)."""
   if training is None:
@@ -69,14 +65,15 @@ class RecurrentBehaviour:
     if getattr(self, "return_runtime", False):
       reasons.append("return_runtime=True: a tf_keras internal output the ops do not have")
     cell = self.cell
+    implemented = ", ".join(recurrent_ops.ACTIVATION_NAMES)
     if recurrent_ops.activation_name(cell.activation) is None:
-      reasons.append(f"activation {_describe_activation(cell.activation)} is not one the ops "
-                     f"implement ({', '.join(recurrent_ops.ACTIVATION_NAMES)})")
+      reasons.append(f"activation {recurrent_ops.describe_activation(cell.activation)} is not "
+                     f"one the ops implement ({implemented})")
     if self.op_cell != "simple_rnn" and recurrent_ops.activation_name(
         cell.recurrent_activation) is None:
-      reasons.append(f"recurrent_activation {_describe_activation(cell.recurrent_activation)} "
-                     "is not one the ops implement "
-                     f"({', '.join(recurrent_ops.ACTIVATION_NAMES)})")
+      reasons.append("recurrent_activation "
+                     f"{recurrent_ops.describe_activation(cell.recurrent_activation)} is not "
+                     f"one the ops implement ({implemented})")
     compute_dtype = tf.as_dtype(self.compute_dtype or tf.float32)
     if compute_dtype not in recurrent_ops.RNN_DTYPES:
       reasons.append(f"compute dtype {compute_dtype.name}: the ops take float16, bfloat16, "
