@@ -483,7 +483,7 @@ def cudnn_lstm(case: RnnCase, dtype):
   return lstm, x
 
 
-def bench_rnn(results, quick=False, tf32_column=True):
+def bench_rnn(results, quick=False, tf32_column=True, hs=None):
   print("== LSTM: ours (masked, holes) vs torch.nn.LSTM / cuDNN (no mask), CUDA events, "
         "medians ==")
   # Check the float64 GPU port against the NumPy reference before trusting it.
@@ -497,6 +497,8 @@ def bench_rnn(results, quick=False, tf32_column=True):
   Bs, Ts, Fs, Hs = [1, 8, 32, 128, 256], [10, 100, 512], [8, 64, 256], [32, 128, 256, 512, 1024]
   if quick:
     Bs, Ts, Fs, Hs = [1, 32, 128], [100], [64], [32, 256, 512, 1024]
+  if hs:
+    Hs = hs
   rows = []
   torch.backends.cudnn.benchmark = False
   hdr = (f"  {'B':>4} {'T':>4} {'F':>4} {'H':>5} {'dtype':8} {'ours_ms':>9} {'cudnn_ms':>9} "
@@ -547,6 +549,7 @@ def main():
   parser.add_argument("--quick", action="store_true")
   parser.add_argument("--json")
   parser.add_argument("--skip-masking", action="store_true")
+  parser.add_argument("--hs", help="comma-separated H values to benchmark (default: all)")
   args = parser.parse_args()
   global JSON_PATH
   JSON_PATH = args.json
@@ -580,7 +583,8 @@ def main():
   else:
     if not args.skip_masking:
       bench_masking(results)
-    bench_rnn(results, quick=args.quick)
+    bench_rnn(results, quick=args.quick,
+              hs=[int(h) for h in args.hs.split(",")] if args.hs else None)
   if args.json:
     with open(args.json, "w") as f:
       json.dump(results, f, indent=1)

@@ -226,7 +226,7 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
   const int first_b = b0 + (has_first ? tid / uper : 0);
   const int first_u = u0 + (has_first ? tid % uper : 0);
   float x_next[4] = {0.f, 0.f, 0.f, 0.f};
-  bool keep_next = true;
+  int mask_next = 1;  // raw mask value: comparing it right away would wait for the load
   auto load_first = [&](int step) {
     const int t_step = p.go_backwards ? p.time - 1 - step : step;
     const int64_t row = static_cast<int64_t>(first_b) * p.time + t_step;
@@ -234,7 +234,10 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
     for (int g = 0; g < 4; ++g) {
       if (g < p.gates) x_next[g] = p.xproj[row * gate_width + g * units + first_u];
     }
-    keep_next = MaskAt(p.mask, p.mask_is_int32, row);
+    if (p.mask != nullptr) {
+      mask_next = p.mask_is_int32 ? static_cast<const int32_t*>(p.mask)[row]
+                                  : static_cast<const uint8_t*>(p.mask)[row];
+    }
   };
   if (has_first) load_first(0);
   T pending_output = FromAcc<T>(0.0f);
@@ -254,7 +257,7 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
     float x_first[4];
 #pragma unroll
     for (int g = 0; g < 4; ++g) x_first[g] = x_next[g];
-    const bool keep_first = keep_next;
+    const int mask_first = mask_next;
     if (has_first && tau + 1 < p.time) load_first(tau + 1);
     if (pending_at >= 0) {
       p.output[pending_at] = pending_output;
@@ -369,7 +372,7 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
       if (i == tid) {
 #pragma unroll
         for (int g = 0; g < 4; ++g) x_part[g] = x_first[g];
-        keep = keep_first;
+        keep = mask_first != 0;
       } else {
 #pragma unroll
         for (int g = 0; g < 4; ++g) {
