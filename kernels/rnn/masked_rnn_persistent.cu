@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
+#include <mutex>
+#include <tuple>
 #include <type_traits>
 
 #include "kernels/rnn/rnn_device.cuh"
@@ -465,6 +468,80 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
   }
 }
 
+// Occupancy answers per (device, kernel, shared bytes, cluster size): the
+// queries and cudaFuncSetAttribute cost tens of microseconds per call, which
+// showed up as fixed cost at T = 10. Values: clusters (cluster modes) or
+// blocks per SM (global mode).
+using OccupancyKey = std::tuple<int, const void*, size_t, int>;
+
+std::mutex& OccupancyMutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+std::map<OccupancyKey, int>& OccupancyCache() {
+  static std::map<OccupancyKey, int> cache;
+  return cache;
+}
+// Largest dynamic shared memory set per (device, kernel): the attribute is a
+// limit for every later launch, so it may only grow.
+std::map<std::pair<int, const void*>, size_t>& SharedLimitSet() {
+  static std::map<std::pair<int, const void*>, size_t> limits;
+  return limits;
+}
+
+// Sets the kernel's attributes and asks the occupancy question once per key.
+template <typename Kernel>
+cudaError_t Occupancy(Kernel kernel, const PersistentPlan& plan, bool cluster, int* value) {
+  int device = 0;
+  cudaError_t error = cudaGetDevice(&device);
+  if (error != cudaSuccess) return error;
+  const OccupancyKey key(device, reinterpret_cast<const void*>(kernel), plan.shared_bytes,
+                         cluster ? plan.unit_slices : 0);
+  std::lock_guard<std::mutex> lock(OccupancyMutex());
+  const auto found = OccupancyCache().find(key);
+  if (found != OccupancyCache().end()) {
+    *value = found->second;
+    return cudaSuccess;
+  }
+  size_t& limit = SharedLimitSet()[{device, reinterpret_cast<const void*>(kernel)}];
+  if (plan.shared_bytes > limit) {
+    error = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                 static_cast<int>(plan.shared_bytes));
+    if (error != cudaSuccess) return error;
+    limit = plan.shared_bytes;
+  }
+  if (cluster && plan.unit_slices > 8) {
+    error = cudaFuncSetAttribute(kernel, cudaFuncAttributeNonPortableClusterSizeAllowed, 1);
+    if (error != cudaSuccess) return error;
+  }
+  int answer = 0;
+  if (cluster) {
+    cudaLaunchConfig_t launch = {};
+    launch.gridDim = dim3(plan.blocks());
+    launch.blockDim = dim3(kPersistentThreads);
+    launch.dynamicSmemBytes = plan.shared_bytes;
+    cudaLaunchAttribute attribute[1];
+    attribute[0].id = cudaLaunchAttributeClusterDimension;
+    attribute[0].val.clusterDim.x = plan.unit_slices;
+    attribute[0].val.clusterDim.y = 1;
+    attribute[0].val.clusterDim.z = 1;
+    launch.attrs = attribute;
+    launch.numAttrs = 1;
+    error = cudaOccupancyMaxActiveClusters(&answer, kernel, &launch);
+    if (error != cudaSuccess) {
+      cudaGetLastError();
+      answer = 0;  // cannot run as a cluster of this size: remembered as "no"
+    }
+  } else {
+    error = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&answer, kernel, kPersistentThreads,
+                                                          plan.shared_bytes);
+    if (error != cudaSuccess) return error;
+  }
+  OccupancyCache()[key] = answer;
+  *value = answer;
+  return cudaSuccess;
+}
+
 template <typename T, int RB, int kMode>
 int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
                 const PersistentPlan& plan, const float* xproj, float* hbuf,
@@ -506,13 +583,9 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
 
   constexpr bool kCluster = kMode != kModeGlobal;
   auto kernel = PersistentRnnKernel<T, RB, kMode>;
-  cudaError_t error = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                           static_cast<int>(plan.shared_bytes));
+  int occupancy = 0;
+  cudaError_t error = Occupancy(kernel, plan, kCluster, &occupancy);
   if (error != cudaSuccess) return error;
-  if (kCluster && plan.unit_slices > 8) {
-    error = cudaFuncSetAttribute(kernel, cudaFuncAttributeNonPortableClusterSizeAllowed, 1);
-    if (error != cudaSuccess) return error;
-  }
   if (kCluster) {
     // Clusters are co-scheduled by the hardware and independent of each other:
     // no cooperative launch (and no grid-wide co-residency) needed.
@@ -528,12 +601,8 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
     attribute[0].val.clusterDim.z = 1;
     launch.attrs = attribute;
     launch.numAttrs = 1;
-    int clusters = 0;
-    error = cudaOccupancyMaxActiveClusters(&clusters, kernel, &launch);
-    if (error != cudaSuccess || clusters < 1) {
-      cudaGetLastError();
-      return cudaErrorCooperativeLaunchTooLarge;  // caller takes another plan
-    }
+    const int clusters = occupancy;
+    if (clusters < 1) return cudaErrorCooperativeLaunchTooLarge;  // caller takes another plan
     if (clusters < plan.batch_slices) {
       // Not all clusters fit at once (a cluster must sit in one GPC): a second
       // wave would double the time. Ask for a plan with fewer batch slices.
@@ -542,11 +611,7 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
     }
     return cudaLaunchKernelEx(&launch, kernel, p);
   }
-  int per_sm = 0;
-  error = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kPersistentThreads,
-                                                        plan.shared_bytes);
-  if (error != cudaSuccess) return error;
-  if (per_sm < 1) return cudaErrorCooperativeLaunchTooLarge;
+  if (occupancy < 1) return cudaErrorCooperativeLaunchTooLarge;
   error = cudaMemsetAsync(counters, 0, sizeof(unsigned) * plan.batch_slices, stream);
   if (error != cudaSuccess) return error;
   void* kernel_args[] = {&p};
