@@ -181,6 +181,7 @@ class OursRunner:
     self.output = poison(out_shape, c.dtype)
     self.final_h = poison((c.batch, c.units), c.dtype)
     self.final_c = poison((c.batch, c.units), c.dtype) if c.cell == "lstm" else None
+    self._call_args = None
 
   def poison(self):
     for t in (self.output, self.final_h, self.final_c):
@@ -188,19 +189,23 @@ class OursRunner:
         t.fill_(float("nan"))
 
   def run(self):
-    c, a, i = self.case, self.case.attrs, self.inputs
-    init = i["initial"] or [None, None]
-    ptrs = (ctypes.c_void_p * 11)(*[
-        (t.data_ptr() if t is not None else None) for t in (
-            i["x"], i["mask"], i["kernel"], i["recurrent_kernel"], i["bias"], init[0],
-            init[1] if len(init) > 1 else None, self.output, self.final_h, self.final_c,
-            self.workspace)])
-    status = LIB.tm_rnn(
-        CELLS[c.cell], c.batch, c.steps, c.features, c.units, ACTS[a["activation"]],
-        ACTS[a["recurrent_activation"]], int(a["has_bias"]), int(a["reset_after"]),
-        int(a["go_backwards"]), int(a["return_sequences"]), int(a["zero_output_for_mask"]),
-        DTYPES[c.dtype], 1 if c.mask_dtype == "int32" else 0, ptrs, self.ws_bytes, _stream())
-    _check_status(status, "LaunchMaskedRnn")
+    # The ctypes arguments are built once: per-call Python work would show up as
+    # fixed cost in the CUDA-event timings.
+    if self._call_args is None:
+      c, a, i = self.case, self.case.attrs, self.inputs
+      init = i["initial"] or [None, None]
+      self._ptrs = (ctypes.c_void_p * 11)(*[
+          (t.data_ptr() if t is not None else None) for t in (
+              i["x"], i["mask"], i["kernel"], i["recurrent_kernel"], i["bias"], init[0],
+              init[1] if len(init) > 1 else None, self.output, self.final_h, self.final_c,
+              self.workspace)])
+      self._call_args = (
+          CELLS[c.cell], c.batch, c.steps, c.features, c.units, ACTS[a["activation"]],
+          ACTS[a["recurrent_activation"]], int(a["has_bias"]), int(a["reset_after"]),
+          int(a["go_backwards"]), int(a["return_sequences"]), int(a["zero_output_for_mask"]),
+          DTYPES[c.dtype], 1 if c.mask_dtype == "int32" else 0, self._ptrs, self.ws_bytes,
+          _stream())
+    _check_status(LIB.tm_rnn(*self._call_args), "LaunchMaskedRnn")
 
   def results(self):
     outs = [self.output, self.final_h] + ([self.final_c] if self.final_c is not None else [])
@@ -217,10 +222,16 @@ def rel_error(got, want):
   return float(diff / denom) if denom > 0 else float(diff)
 
 
+PATHS = ("auto", "persistent", "nomma", "global", "simple")
+
+
 def set_path(path):
-  """'auto' (clusters / tensor cores where they apply), 'nomma' (FFMA only), 'global'
-  (no clusters, no tensor cores) or 'simple' (one launch per step)."""
+  """'auto' (row-block kernel, clusters / tensor cores where they apply), 'persistent' (no
+  row-block kernel), 'nomma' (FFMA persistent only), 'global' (no row block, no clusters, no
+  tensor cores) or 'simple' (one launch per step)."""
+  assert path in PATHS, path
   os.environ["TFTRT_MASKING_RNN_SIMPLE"] = "1" if path == "simple" else "0"
+  os.environ["TFTRT_MASKING_RNN_NO_ROW_BLOCK"] = "0" if path == "auto" else "1"
   os.environ["TFTRT_MASKING_RNN_NO_CLUSTER"] = "1" if path == "global" else "0"
   os.environ["TFTRT_MASKING_RNN_NO_MMA"] = "1" if path == "nomma" else "0"
 
@@ -255,7 +266,8 @@ def rnn_check_suite(full=True):
   rng = np.random.default_rng(1)
   shapes = [(3, 7, 5, 8), (4, 9, 3, 12), (5, 6, 4, 7), (2, 13, 8, 32), (17, 5, 6, 64)]
   if full:
-    shapes += [(9, 6, 16, 256), (3, 4, 8, 1024), (130, 3, 4, 16), (40, 5, 8, 512)]
+    shapes += [(9, 6, 16, 256), (3, 4, 8, 1024), (130, 3, 4, 16), (40, 5, 8, 512),
+               (300, 4, 8, 128), (200, 5, 6, 100)]  # row-block kernel with 4 and 2 rows
   for cell, reset_after in (("lstm", True), ("gru", True), ("gru", False), ("simple_rnn", True)):
     for (b, t, f, u), dtype in itertools.product(shapes, dtypes):
       if dtype == torch.float64 and u > 256:
@@ -276,7 +288,7 @@ def rnn_check_suite(full=True):
         label = (f"{cell}{'' if reset_after else '(reset_before)'} B{b} T{t} F{f} U{u} "
                  f"{str(dtype)[6:]} mask={mask_kind}/{case.mask_dtype} {case.attrs}")
         want = case.reference()
-        paths = ("auto", "global", "simple") + (
+        paths = ("auto", "persistent", "global", "simple") + (
             ("nomma",) if dtype in (torch.float16, torch.bfloat16) else ())
         for path in paths:
           e = check_rnn(case, label, want=want, simple=path)
@@ -305,7 +317,7 @@ def rnn_check_suite(full=True):
   case.mask = torch.ones(4, 6, dtype=torch.bool)
   case.mask[:, 3] = False
   case.mask[:, 0] = False
-  for simple in ("auto", "global", "simple"):
+  for simple in ("auto", "persistent", "global", "simple"):
     set_path(simple)
     r = OursRunner(case)
     r.run()
@@ -483,7 +495,8 @@ def cudnn_lstm(case: RnnCase, dtype):
   return lstm, x
 
 
-def bench_rnn(results, quick=False, tf32_column=True, hs=None):
+def bench_rnn(results, quick=False, tf32_column=True, hs=None, bs=None, ts=None, fs=None,
+              extra_paths=()):
   print("== LSTM: ours (masked, holes) vs torch.nn.LSTM / cuDNN (no mask), CUDA events, "
         "medians ==")
   # Check the float64 GPU port against the NumPy reference before trusting it.
@@ -497,8 +510,7 @@ def bench_rnn(results, quick=False, tf32_column=True, hs=None):
   Bs, Ts, Fs, Hs = [1, 8, 32, 128, 256], [10, 100, 512], [8, 64, 256], [32, 128, 256, 512, 1024]
   if quick:
     Bs, Ts, Fs, Hs = [1, 32, 128], [100], [64], [32, 256, 512, 1024]
-  if hs:
-    Hs = hs
+  Hs, Bs, Ts, Fs = hs or Hs, bs or Bs, ts or Ts, fs or Fs
   rows = []
   torch.backends.cudnn.benchmark = False
   hdr = (f"  {'B':>4} {'T':>4} {'F':>4} {'H':>5} {'dtype':8} {'ours_ms':>9} {'cudnn_ms':>9} "
@@ -520,6 +532,13 @@ def bench_rnn(results, quick=False, tf32_column=True, hs=None):
       if not ok:
         FAILURES.append(f"bench shape B{B} T{T} F{F} H{H} {dtype} err={err}")
       ours_ms, _ = time_fn(runner.run)
+      other_paths = {}
+      for path in extra_paths:  # the same call on another path, for A/B runs
+        set_path(path)
+        other = OursRunner(case)
+        other_paths[path] = time_fn(other.run)[0]
+        del other
+      set_path("auto")
       lstm, x = cudnn_lstm(case, dtype)
       torch.backends.cuda.matmul.allow_tf32 = False
       torch.backends.cudnn.allow_tf32 = False
@@ -532,12 +551,13 @@ def bench_rnn(results, quick=False, tf32_column=True, hs=None):
           torch.backends.cudnn.allow_tf32 = False
       row = dict(B=B, T=T, F=F, H=H, dtype=str(dtype)[6:], ours_ms=ours_ms, cudnn_ms=cudnn_ms,
                  cudnn_tf32_ms=tf32_ms, ratio=ours_ms / cudnn_ms, us_per_step=ours_ms * 1e3 / T,
-                 rel_error=err, ok=bool(ok))
+                 rel_error=err, ok=bool(ok), **{f"ours_{k}_ms": v for k, v in other_paths.items()})
       rows.append(row)
       results["lstm"] = rows
       save(results)
       print(f"  {B:4d} {T:4d} {F:4d} {H:5d} {row['dtype']:8} {ours_ms:9.3f} {cudnn_ms:9.3f} "
             f"{row['ratio']:6.2f} {tf32_ms:8.3f} {row['us_per_step']:8.2f} {err:8.1e}"
+            + "".join(f" {k}={v:.3f}" for k, v in other_paths.items())
             + ("" if ok else "  WRONG"), flush=True)
       del runner, lstm, x
   results["lstm"] = rows
@@ -550,6 +570,10 @@ def main():
   parser.add_argument("--json")
   parser.add_argument("--skip-masking", action="store_true")
   parser.add_argument("--hs", help="comma-separated H values to benchmark (default: all)")
+  parser.add_argument("--bs", help="comma-separated B values")
+  parser.add_argument("--ts", help="comma-separated T values")
+  parser.add_argument("--fs", help="comma-separated F values")
+  parser.add_argument("--paths", default="", help="also time these paths (A/B), e.g. persistent")
   args = parser.parse_args()
   global JSON_PATH
   JSON_PATH = args.json
@@ -570,7 +594,7 @@ def main():
         case = RnnCase(cell, 5, 4, 3, 32, dtype, mask_kind="holes_full_rows",
                        go_backwards=i % 2 == 0, reset_after=ra, seed=i)
         want = case.reference()
-        for path in ("auto", "nomma", "global", "simple"):
+        for path in PATHS:
           check_rnn(case, f"sanitize {cell} {dtype}", want=want, simple=path, verbose=True)
     case = RnnCase("lstm", 3, 3, 4, 128, torch.float32, mask_kind="holes", seed=7)
     check_rnn(case, "sanitize lstm U128", verbose=True)
@@ -583,8 +607,9 @@ def main():
   else:
     if not args.skip_masking:
       bench_masking(results)
-    bench_rnn(results, quick=args.quick,
-              hs=[int(h) for h in args.hs.split(",")] if args.hs else None)
+    ints = lambda v: [int(x) for x in v.split(",")] if v else None
+    bench_rnn(results, quick=args.quick, hs=ints(args.hs), bs=ints(args.bs), ts=ints(args.ts),
+              fs=ints(args.fs), extra_paths=[p for p in args.paths.split(",") if p])
   if args.json:
     with open(args.json, "w") as f:
       json.dump(results, f, indent=1)

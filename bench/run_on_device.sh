@@ -1,10 +1,12 @@
 #!/bin/bash
 # One device call: build, correctness, compute-sanitizer, benchmark. Logs under $OUT.
-#   bench/run_on_device.sh [all|check|bench|quick]   (default all)
+#   bench/run_on_device.sh [all|check|bench|quick|ab] [harness bench args...]   (default all)
+#   ab: check + sanitizers, then `harness.py bench` with the given args (an A/B subset).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/out}
 MODE=${1:-all}
+shift || true
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1
 status=0
@@ -13,7 +15,7 @@ RESOURCE_USAGE=1 bench/build.sh > "$OUT/build.log" 2>&1 || { tail -30 "$OUT/buil
 nvcc -O2 -std=c++17 -arch=sm_90 -I. bench/sanitize_driver.cc -Lbench/build -ltm \
   -Xlinker -rpath=$PWD/bench/build -o bench/build/sanitize_driver >> "$OUT/build.log" 2>&1 \
   || { tail -30 "$OUT/build.log"; exit 2; }
-if [[ $MODE == all || $MODE == check ]]; then
+if [[ $MODE == all || $MODE == check || $MODE == ab ]]; then
   timeout 300 python3 bench/harness.py check 2>&1 | tee "$OUT/check.log" | grep -v "^  ok" | tail -40 || status=1
   for tool in memcheck racecheck; do
     timeout 240 compute-sanitizer --tool $tool --error-exitcode 9 bench/build/sanitize_driver \
@@ -25,6 +27,9 @@ if [[ $MODE == all || $MODE == check ]]; then
 fi
 if [[ $MODE == all || $MODE == bench ]]; then
   timeout 420 python3 bench/harness.py bench --json "$OUT/bench.json" 2>&1 | tee "$OUT/bench.log" | tail -80 || status=1
+fi
+if [[ $MODE == ab ]]; then
+  timeout 400 python3 bench/harness.py bench --skip-masking --json "$OUT/bench.json" "$@" 2>&1 | tee "$OUT/bench.log" | tail -80 || status=1
 fi
 if [[ $MODE == quick ]]; then
   timeout 300 python3 bench/harness.py bench --quick --json "$OUT/bench.json" 2>&1 | tee "$OUT/bench.log" | tail -60 || status=1

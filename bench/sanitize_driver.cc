@@ -91,10 +91,12 @@ void* DeviceMask(int64_t batch, int64_t time, MaskDType mask_dtype, std::mt19937
 void RunRnn(RnnCell cell, bool reset_after, DType dtype, MaskDType mask_dtype, int64_t batch,
             int64_t time, int64_t features, int64_t units, bool go_backwards,
             bool return_sequences, int path, std::mt19937* rng) {
-  // path 0: auto (clusters / tensor cores where they apply), 1: global-memory
-  // barrier, 2: simple, 3: no tensor cores.
+  // path 0: auto (row-block kernel, clusters / tensor cores where they apply),
+  // 1: global-memory barrier, 2: simple, 3: no tensor cores; only 0 may take
+  // the row-block kernel.
   const bool simple = path == 2;
   setenv("TFTRT_MASKING_RNN_SIMPLE", simple ? "1" : "0", 1);
+  setenv("TFTRT_MASKING_RNN_NO_ROW_BLOCK", path == 0 ? "0" : "1", 1);
   setenv("TFTRT_MASKING_RNN_NO_CLUSTER", path == 1 ? "1" : "0", 1);
   setenv("TFTRT_MASKING_RNN_NO_MMA", path == 3 ? "1" : "0", 1);
   MaskedRnnConfig config;
@@ -183,6 +185,13 @@ int main() {
         RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 2, 2, 3, 256, index % 3 == 1,
                index % 2 == 0, simple, &rng);
         RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 2, 3, 4, 6, false, true, simple, &rng);
+        // Row-block kernel: 4 rows per block (B = 300 > 2 x 132 SMs), k past the
+        // registers in shared memory (units 100, 128).
+        if (simple == 0) {
+          RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 300, 2, 3, 128, index % 2 == 0, true,
+                 0, &rng);
+          RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 5, 3, 3, 100, true, false, 0, &rng);
+        }
         // units 512: a 16-block cluster on the tensor-core path, 3 rows per block.
         if (simple != 2) {
           RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 24, 2, 4, 512, true, true, simple,

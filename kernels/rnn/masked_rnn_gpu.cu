@@ -2,7 +2,8 @@
 //
 // 1. Input projection for every timestep as one GEMM (own tiled kernel, no
 //    cuBLAS): xproj[B*T, G*U] = x @ kernel + input bias, in the accumulation type.
-// 2. The recurrence: the persistent kernel (masked_rnn_persistent.cu) where it
+// 2. The recurrence: the row-block kernel (masked_rnn_row_block.cu) for small
+//    recurrences, the persistent kernel (masked_rnn_persistent.cu) where it
 //    applies, else the simple path here: one launch per step (two for GRU
 //    reset_after=false), one thread per (batch row, unit), double-buffered h.
 //    The simple path also serves float64 (double accumulation).
@@ -15,6 +16,7 @@
 
 #include "kernels/rnn/masked_rnn.h"
 #include "kernels/rnn/masked_rnn_persistent.cuh"
+#include "kernels/rnn/masked_rnn_row_block.cuh"
 #include "kernels/rnn/rnn_device.cuh"
 
 namespace tftrt_masking {
@@ -489,27 +491,31 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args, cha
     if (error != cudaSuccess) return error;
   }
 
-  int device = 0, cc_major = 0;
-  if ((error = cudaGetDevice(&device)) != cudaSuccess) return error;
-  if ((error = cudaDeviceGetAttribute(&cc_major, cudaDevAttrComputeCapabilityMajor, device)) !=
-      cudaSuccess) {
-    return error;
-  }
-  // The persistent kernels are built for sm_90+ only (thread-block clusters).
-  if (config.time > 0 && cc_major >= 9 && !ForceSimplePath() &&
-      !std::is_same<Acc, double>::value) {
-    int num_sms = 0, shared_limit = 0;
-    if ((error = cudaDeviceGetAttribute(&num_sms, cudaDevAttrMultiProcessorCount, device)) !=
-        cudaSuccess) {
-      return error;
-    }
-    if ((error = cudaDeviceGetAttribute(&shared_limit, cudaDevAttrMaxSharedMemoryPerBlockOptin,
+  if (config.time > 0 && !ForceSimplePath() && !std::is_same<Acc, double>::value) {
+    int device = 0, cc_major = 0, num_sms = 0, shared_limit = 0;
+    if ((error = cudaGetDevice(&device)) != cudaSuccess ||
+        (error = cudaDeviceGetAttribute(&cc_major, cudaDevAttrComputeCapabilityMajor, device)) !=
+            cudaSuccess ||
+        (error = cudaDeviceGetAttribute(&num_sms, cudaDevAttrMultiProcessorCount, device)) !=
+            cudaSuccess ||
+        (error = cudaDeviceGetAttribute(&shared_limit, cudaDevAttrMaxSharedMemoryPerBlockOptin,
                                         device)) != cudaSuccess) {
       return error;
     }
+    const float* xproj_f = reinterpret_cast<const float*>(xproj);
+    // Small recurrences: the whole recurrent kernel on every SM, no barrier.
+    // It copies the mask in aligned 4-byte words.
+    RowBlockPlan row_plan;
+    if (reinterpret_cast<uintptr_t>(args.mask) % 4 == 0 &&
+        PlanRowBlockRnn(config, args.dtype, num_sms, static_cast<size_t>(shared_limit),
+                        &row_plan)) {
+      return LaunchRowBlockRnn(config, args, row_plan, xproj_f, stream);
+    }
+    // The persistent kernels are built for sm_90+ only (thread-block clusters).
     // Tensor-core plan first (fp16/bf16), then FFMA; a plan the device cannot
     // co-schedule right now answers cudaErrorCooperativeLaunchTooLarge.
     for (const bool allow_mma : {true, false}) {
+      if (cc_major < 9) break;
       int max_batch_slices = kMaxBarrierCounters;
       bool mma = false;
       for (int attempt = 0; attempt < 3; ++attempt) {
@@ -521,8 +527,7 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args, cha
         mma = plan.mma;
         int active_clusters = 0;
         const int status = LaunchPersistentRnn(
-            config, args, plan, reinterpret_cast<const float*>(xproj),
-            reinterpret_cast<float*>(workspace + layout.h),
+            config, args, plan, xproj_f, reinterpret_cast<float*>(workspace + layout.h),
             reinterpret_cast<unsigned*>(workspace + layout.counters), stream, &active_clusters);
         if (status != cudaErrorCooperativeLaunchTooLarge) return status;
         cudaGetLastError();  // clear it: a smaller plan, the next kind or the simple path

@@ -11,6 +11,7 @@
 #include <tuple>
 #include <type_traits>
 
+#include "kernels/rnn/kernel_attributes.cuh"
 #include "kernels/rnn/rnn_device.cuh"
 
 namespace tftrt_masking {
@@ -468,25 +469,13 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
   }
 }
 
-// Occupancy answers per (device, kernel, shared bytes, cluster size): the
-// queries and cudaFuncSetAttribute cost tens of microseconds per call, which
-// showed up as fixed cost at T = 10. Values: clusters (cluster modes) or
-// blocks per SM (global mode).
+// Occupancy answers per (device, kernel, shared bytes, cluster size). Values:
+// clusters (cluster modes) or blocks per SM (global mode).
 using OccupancyKey = std::tuple<int, const void*, size_t, int>;
 
-std::mutex& OccupancyMutex() {
-  static std::mutex mutex;
-  return mutex;
-}
 std::map<OccupancyKey, int>& OccupancyCache() {
   static std::map<OccupancyKey, int> cache;
   return cache;
-}
-// Largest dynamic shared memory set per (device, kernel): the attribute is a
-// limit for every later launch, so it may only grow.
-std::map<std::pair<int, const void*>, size_t>& SharedLimitSet() {
-  static std::map<std::pair<int, const void*>, size_t> limits;
-  return limits;
 }
 
 // Sets the kernel's attributes and asks the occupancy question once per key.
@@ -497,19 +486,15 @@ cudaError_t Occupancy(Kernel kernel, const PersistentPlan& plan, bool cluster, i
   if (error != cudaSuccess) return error;
   const OccupancyKey key(device, reinterpret_cast<const void*>(kernel), plan.shared_bytes,
                          cluster ? plan.unit_slices : 0);
-  std::lock_guard<std::mutex> lock(OccupancyMutex());
+  std::lock_guard<std::mutex> lock(KernelAttributeMutex());
   const auto found = OccupancyCache().find(key);
   if (found != OccupancyCache().end()) {
     *value = found->second;
     return cudaSuccess;
   }
-  size_t& limit = SharedLimitSet()[{device, reinterpret_cast<const void*>(kernel)}];
-  if (plan.shared_bytes > limit) {
-    error = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                 static_cast<int>(plan.shared_bytes));
-    if (error != cudaSuccess) return error;
-    limit = plan.shared_bytes;
-  }
+  error = EnsureDynamicSharedMemoryLocked(device, reinterpret_cast<const void*>(kernel),
+                                          plan.shared_bytes);
+  if (error != cudaSuccess) return error;
   if (cluster && plan.unit_slices > 8) {
     error = cudaFuncSetAttribute(kernel, cudaFuncAttributeNonPortableClusterSizeAllowed, 1);
     if (error != cudaSuccess) return error;

@@ -1,0 +1,48 @@
+// Host helpers for the recurrent kernels' launch attributes. cudaFuncSetAttribute
+// and the occupancy queries cost tens of microseconds, which showed up as fixed
+// cost per call at T = 10, so their answers are kept per (device, kernel).
+#ifndef TFTRT_MASKING_KERNELS_RNN_KERNEL_ATTRIBUTES_CUH_
+#define TFTRT_MASKING_KERNELS_RNN_KERNEL_ATTRIBUTES_CUH_
+
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <map>
+#include <mutex>
+#include <utility>
+
+namespace tftrt_masking {
+namespace rnn_gpu {
+
+inline std::mutex& KernelAttributeMutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+// Raises the kernel's dynamic shared-memory limit to at least `bytes` on the
+// current device. The attribute is a limit for every later launch of the
+// kernel, so it only ever grows (lowering it broke a later, larger plan).
+// Callers hold KernelAttributeMutex().
+inline cudaError_t EnsureDynamicSharedMemoryLocked(int device, const void* kernel, size_t bytes) {
+  static std::map<std::pair<int, const void*>, size_t> limits;
+  size_t& limit = limits[{device, kernel}];
+  if (bytes <= limit) return cudaSuccess;
+  const cudaError_t error = cudaFuncSetAttribute(
+      kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(bytes));
+  if (error == cudaSuccess) limit = bytes;
+  return error;
+}
+
+template <typename Kernel>
+cudaError_t EnsureDynamicSharedMemory(Kernel kernel, size_t bytes) {
+  int device = 0;
+  const cudaError_t error = cudaGetDevice(&device);
+  if (error != cudaSuccess) return error;
+  std::lock_guard<std::mutex> lock(KernelAttributeMutex());
+  return EnsureDynamicSharedMemoryLocked(device, reinterpret_cast<const void*>(kernel), bytes);
+}
+
+}  // namespace rnn_gpu
+}  // namespace tftrt_masking
+
+#endif  // TFTRT_MASKING_KERNELS_RNN_KERNEL_ATTRIBUTES_CUH_
