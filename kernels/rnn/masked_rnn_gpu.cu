@@ -507,9 +507,11 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args, cha
     // It copies the mask in aligned 4-byte words.
     RowBlockPlan row_plan;
     if (reinterpret_cast<uintptr_t>(args.mask) % 4 == 0 &&
-        PlanRowBlockRnn(config, args.dtype, num_sms, static_cast<size_t>(shared_limit),
-                        &row_plan)) {
-      return LaunchRowBlockRnn(config, args, row_plan, xproj_f, stream);
+        PlanRowBlockRnn(config, args.dtype, num_sms, cc_major >= 9,
+                        static_cast<size_t>(shared_limit), &row_plan)) {
+      const int status = LaunchRowBlockRnn(config, args, row_plan, xproj_f, stream);
+      if (status != cudaErrorCooperativeLaunchTooLarge) return status;
+      cudaGetLastError();  // the clusters did not fit: the persistent kernel
     }
     // The persistent kernels are built for sm_90+ only (thread-block clusters).
     // Tensor-core plan first (fp16/bf16), then FFMA; a plan the device cannot

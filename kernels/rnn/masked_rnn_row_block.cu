@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <map>
+#include <mutex>
+#include <tuple>
 
 #include "kernels/rnn/kernel_attributes.cuh"
 #include "kernels/rnn/rnn_device.cuh"
@@ -12,7 +15,10 @@ namespace tftrt_masking {
 namespace rnn_gpu {
 namespace {
 
-constexpr int kMaxThreads = 512;  // gate columns; 128 registers per thread at most
+// Threads per block: up to 255 registers each, so a column's whole recurrent
+// kernel (units <= 128) stays in registers; LSTM/GRU with units > 64 split the
+// units over a 2-block cluster (Hopper), each block holding half the columns.
+constexpr int kMaxThreads = 256;
 constexpr int kMaxRows = 4;
 // Steps of xproj and mask in flight: an L2 round trip (~0.3-0.5 us measured on
 // H100/H200) is several small steps long, so loading one step ahead still
@@ -22,7 +28,8 @@ constexpr int kStages = 8;
 __device__ __forceinline__ unsigned SharedAddress(const void* pointer) {
   return static_cast<unsigned>(__cvta_generic_to_shared(pointer));
 }
-// 4-byte asynchronous copy global -> shared; bytes past src_bytes are zeroed.
+// 4-byte asynchronous copy global -> shared; bytes past src_bytes are zeroed
+// (also for src_bytes = 0: the destination is always written).
 __device__ __forceinline__ void CopyAsync4(void* shared, const void* global, int src_bytes) {
   asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(SharedAddress(shared)),
                "l"(global), "r"(src_bytes)
@@ -37,6 +44,68 @@ __device__ __forceinline__ void CopyAsyncWait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(kPending) : "memory");
 }
 
+// Thread-block cluster primitives (sm_90+; the launcher only asks for a
+// cluster on such devices, older archs compile a trap).
+__device__ __forceinline__ unsigned ClusterRank() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  unsigned rank;
+  asm volatile("mov.u32 %0, %%cluster_ctarank;\n" : "=r"(rank));
+  return rank;
+#else
+  return 0;
+#endif
+}
+// Barrier over every thread of the cluster, with release/acquire of shared
+// memory writes (local and remote): it also serves as __syncthreads.
+__device__ __forceinline__ void ClusterBarrier() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;\n" ::
+                   : "memory");
+#else
+  __trap();
+#endif
+}
+// The shared::cluster address of `pointer`'s counterpart in block `rank`.
+__device__ __forceinline__ unsigned MapToRank(const void* pointer, unsigned rank) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  unsigned address;
+  asm volatile("mapa.shared::cluster.u32 %0, %1, %2;\n"
+               : "=r"(address)
+               : "r"(SharedAddress(pointer)), "r"(rank));
+  return address;
+#else
+  return 0;
+#endif
+}
+__device__ __forceinline__ void StoreToCluster(unsigned address, float value) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("st.shared::cluster.f32 [%0], %1;\n" ::"r"(address), "f"(value) : "memory");
+#endif
+}
+
+// The Keras default activations (the only ones this kernel serves) from the
+// hardware exp2 and reciprocal: ~1e-7 absolute error, far inside the 1e-5
+// bound, and a quarter of the instructions of expf / IEEE division / tanhf on
+// the step's serial chain (one warp per scheduler: each instruction on it
+// costs its full latency).
+__device__ __forceinline__ float Exp2Approx(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+  return y;
+}
+__device__ __forceinline__ float RcpApprox(float x) {
+  float y;
+  asm("rcp.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+  return y;
+}
+constexpr float kLog2e = 1.4426950408889634f;
+__device__ __forceinline__ float FastSigmoid(float x) {
+  return RcpApprox(1.0f + Exp2Approx(-kLog2e * x));
+}
+__device__ __forceinline__ float FastTanh(float x) {  // 1 - 2 / (1 + e^{2x}), saturates to +-1
+  return fmaf(-2.0f, RcpApprox(1.0f + Exp2Approx(2.0f * kLog2e * x)), 1.0f);
+}
+
 template <typename T>
 struct RowBlockParams {
   const float* xproj;  // [B, T, N]
@@ -49,34 +118,23 @@ struct RowBlockParams {
   T* output;
   T* final_h;
   T* final_c;
-  int batch, time, units, k_pitch;
+  int batch, time, units;
+  int units_per_block;  // units / cluster size (rounded up)
+  int cluster_size;     // 1 or 2
   bool go_backwards, return_sequences, zero_output_for_mask;
 };
-
-// The Keras default activations (the only ones this kernel serves), from one
-// exp and one fast reciprocal each: ~1e-7 absolute error, far inside the
-// 1e-5 bound, and a third of the instructions of expf / IEEE division / tanhf
-// on the step's serial chain (one warp per scheduler: every instruction on it
-// costs its full latency).
-__device__ __forceinline__ float FastSigmoid(float x) {
-  return __fdividef(1.0f, 1.0f + __expf(-x));
-}
-__device__ __forceinline__ float FastTanh(float x) {  // 1 - 2 / (1 + e^{2x}), saturates to +-1
-  return 1.0f - __fdividef(2.0f, 1.0f + __expf(2.0f * x));
-}
 
 // Thread layout: P consecutive lanes own the gate columns of one unit (P = 4:
 // LSTM i, f, c, o or GRU z, r, h and an idle lane; P = 1: SimpleRNN), so the
 // cell update gathers its gates with warp shuffles and a step needs a single
-// __syncthreads (after the new h is written).
+// barrier (after the new h is written). Block q of a cluster owns units
+// [q * units_per_block, (q + 1) * units_per_block).
 //
-// Shared memory, in floats: weights past register_k as float4 [k4][threads],
-// h double-buffered [2][R][k_pitch], the xproj ring [kStages][R][threads] and
-// the mask ring [kStages][R] (4-byte words holding the step's mask element).
-__host__ __device__ inline size_t RowBlockSharedFloats(int threads, int k_pitch, int register_k,
-                                                       int rows) {
-  return static_cast<size_t>(k_pitch - register_k) * threads +
-         2 * static_cast<size_t>(rows) * k_pitch +
+// Shared memory, in floats: h double-buffered [2][R][KR] (every block holds
+// all of h), the xproj ring [kStages][R][threads] and the mask ring
+// [kStages][R] (4-byte words holding the step's mask element).
+__host__ __device__ inline size_t RowBlockSharedFloats(int threads, int register_k, int rows) {
+  return 2 * static_cast<size_t>(rows) * register_k +
          static_cast<size_t>(kStages) * rows * (threads + 1);
 }
 
@@ -87,26 +145,24 @@ __global__ void __launch_bounds__(kMaxThreads, 1) RowBlockRnnKernel(const RowBlo
   constexpr int P = LanesPerUnit(kCell);
   constexpr int kGates = kCell == RnnCell::kLstm ? 4 : (kCell == RnnCell::kGru ? 3 : 1);
   extern __shared__ float4 shared_raw[];
+  float* const h_s = reinterpret_cast<float*>(shared_raw);  // [2][R][KR]
   const int tid = threadIdx.x;
   const int threads = blockDim.x;
   const int units = p.units;
   const int n = kGates * units;
-  const int kp = p.k_pitch;
-  const int k4_shared = (kp - KR) / 4;
-  const float4* const w_shared = shared_raw;  // [k4_shared][threads]
-  float* const h_s = reinterpret_cast<float*>(shared_raw + static_cast<size_t>(k4_shared) * threads);
-  float* const x_ring = h_s + 2 * R * kp;  // [kStages][R][threads]
+  float* const x_ring = h_s + 2 * R * KR;  // [kStages][R][threads]
   uint32_t* const mask_ring = reinterpret_cast<uint32_t*>(x_ring + kStages * R * threads);
 
-  const int b0 = blockIdx.x * R;
+  const bool clustered = p.cluster_size > 1;
+  const unsigned rank = clustered ? ClusterRank() : 0;
+  const int b0 = (blockIdx.x / p.cluster_size) * R;
   const int rows = min(R, p.batch - b0);
-  const int unit = tid / P, gate = tid % P;
-  const bool column = unit < units && gate < kGates;
+  const int unit = rank * p.units_per_block + tid / P, gate = tid % P;
+  const bool column = tid / P < p.units_per_block && unit < units && gate < kGates;
   const int col = column ? gate * units + unit : 0;  // Keras column; idle lanes shadow 0
   const bool owner = column && gate == 0;           // holds the unit's c, h, output
 
-  // This thread's column of the recurrent kernel: rows [0, KR) in registers,
-  // the rest in shared memory (float4 of 4 consecutive k, conflict-free).
+  // This thread's whole column of the recurrent kernel, in registers.
   float w[KR];
 #pragma unroll
   for (int k = 0; k < KR; ++k) {
@@ -114,40 +170,36 @@ __global__ void __launch_bounds__(kMaxThreads, 1) RowBlockRnnKernel(const RowBlo
                ? ToAcc<float>(p.recurrent_kernel[static_cast<int64_t>(k) * n + col])
                : 0.0f;
   }
-  for (int k4 = 0; k4 < k4_shared; ++k4) {
-    float v[4];
-#pragma unroll
-    for (int q = 0; q < 4; ++q) {
-      const int k = KR + 4 * k4 + q;
-      v[q] = (column && k < units)
-                 ? ToAcc<float>(p.recurrent_kernel[static_cast<int64_t>(k) * n + col])
-                 : 0.0f;
-    }
-    shared_raw[static_cast<size_t>(k4) * threads + tid] = make_float4(v[0], v[1], v[2], v[3]);
-  }
   const float rec_bias =
       (column && p.recurrent_bias) ? ToAcc<float>(p.recurrent_bias[col]) : 0.0f;
 
-  // State of (row r, this unit), owner lanes only: h, c, the previous output.
+  // State of (row r, this unit): h, c, the previous output (used by owners).
   float h[R], c[R], y[R];
-  for (int i = tid; i < 2 * R * kp; i += threads) h_s[i] = 0.0f;  // padding k stays 0
+  for (int i = tid; i < 2 * R * KR; i += threads) h_s[i] = 0.0f;  // padding k stays 0
   __syncthreads();
 #pragma unroll
   for (int r = 0; r < R; ++r) {
     h[r] = c[r] = y[r] = 0.0f;
-    if (owner && r < rows) {
-      const int64_t at = static_cast<int64_t>(b0 + r) * units + unit;
-      if (p.initial_h) h[r] = ToAcc<float>(p.initial_h[at]);
-      if (p.initial_c) c[r] = ToAcc<float>(p.initial_c[at]);
-      h_s[r * kp + unit] = h[r];
+    if (r < rows) {
+      // Every block needs all of h: each thread writes the initial h of the
+      // units it would own in every block of the cluster.
+      for (int u = tid; u < units; u += threads) {
+        const int64_t at = static_cast<int64_t>(b0 + r) * units + u;
+        h_s[r * KR + u] = p.initial_h ? ToAcc<float>(p.initial_h[at]) : 0.0f;
+      }
+      if (owner) {
+        const int64_t at = static_cast<int64_t>(b0 + r) * units + unit;
+        if (p.initial_h) h[r] = ToAcc<float>(p.initial_h[at]);
+        if (p.initial_c) c[r] = ToAcc<float>(p.initial_c[at]);
+      }
     }
   }
 
   // xproj and mask of step tau + kStages - 1 are copied while step tau runs.
   // Each column thread copies (and later reads) its own column; thread r < rows
   // copies row r's mask word, which the owners read after a barrier. Sources
-  // are walked with pointers (one add per step) to keep index math off the
-  // step.
+  // are walked with pointers and the copies are predicated by their size (0 =
+  // zero-fill, nothing read), so a step's copy has no branches.
   const int64_t t_step = p.go_backwards ? -1 : 1;  // source steps per processing step
   const int t_first = p.go_backwards ? p.time - 1 : 0;
   const float* x_src[R];
@@ -157,38 +209,55 @@ __global__ void __launch_bounds__(kMaxThreads, 1) RowBlockRnnKernel(const RowBlo
   }
   const int mask_element = p.mask_is_int32 ? 4 : 1;
   const uint8_t* const mask_base = static_cast<const uint8_t*>(p.mask);
-  const uint8_t* const mask_end = mask_base + static_cast<int64_t>(p.batch) * p.time * mask_element;
-  const uint8_t* mask_src =  // row tid's element; the copy takes the aligned word holding it
-      mask_base + (static_cast<int64_t>(b0 + min(tid, rows - 1)) * p.time + t_first) * mask_element;
   const bool copies_mask = mask_base != nullptr && tid < rows;
-  const bool copies_x = column;
+  // Row tid's element; the copy takes the aligned word holding it. Without a
+  // mask it points at xproj (a valid address, 0 bytes read).
+  const uint8_t* mask_src =
+      copies_mask ? mask_base + (static_cast<int64_t>(b0 + tid) * p.time + t_first) * mask_element
+                  : reinterpret_cast<const uint8_t*>(p.xproj);
+  const uint8_t* const mask_end =
+      copies_mask ? mask_base + static_cast<int64_t>(p.batch) * p.time * mask_element : mask_src;
+  const int64_t x_advance = t_step * n;
+  const int64_t mask_advance = copies_mask ? t_step * mask_element : 0;
+  int copies_left = p.time;
   auto copy_step = [&](int step) {
-    if (step < p.time) {
-      const int slot = step % kStages;
-      if (copies_x) {
+    const int slot = step & (kStages - 1);
+    const bool live = copies_left > 0;
 #pragma unroll
-        for (int r = 0; r < R; ++r) {
-          if (r < rows) CopyAsync4(x_ring + (slot * R + r) * threads + tid, x_src[r], 4);
-          x_src[r] += t_step * n;
-        }
-      }
-      if (copies_mask) {
-        // The launcher checks the base is 4-byte aligned; only bytes inside
-        // the mask are read (the rest of a last partial word is zero-filled).
-        const uint8_t* word = reinterpret_cast<const uint8_t*>(
-            reinterpret_cast<uintptr_t>(mask_src) & ~uintptr_t{3});
-        const int64_t left = mask_end - word;
-        CopyAsync4(mask_ring + slot * R + tid, word, left < 4 ? static_cast<int>(left) : 4);
-        mask_src += t_step * mask_element;
-      }
+    for (int r = 0; r < R; ++r) {
+      CopyAsync4(x_ring + (slot * R + r) * threads + tid, x_src[r],  // own slot
+                 (live && column && r < rows) ? 4 : 0);
+      x_src[r] += live ? x_advance : 0;
     }
+    if (tid < R) {  // a 0-byte copy still zero-fills its destination: only row owners copy
+      // Only bytes inside the mask are read (a last partial word is zero-filled).
+      const uint8_t* word = reinterpret_cast<const uint8_t*>(
+          reinterpret_cast<uintptr_t>(mask_src) & ~uintptr_t{3});
+      const int64_t left = mask_end - word;
+      if (live && copies_mask && left < 4) {
+        // The mask's last, partial word: read byte by byte (a shorter
+        // cp.async still counts as a 4-byte read for memcheck).
+        uint32_t value = 0;
+        for (int i = 0; i < left; ++i) value |= static_cast<uint32_t>(word[i]) << (8 * i);
+        mask_ring[slot * R + tid] = value;
+      } else {
+        CopyAsync4(mask_ring + slot * R + tid, word, (live && copies_mask) ? 4 : 0);
+      }
+      mask_src += live ? mask_advance : 0;
+    }
+    --copies_left;
     CopyAsyncCommit();  // one group per step, empty past the end, so waits count steps
   };
+  static_assert((kStages & (kStages - 1)) == 0, "slot = step & (kStages - 1)");
   // Invariant: before the barrier that opens step tau, every thread's copies of
   // step tau have landed (wait for all but the newest kStages - 2 groups).
   for (int step = 0; step < kStages - 1; ++step) copy_step(step);
   CopyAsyncWait<kStages - 2>();
-  __syncthreads();
+  if (clustered) {
+    ClusterBarrier();  // also: every block of the cluster runs before DSMEM writes
+  } else {
+    __syncthreads();
+  }
 
   // Owners: byte position of row r's mask element in its word (bool masks),
   // advanced with t; output pointers advance one step of units per step.
@@ -197,15 +266,23 @@ __global__ void __launch_bounds__(kMaxThreads, 1) RowBlockRnnKernel(const RowBlo
 #pragma unroll
   for (int r = 0; r < R; ++r) {
     const int64_t first = static_cast<int64_t>(b0 + min(r, rows - 1)) * p.time + t_first;
-    mask_shift[r] = mask_base ? static_cast<int>(reinterpret_cast<uintptr_t>(mask_base + first) & 3) : 0;
+    mask_shift[r] = static_cast<int>(first & 3);  // the base is 4-byte aligned
     out[r] = p.output + static_cast<int64_t>(b0 + min(r, rows - 1)) * p.time * units + unit;
   }
-  const int kp4 = kp / 4;
+  const bool has_mask = mask_base != nullptr;
+  const bool bool_mask = !p.mask_is_int32;
+  const bool store_output = owner && p.return_sequences;
+  const bool zero_masked = p.zero_output_for_mask;
+  const int shift_step = static_cast<int>(t_step);
+  float* h_cur = h_s;
+  float* h_next = h_s + R * KR;
+  const unsigned peer = rank ^ 1u;  // the other block of a 2-block cluster
   for (int tau = 0; tau < p.time; ++tau) {
-    const int slot = tau % kStages;
-    const float4* const h_cur = reinterpret_cast<const float4*>(h_s + (tau & 1) * R * kp);
-    float* const h_next = h_s + ((tau + 1) & 1) * R * kp;
+    const int slot = tau & (kStages - 1);
     copy_step(tau + kStages - 1);
+    float x[R];
+#pragma unroll
+    for (int r = 0; r < R; ++r) x[r] = x_ring[(slot * R + r) * threads + tid];
 
     // h @ U for this column; four partial sums keep the FMA chains short.
     float acc[R][4];
@@ -214,27 +291,16 @@ __global__ void __launch_bounds__(kMaxThreads, 1) RowBlockRnnKernel(const RowBlo
 #pragma unroll
       for (int q = 0; q < 4; ++q) acc[r][q] = 0.0f;
     }
+    const float4* const h4 = reinterpret_cast<const float4*>(h_cur);
 #pragma unroll
     for (int k4 = 0; k4 < KR / 4; ++k4) {
 #pragma unroll
       for (int r = 0; r < R; ++r) {
-        const float4 hv = h_cur[r * kp4 + k4];  // broadcast
+        const float4 hv = h4[r * (KR / 4) + k4];  // broadcast
         acc[r][0] = fmaf(hv.x, w[4 * k4], acc[r][0]);
         acc[r][1] = fmaf(hv.y, w[4 * k4 + 1], acc[r][1]);
         acc[r][2] = fmaf(hv.z, w[4 * k4 + 2], acc[r][2]);
         acc[r][3] = fmaf(hv.w, w[4 * k4 + 3], acc[r][3]);
-      }
-    }
-#pragma unroll 4
-    for (int k4 = 0; k4 < k4_shared; ++k4) {
-      const float4 wv = w_shared[static_cast<size_t>(k4) * threads + tid];
-#pragma unroll
-      for (int r = 0; r < R; ++r) {
-        const float4 hv = h_cur[r * kp4 + KR / 4 + k4];
-        acc[r][0] = fmaf(hv.x, wv.x, acc[r][0]);
-        acc[r][1] = fmaf(hv.y, wv.y, acc[r][1]);
-        acc[r][2] = fmaf(hv.z, wv.z, acc[r][2]);
-        acc[r][3] = fmaf(hv.w, wv.w, acc[r][3]);
       }
     }
 
@@ -242,60 +308,64 @@ __global__ void __launch_bounds__(kMaxThreads, 1) RowBlockRnnKernel(const RowBlo
     for (int r = 0; r < R; ++r) {
       if (r >= rows) break;
       const float rec = ((acc[r][0] + acc[r][1]) + (acc[r][2] + acc[r][3])) + rec_bias;
-      const float x = x_ring[(slot * R + r) * threads + tid];
       // Column activation without divergence: LSTM's cell candidate is
       // tanh(a) = 2 sigmoid(2a) - 1; GRU's candidate column stays raw (it
       // needs r first: hh = tanh(x_h + r * (h @ U_h + b_h))).
       float v;
       if constexpr (kCell == RnnCell::kLstm) {
         const bool cand = gate == 2;
-        const float s = FastSigmoid(cand ? 2.0f * (x + rec) : x + rec);
-        v = cand ? 2.0f * s - 1.0f : s;
+        const float s = FastSigmoid(cand ? 2.0f * (x[r] + rec) : x[r] + rec);
+        v = cand ? fmaf(2.0f, s, -1.0f) : s;
       } else if constexpr (kCell == RnnCell::kGru) {
-        v = gate == 2 ? rec : FastSigmoid(x + rec);
+        v = gate == 2 ? rec : FastSigmoid(x[r] + rec);
       } else {
-        v = FastTanh(x + rec);
+        v = FastTanh(x[r] + rec);
       }
-      float g1 = 0.0f, g2 = 0.0f, g3 = 0.0f, x2 = 0.0f;  // the unit's other gates
-      if constexpr (P == 4) {
-        g1 = __shfl_down_sync(0xffffffffu, v, 1);
-        g2 = __shfl_down_sync(0xffffffffu, v, 2);
-        if constexpr (kCell == RnnCell::kLstm) g3 = __shfl_down_sync(0xffffffffu, v, 3);
-        if constexpr (kCell == RnnCell::kGru) x2 = __shfl_down_sync(0xffffffffu, x, 2);
+      // Every lane runs the cell update (no divergence); only owners' results
+      // are stored.
+      float h_new, c_new = c[r];
+      if constexpr (kCell == RnnCell::kLstm) {  // v = i, f, c~, o on lanes 0-3
+        const float f = __shfl_down_sync(0xffffffffu, v, 1);
+        const float cand = __shfl_down_sync(0xffffffffu, v, 2);
+        const float o = __shfl_down_sync(0xffffffffu, v, 3);
+        c_new = fmaf(f, c[r], v * cand);
+        h_new = o * FastTanh(c_new);
+      } else if constexpr (kCell == RnnCell::kGru) {  // v = z, r, h@U_h + b_h on lanes 0-2
+        const float reset = __shfl_down_sync(0xffffffffu, v, 1);
+        const float rec_h = __shfl_down_sync(0xffffffffu, v, 2);
+        const float x_h = __shfl_down_sync(0xffffffffu, x[r], 2);
+        const float hh = FastTanh(fmaf(reset, rec_h, x_h));
+        h_new = v * h[r] + (1.0f - v) * hh;
+      } else {
+        h_new = v;
       }
+      bool keep = true;
+      if (has_mask) {
+        const uint32_t word = mask_ring[slot * R + r];
+        keep = bool_mask ? ((word >> (8 * mask_shift[r])) & 0xffu) != 0 : word != 0;
+        mask_shift[r] = (mask_shift[r] + shift_step) & 3;
+      }
+      h[r] = keep ? h_new : h[r];
+      c[r] = keep ? c_new : c[r];
+      y[r] = keep ? RoundTo<T>(h_new) : (zero_masked ? 0.0f : y[r]);
       if (owner) {
-        float h_new, c_new = c[r];
-        if constexpr (kCell == RnnCell::kLstm) {  // v = i, g1 = f, g2 = c~, g3 = o
-          c_new = g1 * c[r] + v * g2;
-          h_new = g3 * FastTanh(c_new);
-        } else if constexpr (kCell == RnnCell::kGru) {  // v = z, g1 = r, g2 = h@U_h + b_h
-          const float hh = FastTanh(x2 + g1 * g2);
-          h_new = v * h[r] + (1.0f - v) * hh;
-        } else {
-          h_new = v;
-        }
-        bool keep = true;
-        if (mask_base != nullptr) {
-          const uint32_t word = mask_ring[slot * R + r];
-          keep = p.mask_is_int32 ? word != 0 : ((word >> (8 * mask_shift[r])) & 0xffu) != 0;
-          mask_shift[r] = (mask_shift[r] + static_cast<int>(t_step)) & 3;
-        }
-        if (keep) {
-          h[r] = h_new;
-          c[r] = c_new;
-          y[r] = RoundTo<T>(h_new);
-        } else if (p.zero_output_for_mask) {
-          y[r] = 0.0f;
-        }
-        h_next[r * kp + unit] = h[r];
-        if (p.return_sequences) {
-          *out[r] = FromAcc<T>(y[r]);
-          out[r] += units;
-        }
+        h_next[r * KR + unit] = h[r];
+        if (clustered) StoreToCluster(MapToRank(h_next + r * KR + unit, peer), h[r]);
+      }
+      if (store_output) {
+        *out[r] = FromAcc<T>(y[r]);
+        out[r] += units;
       }
     }
     CopyAsyncWait<kStages - 2>();  // step tau + 1's copies, before the barrier
-    __syncthreads();
+    if (clustered) {
+      ClusterBarrier();
+    } else {
+      __syncthreads();
+    }
+    float* const swap = h_cur;
+    h_cur = h_next;
+    h_next = swap;
   }
 
 #pragma unroll
@@ -306,6 +376,41 @@ __global__ void __launch_bounds__(kMaxThreads, 1) RowBlockRnnKernel(const RowBlo
     if (p.final_c) p.final_c[at] = FromAcc<T>(c[r]);
     if (!p.return_sequences && p.output) p.output[at] = FromAcc<T>(y[r]);
   }
+}
+
+// Active clusters of `cluster_size` blocks the device can hold at once for
+// this kernel, per (device, kernel, shared bytes); 0 when it cannot run.
+template <typename Kernel>
+cudaError_t MaxActiveClusters(Kernel kernel, const RowBlockPlan& plan, int* clusters) {
+  static std::map<std::tuple<int, const void*, size_t>, int> cache;
+  int device = 0;
+  cudaError_t error = cudaGetDevice(&device);
+  if (error != cudaSuccess) return error;
+  std::lock_guard<std::mutex> lock(KernelAttributeMutex());
+  const auto key = std::make_tuple(device, reinterpret_cast<const void*>(kernel), plan.shared_bytes);
+  const auto found = cache.find(key);
+  if (found != cache.end()) {
+    *clusters = found->second;
+    return cudaSuccess;
+  }
+  cudaLaunchConfig_t launch = {};
+  launch.gridDim = dim3(plan.blocks);
+  launch.blockDim = dim3(plan.threads);
+  launch.dynamicSmemBytes = plan.shared_bytes;
+  cudaLaunchAttribute attribute[1];
+  attribute[0].id = cudaLaunchAttributeClusterDimension;
+  attribute[0].val.clusterDim.x = plan.cluster_size;
+  attribute[0].val.clusterDim.y = 1;
+  attribute[0].val.clusterDim.z = 1;
+  launch.attrs = attribute;
+  launch.numAttrs = 1;
+  error = cudaOccupancyMaxActiveClusters(clusters, kernel, &launch);
+  if (error != cudaSuccess) {
+    cudaGetLastError();
+    *clusters = 0;
+  }
+  cache[key] = *clusters;
+  return cudaSuccess;
 }
 
 template <typename T, int KR, int R, RnnCell kCell>
@@ -328,15 +433,35 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
   p.batch = static_cast<int>(config.batch);
   p.time = static_cast<int>(config.time);
   p.units = static_cast<int>(config.units);
-  p.k_pitch = plan.k_pitch;
+  p.units_per_block = plan.units_per_block;
+  p.cluster_size = plan.cluster_size;
   p.go_backwards = config.go_backwards;
   p.return_sequences = config.return_sequences;
   p.zero_output_for_mask = config.zero_output_for_mask;
   auto kernel = RowBlockRnnKernel<T, KR, R, kCell>;
-  const cudaError_t error = EnsureDynamicSharedMemory(kernel, plan.shared_bytes);
+  cudaError_t error = EnsureDynamicSharedMemory(kernel, plan.shared_bytes);
   if (error != cudaSuccess) return error;
-  kernel<<<plan.blocks, plan.threads, plan.shared_bytes, stream>>>(p);
-  return cudaGetLastError();
+  if (plan.cluster_size == 1) {
+    kernel<<<plan.blocks, plan.threads, plan.shared_bytes, stream>>>(p);
+    return cudaGetLastError();
+  }
+  int clusters = 0;
+  if ((error = MaxActiveClusters(kernel, plan, &clusters)) != cudaSuccess) return error;
+  // Clusters that do not fit at once would run as a second wave: not this plan.
+  if (clusters * plan.cluster_size < plan.blocks) return cudaErrorCooperativeLaunchTooLarge;
+  cudaLaunchConfig_t launch = {};
+  launch.gridDim = dim3(plan.blocks);
+  launch.blockDim = dim3(plan.threads);
+  launch.dynamicSmemBytes = plan.shared_bytes;
+  launch.stream = stream;
+  cudaLaunchAttribute attribute[1];
+  attribute[0].id = cudaLaunchAttributeClusterDimension;
+  attribute[0].val.clusterDim.x = plan.cluster_size;
+  attribute[0].val.clusterDim.y = 1;
+  attribute[0].val.clusterDim.z = 1;
+  launch.attrs = attribute;
+  launch.numAttrs = 1;
+  return cudaLaunchKernelEx(&launch, kernel, p);
 }
 
 template <typename T, int KR, RnnCell kCell>
@@ -370,14 +495,20 @@ int LaunchForCell(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
 template <typename T>
 int LaunchForType(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
                   const RowBlockPlan& plan, const float* xproj, cudaStream_t stream) {
-  if (plan.register_k == 32) return LaunchForCell<T, 32>(config, args, plan, xproj, stream);
-  if (plan.register_k == 64) return LaunchForCell<T, 64>(config, args, plan, xproj, stream);
+  switch (plan.register_k) {
+    case 32:
+      return LaunchForCell<T, 32>(config, args, plan, xproj, stream);
+    case 64:
+      return LaunchForCell<T, 64>(config, args, plan, xproj, stream);
+    case 128:
+      return LaunchForCell<T, 128>(config, args, plan, xproj, stream);
+  }
   return cudaErrorInvalidValue;
 }
 
 }  // namespace
 
-bool PlanRowBlockRnn(const MaskedRnnConfig& config, DType dtype, int num_sms,
+bool PlanRowBlockRnn(const MaskedRnnConfig& config, DType dtype, int num_sms, bool clusters,
                      size_t shared_limit, RowBlockPlan* plan) {
   const char* off = std::getenv("TFTRT_MASKING_RNN_NO_ROW_BLOCK");
   if (off != nullptr && off[0] != '\0' && off[0] != '0') return false;
@@ -389,27 +520,29 @@ bool PlanRowBlockRnn(const MaskedRnnConfig& config, DType dtype, int num_sms,
     return false;
   }
   if (config.batch < 1 || config.time < 1 || config.time > (int64_t{1} << 30)) return false;
-  const int lanes_per_unit = config.cell == RnnCell::kSimpleRnn ? 1 : 4;
-  const int64_t lanes = lanes_per_unit * config.units;
-  if (config.units < 1 || lanes > kMaxThreads) return false;
-  // Past kMaxRows rows per SM the sliced persistent kernel, which shares each
-  // weight among many rows, does less work per row.
-  int rows = 1;
-  while (rows < kMaxRows && (config.batch + rows - 1) / rows > num_sms) rows *= 2;
-  if ((config.batch + rows - 1) / rows > num_sms) return false;
+  if (config.units < 1 || config.units > 128) return false;
   const int units = static_cast<int>(config.units);
-  const int threads = static_cast<int>((lanes + 31) / 32 * 32);
-  const int register_k = units <= 32 ? 32 : 64;
-  const int k_pitch = std::max((units + 3) / 4 * 4, register_k);
-  const size_t shared =
-      RowBlockSharedFloats(threads, k_pitch, register_k, rows) * sizeof(float);
+  const int lanes_per_unit = config.cell == RnnCell::kSimpleRnn ? 1 : 4;
+  const int cluster_size = (lanes_per_unit * units + kMaxThreads - 1) / kMaxThreads;
+  if (cluster_size > 2 || (cluster_size > 1 && !clusters)) return false;
+  const int units_per_block = (units + cluster_size - 1) / cluster_size;
+  const int threads = (lanes_per_unit * units_per_block + 31) / 32 * 32;
+  const int register_k = units <= 32 ? 32 : (units <= 64 ? 64 : 128);
+  // Past kMaxRows rows per block the sliced persistent kernel, which shares
+  // each weight among many rows, does less work per row.
+  const int groups = num_sms / cluster_size;
+  int rows = 1;
+  while (rows < kMaxRows && (config.batch + rows - 1) / rows > groups) rows *= 2;
+  if ((config.batch + rows - 1) / rows > groups) return false;
+  const size_t shared = RowBlockSharedFloats(threads, register_k, rows) * sizeof(float);
   if (shared > shared_limit) return false;
   plan->threads = threads;
   plan->lanes_per_unit = lanes_per_unit;
   plan->register_k = register_k;
-  plan->k_pitch = k_pitch;
+  plan->units_per_block = units_per_block;
+  plan->cluster_size = cluster_size;
   plan->rows_per_block = rows;
-  plan->blocks = static_cast<int>((config.batch + rows - 1) / rows);
+  plan->blocks = static_cast<int>((config.batch + rows - 1) / rows) * cluster_size;
   plan->shared_bytes = shared;
   return true;
 }

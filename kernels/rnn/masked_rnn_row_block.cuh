@@ -3,12 +3,13 @@
 // no inter-block synchronisation at all.
 //
 // Each block owns a group of 1, 2 or 4 batch rows and holds the WHOLE recurrent
-// kernel on its SM: one thread per gate column, the column's first 32 or 64
-// weights in registers and the rest (units > 64) in shared memory. The gate
-// lanes of one unit are adjacent, so the cell update gathers them with warp
-// shuffles. Batch rows are independent, so blocks never talk to each other: a
-// step costs the block's matrix-vector product plus one __syncthreads, not a
-// grid or cluster barrier. This is where cuDNN's own persistent kernel was 2-4x faster than the
+// kernel in registers: one thread per gate column, the column (units <= 128
+// weights) in that thread's registers, h in shared memory. LSTM/GRU with more
+// than 64 units use a cluster of 2 blocks (half the units each, h written to
+// both blocks' shared memory). The gate lanes of one unit are adjacent, so the
+// cell update gathers them with warp shuffles. Batch rows are independent, so
+// groups never talk to each other: a step costs the matrix-vector product plus
+// one block (or 2-block cluster) barrier, not a grid barrier. This is where cuDNN's own persistent kernel was 2-4x faster than the
 // sliced persistent kernel (H = 32, 128; bench/NOTES.md).
 #ifndef TFTRT_MASKING_KERNELS_RNN_MASKED_RNN_ROW_BLOCK_CUH_
 #define TFTRT_MASKING_KERNELS_RNN_MASKED_RNN_ROW_BLOCK_CUH_
@@ -23,25 +24,28 @@ namespace tftrt_masking {
 namespace rnn_gpu {
 
 struct RowBlockPlan {
-  int threads = 0;         // lanes_per_unit * units rounded up to a warp
-  int lanes_per_unit = 0;  // 4 (LSTM, GRU: one lane per gate) or 1 (SimpleRNN)
-  int register_k = 0;      // 32 or 64: recurrent-kernel rows each thread keeps in registers
-  int k_pitch = 0;         // h row length in shared memory: units padded to >= register_k, % 4
-  int rows_per_block = 0;  // 1, 2 or 4
+  int threads = 0;          // lanes_per_unit * units_per_block rounded up to a warp
+  int lanes_per_unit = 0;   // 4 (LSTM, GRU: one lane per gate) or 1 (SimpleRNN)
+  int register_k = 0;       // 32, 64 or 128: units padded; the column's weights in registers
+  int units_per_block = 0;  // units / cluster_size, rounded up
+  int cluster_size = 0;     // 1, or 2 (Hopper) when 4 lanes x units > 256 threads
+  int rows_per_block = 0;   // 1, 2 or 4
   int blocks = 0;
   size_t shared_bytes = 0;
 };
 
 // Host-side: returns false when the shape does not fit this kernel (fp64, GRU
-// reset_after=false, more than 512 threads, weights beyond shared memory,
-// or so many rows that the sliced persistent kernel shares weights better).
-bool PlanRowBlockRnn(const MaskedRnnConfig& config, DType dtype, int num_sms,
+// reset_after=false, activations other than tanh/sigmoid, units > 128, a
+// 2-block cluster where the device has none (clusters = false), or so many
+// rows that the sliced persistent kernel shares weights better).
+bool PlanRowBlockRnn(const MaskedRnnConfig& config, DType dtype, int num_sms, bool clusters,
                      size_t shared_limit, RowBlockPlan* plan);
 
-// xproj [B, T, G*U] fp32 = x @ kernel + input bias. Returns a cudaError_t.
+// xproj [B, T, G*U] fp32 = x @ kernel + input bias. Returns a cudaError_t;
+// cudaErrorCooperativeLaunchTooLarge (nothing launched) when the plan's
+// clusters would not all fit on the device at once.
 int LaunchRowBlockRnn(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
                       const RowBlockPlan& plan, const float* xproj, cudaStream_t stream);
-
 }  // namespace rnn_gpu
 }  // namespace tftrt_masking
 
