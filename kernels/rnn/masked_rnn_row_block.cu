@@ -378,6 +378,153 @@ __global__ void __launch_bounds__(kMaxThreads, 1) RowBlockRnnKernel(const RowBlo
   }
 }
 
+// ---------------------------------------------------------------------------
+// Warp-row mode (units <= 32): one warp runs one batch row alone, lane = unit,
+// the lane's G gate columns (G * 32 weights) in its registers. The step has no
+// block barrier and no shuffles, only __syncwarp, and its 4 gate chains give
+// the scheduler independent work: at H = 32 the block-wide layout spent most
+// of a step waiting on one dependent instruction after another
+// (~155 instructions per warp per step at ~4.5 cycles each).
+constexpr int kWarpRowMaxWarps = 4;  // rows (warps) per block
+
+// Per-warp shared memory, in floats: h [2][32].
+__host__ __device__ inline size_t WarpRowSharedFloats(int /*gates*/) { return 64; }
+
+template <typename T, RnnCell kCell>
+__global__ void __launch_bounds__(32 * kWarpRowMaxWarps, 1)
+    WarpRowRnnKernel(const RowBlockParams<T> p) {
+  constexpr int G = kCell == RnnCell::kLstm ? 4 : (kCell == RnnCell::kGru ? 3 : 1);
+  extern __shared__ float4 shared_raw[];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int b = blockIdx.x * (blockDim.x >> 5) + warp;
+  if (b >= p.batch) return;  // whole warps only; no block-wide barrier follows
+  float* const region = reinterpret_cast<float*>(shared_raw) + warp * WarpRowSharedFloats(G);
+  float* const h_s = region;  // [2][32]
+  const int units = p.units;
+  const int n = G * units;
+  const bool active = lane < units;
+  const int u = active ? lane : 0;
+
+  float w[G][32];
+#pragma unroll
+  for (int g = 0; g < G; ++g) {
+#pragma unroll
+    for (int k = 0; k < 32; ++k) {
+      w[g][k] = (active && k < units)
+                    ? ToAcc<float>(p.recurrent_kernel[static_cast<int64_t>(k) * n + g * units + u])
+                    : 0.0f;
+    }
+  }
+  float rec_bias[G];
+#pragma unroll
+  for (int g = 0; g < G; ++g) {
+    rec_bias[g] = (active && p.recurrent_bias) ? ToAcc<float>(p.recurrent_bias[g * units + u]) : 0.0f;
+  }
+  const int64_t at = static_cast<int64_t>(b) * units + u;
+  float h = (active && p.initial_h) ? ToAcc<float>(p.initial_h[at]) : 0.0f;
+  float c = (active && p.initial_c) ? ToAcc<float>(p.initial_c[at]) : 0.0f;
+  float y = 0.0f;
+  h_s[lane] = h;  // padding lanes hold 0 (their weights are 0 too)
+
+  // Inputs of step tau + kAhead are loaded into registers while step tau runs
+  // (the loop is unrolled by kAhead so the register slots are static): no
+  // shared-memory ring, no copy bookkeeping on the step.
+  constexpr int kAhead = 4;
+  const int64_t t_step = p.go_backwards ? -1 : 1;
+  const int t_first = p.go_backwards ? p.time - 1 : 0;
+  const float* x_src = p.xproj + (static_cast<int64_t>(b) * p.time + t_first) * n + u;
+  const int64_t x_advance = t_step * n;
+  const bool has_mask = p.mask != nullptr;
+  const bool int_mask = p.mask_is_int32;
+  const int64_t mask_first = static_cast<int64_t>(b) * p.time + t_first;
+  const uint8_t* mask_bytes = static_cast<const uint8_t*>(p.mask) + (int_mask ? 0 : mask_first);
+  const int32_t* mask_words = static_cast<const int32_t*>(p.mask) + (int_mask ? mask_first : 0);
+  float x_next[kAhead][G];
+  int mask_next[kAhead];
+  int loads_left = p.time;
+  auto load_step = [&](int j) {  // j: register slot (compile-time after unrolling)
+    const bool live = loads_left > 0;
+#pragma unroll
+    for (int g = 0; g < G; ++g) x_next[j][g] = (live && active) ? __ldg(x_src + g * units) : 0.0f;
+    mask_next[j] = 1;
+    if (live && has_mask) mask_next[j] = int_mask ? __ldg(mask_words) : __ldg(mask_bytes);
+    if (live) {
+      x_src += x_advance;
+      mask_bytes += t_step;
+      mask_words += t_step;
+    }
+    --loads_left;
+  };
+#pragma unroll
+  for (int j = 0; j < kAhead; ++j) load_step(j);
+  __syncwarp();
+
+  const bool store_output = active && p.return_sequences;
+  const bool zero_masked = p.zero_output_for_mask;
+  T* out = p.output + static_cast<int64_t>(b) * p.time * units + u;
+  for (int tau0 = 0; tau0 < p.time; tau0 += kAhead) {
+#pragma unroll
+    for (int j = 0; j < kAhead; ++j) {
+      const int tau = tau0 + j;
+      if (tau >= p.time) break;
+      float x[G];
+#pragma unroll
+      for (int g = 0; g < G; ++g) x[g] = x_next[j][g];
+      const bool keep = mask_next[j] != 0;
+      load_step(j);
+
+      // h @ U for this unit's G columns: 2G independent FMA chains.
+      const float4* const h4 = reinterpret_cast<const float4*>(h_s + (j & 1) * 32);
+      float acc[G][2];
+#pragma unroll
+      for (int g = 0; g < G; ++g) acc[g][0] = acc[g][1] = 0.0f;
+#pragma unroll
+      for (int k4 = 0; k4 < 8; ++k4) {
+        const float4 hv = h4[k4];  // broadcast
+#pragma unroll
+        for (int g = 0; g < G; ++g) {
+          acc[g][0] = fmaf(hv.x, w[g][4 * k4], acc[g][0]);
+          acc[g][1] = fmaf(hv.y, w[g][4 * k4 + 1], acc[g][1]);
+          acc[g][0] = fmaf(hv.z, w[g][4 * k4 + 2], acc[g][0]);
+          acc[g][1] = fmaf(hv.w, w[g][4 * k4 + 3], acc[g][1]);
+        }
+      }
+      float rec[G];
+#pragma unroll
+      for (int g = 0; g < G; ++g) rec[g] = (acc[g][0] + acc[g][1]) + rec_bias[g];
+      float h_new, c_new = c;
+      if constexpr (kCell == RnnCell::kLstm) {
+        const float i = FastSigmoid(x[0] + rec[0]);
+        const float f = FastSigmoid(x[1] + rec[1]);
+        const float cand = FastTanh(x[2] + rec[2]);
+        const float o = FastSigmoid(x[3] + rec[3]);
+        c_new = fmaf(f, c, i * cand);
+        h_new = o * FastTanh(c_new);
+      } else if constexpr (kCell == RnnCell::kGru) {
+        const float z = FastSigmoid(x[0] + rec[0]);
+        const float r = FastSigmoid(x[1] + rec[1]);
+        const float hh = FastTanh(fmaf(r, rec[2], x[2]));
+        h_new = z * h + (1.0f - z) * hh;
+      } else {
+        h_new = FastTanh(x[0] + rec[0]);
+      }
+      h = keep ? h_new : h;
+      c = keep ? c_new : c;
+      y = keep ? RoundTo<T>(h_new) : (zero_masked ? 0.0f : y);
+      h_s[((j + 1) & 1) * 32 + lane] = active ? h : 0.0f;  // kAhead is even: parity of tau
+      if (store_output) {
+        *out = FromAcc<T>(y);
+        out += units;
+      }
+      __syncwarp();  // h of step tau + 1 visible to the whole warp
+    }
+  }
+  if (!active) return;
+  if (p.final_h) p.final_h[at] = FromAcc<T>(h);
+  if (p.final_c) p.final_c[at] = FromAcc<T>(c);
+  if (!p.return_sequences && p.output) p.output[at] = FromAcc<T>(y);
+}
+
 // Active clusters of `cluster_size` blocks the device can hold at once for
 // this kernel, per (device, kernel, shared bytes); 0 when it cannot run.
 template <typename Kernel>
@@ -413,9 +560,9 @@ cudaError_t MaxActiveClusters(Kernel kernel, const RowBlockPlan& plan, int* clus
   return cudaSuccess;
 }
 
-template <typename T, int KR, int R, RnnCell kCell>
-int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
-                const RowBlockPlan& plan, const float* xproj, cudaStream_t stream) {
+template <typename T>
+RowBlockParams<T> MakeParams(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
+                             const RowBlockPlan& plan, const float* xproj) {
   RowBlockParams<T> p;
   p.xproj = xproj;
   p.mask = args.mask;
@@ -438,6 +585,13 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
   p.go_backwards = config.go_backwards;
   p.return_sequences = config.return_sequences;
   p.zero_output_for_mask = config.zero_output_for_mask;
+  return p;
+}
+
+template <typename T, int KR, int R, RnnCell kCell>
+int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
+                const RowBlockPlan& plan, const float* xproj, cudaStream_t stream) {
+  const RowBlockParams<T> p = MakeParams<T>(config, args, plan, xproj);
   auto kernel = RowBlockRnnKernel<T, KR, R, kCell>;
   cudaError_t error = EnsureDynamicSharedMemory(kernel, plan.shared_bytes);
   if (error != cudaSuccess) return error;
@@ -492,12 +646,31 @@ int LaunchForCell(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
   return cudaErrorInvalidValue;
 }
 
+template <typename T, RnnCell kCell>
+int LaunchWarpRow(const RowBlockParams<T>& p, const RowBlockPlan& plan, cudaStream_t stream) {
+  auto kernel = WarpRowRnnKernel<T, kCell>;
+  const cudaError_t error = EnsureDynamicSharedMemory(kernel, plan.shared_bytes);
+  if (error != cudaSuccess) return error;
+  kernel<<<plan.blocks, plan.threads, plan.shared_bytes, stream>>>(p);
+  return cudaGetLastError();
+}
+
 template <typename T>
 int LaunchForType(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
                   const RowBlockPlan& plan, const float* xproj, cudaStream_t stream) {
   switch (plan.register_k) {
-    case 32:
-      return LaunchForCell<T, 32>(config, args, plan, xproj, stream);
+    case 32: {  // warp-row mode
+      const RowBlockParams<T> p = MakeParams<T>(config, args, plan, xproj);
+      switch (config.cell) {
+        case RnnCell::kLstm:
+          return LaunchWarpRow<T, RnnCell::kLstm>(p, plan, stream);
+        case RnnCell::kGru:
+          return LaunchWarpRow<T, RnnCell::kGru>(p, plan, stream);
+        case RnnCell::kSimpleRnn:
+          return LaunchWarpRow<T, RnnCell::kSimpleRnn>(p, plan, stream);
+      }
+      return cudaErrorInvalidValue;
+    }
     case 64:
       return LaunchForCell<T, 64>(config, args, plan, xproj, stream);
     case 128:
@@ -522,12 +695,28 @@ bool PlanRowBlockRnn(const MaskedRnnConfig& config, DType dtype, int num_sms, bo
   if (config.batch < 1 || config.time < 1 || config.time > (int64_t{1} << 30)) return false;
   if (config.units < 1 || config.units > 128) return false;
   const int units = static_cast<int>(config.units);
+  if (units <= 32) {
+    // Warp-row mode: one warp per row, rows spread over the SMs first.
+    if (config.batch > int64_t{kWarpRowMaxWarps} * num_sms) return false;
+    const int warps = static_cast<int>(
+        std::min<int64_t>(kWarpRowMaxWarps, (config.batch + num_sms - 1) / num_sms));
+    *plan = RowBlockPlan();
+    plan->threads = 32 * warps;
+    plan->lanes_per_unit = 0;
+    plan->register_k = 32;
+    plan->units_per_block = units;
+    plan->cluster_size = 1;
+    plan->rows_per_block = warps;
+    plan->blocks = static_cast<int>((config.batch + warps - 1) / warps);
+    plan->shared_bytes = warps * WarpRowSharedFloats(GateCount(config.cell)) * sizeof(float);
+    return plan->shared_bytes <= shared_limit;
+  }
   const int lanes_per_unit = config.cell == RnnCell::kSimpleRnn ? 1 : 4;
   const int cluster_size = (lanes_per_unit * units + kMaxThreads - 1) / kMaxThreads;
   if (cluster_size > 2 || (cluster_size > 1 && !clusters)) return false;
   const int units_per_block = (units + cluster_size - 1) / cluster_size;
   const int threads = (lanes_per_unit * units_per_block + 31) / 32 * 32;
-  const int register_k = units <= 32 ? 32 : (units <= 64 ? 64 : 128);
+  const int register_k = units <= 64 ? 64 : 128;
   // Past kMaxRows rows per block the sliced persistent kernel, which shares
   // each weight among many rows, does less work per row.
   const int groups = num_sms / cluster_size;

@@ -25,11 +25,12 @@ namespace rnn_gpu {
 
 struct RowBlockPlan {
   int threads = 0;          // lanes_per_unit * units_per_block rounded up to a warp
-  int lanes_per_unit = 0;   // 4 (LSTM, GRU: one lane per gate) or 1 (SimpleRNN)
-  int register_k = 0;       // 32, 64 or 128: units padded; the column's weights in registers
+  int lanes_per_unit = 0;   // 4 (LSTM, GRU: one lane per gate), 1 (SimpleRNN), 0 (warp-row)
+  int register_k = 0;       // 64 or 128: units padded; the column's weights in registers;
+                            // 32: warp-row mode (units <= 32, one warp per row, lane = unit)
   int units_per_block = 0;  // units / cluster_size, rounded up
   int cluster_size = 0;     // 1, or 2 (Hopper) when 4 lanes x units > 256 threads
-  int rows_per_block = 0;   // 1, 2 or 4
+  int rows_per_block = 0;   // 1, 2 or 4 (warp-row mode: warps per block)
   int blocks = 0;
   size_t shared_bytes = 0;
 };
