@@ -296,10 +296,16 @@ __global__ void __launch_bounds__(256) ProjectionKernelMma(const T* __restrict__
 }
 
 // xproj = x @ kernel + bias over all rows (chunked: grid y is at most 65535).
+// Small products (fewer 128x128 tiles than kSmallGridBlocks) take the 64x64
+// kernel: at B = 1, T = 512, N = 128 the big tile gave 4 blocks and the
+// projection cost more than the recurrence (F = 256: +30 us).
+constexpr int64_t kSmallGridBlocks = 64;
+
 template <typename T, typename Acc>
 cudaError_t LaunchProjection(const T* x, const T* kernel, const T* bias, int64_t rows, int n,
                              int k, Acc* xproj, cudaStream_t stream) {
-  const bool big = std::is_same<Acc, float>::value;
+  const int64_t big_blocks = ((n + kBigTile - 1) / kBigTile) * ((rows + kBigTile - 1) / kBigTile);
+  const bool big = std::is_same<Acc, float>::value && big_blocks >= kSmallGridBlocks;
   const int tile_m = big ? kBigTile : kTileM;
   const int tile_n = big ? kBigTile : kTileN;
   const int64_t chunk_rows = int64_t{65535} * tile_m;
@@ -307,16 +313,17 @@ cudaError_t LaunchProjection(const T* x, const T* kernel, const T* bias, int64_t
     const int64_t m = std::min(chunk_rows, rows - r0);
     const dim3 grid(static_cast<unsigned>((n + tile_n - 1) / tile_n),
                     static_cast<unsigned>((m + tile_m - 1) / tile_m));
-    if constexpr (std::is_same<T, __half>::value || std::is_same<T, __nv_bfloat16>::value) {
+    if (!big) {
+      ProjectionKernel<T, Acc><<<grid, 256, 0, stream>>>(x + r0 * k, kernel, bias, m, n, k,
+                                                         xproj + r0 * n);
+    } else if constexpr (std::is_same<T, __half>::value ||
+                         std::is_same<T, __nv_bfloat16>::value) {
       static_assert(kMmaTile == kBigTile, "one grid for both 128x128 kernels");
       ProjectionKernelMma<T><<<grid, 256, 0, stream>>>(x + r0 * k, kernel, bias, m, n, k,
                                                        xproj + r0 * n);
     } else if constexpr (std::is_same<Acc, float>::value) {
       ProjectionKernelBig<T><<<grid, 256, 0, stream>>>(x + r0 * k, kernel, bias, m, n, k,
                                                        xproj + r0 * n);
-    } else {
-      ProjectionKernel<T, Acc><<<grid, 256, 0, stream>>>(x + r0 * k, kernel, bias, m, n, k,
-                                                         xproj + r0 * n);
     }
   }
   return cudaGetLastError();
