@@ -42,6 +42,28 @@ cudaError_t EnsureDynamicSharedMemory(Kernel kernel, size_t bytes) {
   return EnsureDynamicSharedMemoryLocked(device, reinterpret_cast<const void*>(kernel), bytes);
 }
 
+// A launch configuration with a 1-D thread-block cluster (the attribute lives
+// in the object: neither copied nor moved).
+struct ClusterLaunch {
+  cudaLaunchConfig_t config = {};
+  cudaLaunchAttribute attribute[1] = {};
+  ClusterLaunch(unsigned blocks, unsigned threads, size_t shared_bytes, unsigned cluster_size,
+                cudaStream_t stream) {
+    config.gridDim = dim3(blocks);
+    config.blockDim = dim3(threads);
+    config.dynamicSmemBytes = shared_bytes;
+    config.stream = stream;
+    attribute[0].id = cudaLaunchAttributeClusterDimension;
+    attribute[0].val.clusterDim.x = cluster_size;
+    attribute[0].val.clusterDim.y = 1;
+    attribute[0].val.clusterDim.z = 1;
+    config.attrs = attribute;
+    config.numAttrs = 1;
+  }
+  ClusterLaunch(const ClusterLaunch&) = delete;
+  ClusterLaunch& operator=(const ClusterLaunch&) = delete;
+};
+
 }  // namespace rnn_gpu
 }  // namespace tftrt_masking
 

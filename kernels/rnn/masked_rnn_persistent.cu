@@ -19,23 +19,12 @@ namespace rnn_gpu {
 namespace {
 
 template <typename T>
-struct PersistentParams {
-  const float* xproj;  // [B, T, N]
-  const void* mask;
-  bool mask_is_int32;
-  const T* recurrent_kernel;  // [U, N]
-  const T* recurrent_bias;    // [N] (GRU reset_after) or nullptr
-  const T* initial_h;
-  const T* initial_c;
-  T* output;
-  T* final_h;
-  T* final_c;
+struct PersistentParams : RecurrenceIo<T> {
   float* hbuf;  // [2, B, U]
   unsigned* counters;
   CellSpec spec;
   bool default_activations;  // activation tanh, recurrent_activation sigmoid
-  int batch, time, units, gates;
-  bool go_backwards, return_sequences, zero_output_for_mask;
+  int gates;
   int units_per_block, unit_slices, batch_per_block;
   int k_splits, column_groups, row_groups, weight_pitch;
 };
@@ -501,18 +490,9 @@ cudaError_t Occupancy(Kernel kernel, const PersistentPlan& plan, bool cluster, i
   }
   int answer = 0;
   if (cluster) {
-    cudaLaunchConfig_t launch = {};
-    launch.gridDim = dim3(plan.blocks());
-    launch.blockDim = dim3(kPersistentThreads);
-    launch.dynamicSmemBytes = plan.shared_bytes;
-    cudaLaunchAttribute attribute[1];
-    attribute[0].id = cudaLaunchAttributeClusterDimension;
-    attribute[0].val.clusterDim.x = plan.unit_slices;
-    attribute[0].val.clusterDim.y = 1;
-    attribute[0].val.clusterDim.z = 1;
-    launch.attrs = attribute;
-    launch.numAttrs = 1;
-    error = cudaOccupancyMaxActiveClusters(&answer, kernel, &launch);
+    const ClusterLaunch launch(plan.blocks(), kPersistentThreads, plan.shared_bytes,
+                               plan.unit_slices, nullptr);
+    error = cudaOccupancyMaxActiveClusters(&answer, kernel, &launch.config);
     if (error != cudaSuccess) {
       cudaGetLastError();
       answer = 0;  // cannot run as a cluster of this size: remembered as "no"
@@ -532,32 +512,14 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
                 const PersistentPlan& plan, const float* xproj, float* hbuf,
                 unsigned* counters, cudaStream_t stream, int* active_clusters) {
   PersistentParams<T> p;
-  p.xproj = xproj;
-  p.mask = args.mask;
-  p.mask_is_int32 = args.mask_dtype == MaskDType::kInt32;
-  p.recurrent_kernel = static_cast<const T*>(args.recurrent_kernel);
-  const bool two_biases = config.cell == RnnCell::kGru && config.reset_after;
-  p.recurrent_bias = (two_biases && config.has_bias && args.bias)
-                         ? static_cast<const T*>(args.bias) + GateCount(config.cell) * config.units
-                         : nullptr;
-  p.initial_h = static_cast<const T*>(args.initial_h);
-  p.initial_c = config.cell == RnnCell::kLstm ? static_cast<const T*>(args.initial_c) : nullptr;
-  p.output = static_cast<T*>(args.output);
-  p.final_h = static_cast<T*>(args.final_h);
-  p.final_c = config.cell == RnnCell::kLstm ? static_cast<T*>(args.final_c) : nullptr;
+  FillRecurrenceIo(config, args, xproj, &p);
   p.hbuf = hbuf;
   p.counters = counters;
   p.spec = CellSpec{config.cell, config.activation, config.recurrent_activation};
   p.default_activations = config.activation == Activation::kTanh &&
                           (config.cell == RnnCell::kSimpleRnn ||
                            config.recurrent_activation == Activation::kSigmoid);
-  p.batch = static_cast<int>(config.batch);
-  p.time = static_cast<int>(config.time);
-  p.units = static_cast<int>(config.units);
   p.gates = GateCount(config.cell);
-  p.go_backwards = config.go_backwards;
-  p.return_sequences = config.return_sequences;
-  p.zero_output_for_mask = config.zero_output_for_mask;
   p.units_per_block = plan.units_per_block;
   p.unit_slices = plan.unit_slices;
   p.batch_per_block = plan.batch_per_block;
@@ -574,18 +536,8 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
   if (kCluster) {
     // Clusters are co-scheduled by the hardware and independent of each other:
     // no cooperative launch (and no grid-wide co-residency) needed.
-    cudaLaunchConfig_t launch = {};
-    launch.gridDim = dim3(plan.blocks());
-    launch.blockDim = dim3(kPersistentThreads);
-    launch.dynamicSmemBytes = plan.shared_bytes;
-    launch.stream = stream;
-    cudaLaunchAttribute attribute[1];
-    attribute[0].id = cudaLaunchAttributeClusterDimension;
-    attribute[0].val.clusterDim.x = plan.unit_slices;
-    attribute[0].val.clusterDim.y = 1;
-    attribute[0].val.clusterDim.z = 1;
-    launch.attrs = attribute;
-    launch.numAttrs = 1;
+    const ClusterLaunch launch(plan.blocks(), kPersistentThreads, plan.shared_bytes,
+                               plan.unit_slices, stream);
     const int clusters = occupancy;
     if (clusters < 1) return cudaErrorCooperativeLaunchTooLarge;  // caller takes another plan
     if (clusters < plan.batch_slices) {
@@ -594,7 +546,7 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
       if (active_clusters) *active_clusters = clusters;
       return cudaErrorCooperativeLaunchTooLarge;
     }
-    return cudaLaunchKernelEx(&launch, kernel, p);
+    return cudaLaunchKernelEx(&launch.config, kernel, p);
   }
   if (occupancy < 1) return cudaErrorCooperativeLaunchTooLarge;
   error = cudaMemsetAsync(counters, 0, sizeof(unsigned) * plan.batch_slices, stream);

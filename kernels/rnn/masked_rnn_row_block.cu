@@ -107,21 +107,9 @@ __device__ __forceinline__ float FastTanh(float x) {  // 1 - 2 / (1 + e^{2x}), s
 }
 
 template <typename T>
-struct RowBlockParams {
-  const float* xproj;  // [B, T, N]
-  const void* mask;
-  bool mask_is_int32;
-  const T* recurrent_kernel;  // [U, N]
-  const T* recurrent_bias;    // [N] (GRU reset_after) or nullptr
-  const T* initial_h;
-  const T* initial_c;
-  T* output;
-  T* final_h;
-  T* final_c;
-  int batch, time, units;
+struct RowBlockParams : RecurrenceIo<T> {
   int units_per_block;  // units / cluster size (rounded up)
   int cluster_size;     // 1 or 2
-  bool go_backwards, return_sequences, zero_output_for_mask;
 };
 
 // Thread layout: P consecutive lanes own the gate columns of one unit (P = 4:
@@ -540,18 +528,9 @@ cudaError_t MaxActiveClusters(Kernel kernel, const RowBlockPlan& plan, int* clus
     *clusters = found->second;
     return cudaSuccess;
   }
-  cudaLaunchConfig_t launch = {};
-  launch.gridDim = dim3(plan.blocks);
-  launch.blockDim = dim3(plan.threads);
-  launch.dynamicSmemBytes = plan.shared_bytes;
-  cudaLaunchAttribute attribute[1];
-  attribute[0].id = cudaLaunchAttributeClusterDimension;
-  attribute[0].val.clusterDim.x = plan.cluster_size;
-  attribute[0].val.clusterDim.y = 1;
-  attribute[0].val.clusterDim.z = 1;
-  launch.attrs = attribute;
-  launch.numAttrs = 1;
-  error = cudaOccupancyMaxActiveClusters(clusters, kernel, &launch);
+  const ClusterLaunch launch(plan.blocks, plan.threads, plan.shared_bytes, plan.cluster_size,
+                             nullptr);
+  error = cudaOccupancyMaxActiveClusters(clusters, kernel, &launch.config);
   if (error != cudaSuccess) {
     cudaGetLastError();
     *clusters = 0;
@@ -564,27 +543,9 @@ template <typename T>
 RowBlockParams<T> MakeParams(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
                              const RowBlockPlan& plan, const float* xproj) {
   RowBlockParams<T> p;
-  p.xproj = xproj;
-  p.mask = args.mask;
-  p.mask_is_int32 = args.mask_dtype == MaskDType::kInt32;
-  p.recurrent_kernel = static_cast<const T*>(args.recurrent_kernel);
-  const bool two_biases = config.cell == RnnCell::kGru && config.reset_after;
-  p.recurrent_bias = (two_biases && config.has_bias && args.bias)
-                         ? static_cast<const T*>(args.bias) + GateCount(config.cell) * config.units
-                         : nullptr;
-  p.initial_h = static_cast<const T*>(args.initial_h);
-  p.initial_c = config.cell == RnnCell::kLstm ? static_cast<const T*>(args.initial_c) : nullptr;
-  p.output = static_cast<T*>(args.output);
-  p.final_h = static_cast<T*>(args.final_h);
-  p.final_c = config.cell == RnnCell::kLstm ? static_cast<T*>(args.final_c) : nullptr;
-  p.batch = static_cast<int>(config.batch);
-  p.time = static_cast<int>(config.time);
-  p.units = static_cast<int>(config.units);
+  FillRecurrenceIo(config, args, xproj, &p);
   p.units_per_block = plan.units_per_block;
   p.cluster_size = plan.cluster_size;
-  p.go_backwards = config.go_backwards;
-  p.return_sequences = config.return_sequences;
-  p.zero_output_for_mask = config.zero_output_for_mask;
   return p;
 }
 
@@ -603,19 +564,9 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
   if ((error = MaxActiveClusters(kernel, plan, &clusters)) != cudaSuccess) return error;
   // Clusters that do not fit at once would run as a second wave: not this plan.
   if (clusters * plan.cluster_size < plan.blocks) return cudaErrorCooperativeLaunchTooLarge;
-  cudaLaunchConfig_t launch = {};
-  launch.gridDim = dim3(plan.blocks);
-  launch.blockDim = dim3(plan.threads);
-  launch.dynamicSmemBytes = plan.shared_bytes;
-  launch.stream = stream;
-  cudaLaunchAttribute attribute[1];
-  attribute[0].id = cudaLaunchAttributeClusterDimension;
-  attribute[0].val.clusterDim.x = plan.cluster_size;
-  attribute[0].val.clusterDim.y = 1;
-  attribute[0].val.clusterDim.z = 1;
-  launch.attrs = attribute;
-  launch.numAttrs = 1;
-  return cudaLaunchKernelEx(&launch, kernel, p);
+  const ClusterLaunch launch(plan.blocks, plan.threads, plan.shared_bytes, plan.cluster_size,
+                             stream);
+  return cudaLaunchKernelEx(&launch.config, kernel, p);
 }
 
 template <typename T, int KR, RnnCell kCell>

@@ -116,6 +116,49 @@ __device__ __forceinline__ Acc CellUpdateTanhSigmoid(RnnCell cell, const Acc* x_
   return tanh(x_part[0] + rec_part[0]);
 }
 
+// The tensors of one call as the fused recurrent kernels read them (the base of
+// their kernel parameters), and the attributes every kernel needs.
+template <typename T>
+struct RecurrenceIo {
+  const float* xproj;  // [B, T, N] = x @ kernel + input bias
+  const void* mask;    // [B, T] bool or int32, or nullptr
+  bool mask_is_int32;
+  const T* recurrent_kernel;  // [U, N]
+  const T* recurrent_bias;    // [N] (GRU reset_after) or nullptr
+  const T* initial_h;
+  const T* initial_c;
+  T* output;
+  T* final_h;
+  T* final_c;
+  int batch, time, units;
+  bool go_backwards, return_sequences, zero_output_for_mask;
+};
+
+template <typename T>
+void FillRecurrenceIo(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
+                      const float* xproj, RecurrenceIo<T>* io) {
+  io->xproj = xproj;
+  io->mask = args.mask;
+  io->mask_is_int32 = args.mask_dtype == MaskDType::kInt32;
+  io->recurrent_kernel = static_cast<const T*>(args.recurrent_kernel);
+  const bool two_biases = config.cell == RnnCell::kGru && config.reset_after;
+  io->recurrent_bias = (two_biases && config.has_bias && args.bias)
+                           ? static_cast<const T*>(args.bias) + GateCount(config.cell) * config.units
+                           : nullptr;
+  const bool lstm = config.cell == RnnCell::kLstm;
+  io->initial_h = static_cast<const T*>(args.initial_h);
+  io->initial_c = lstm ? static_cast<const T*>(args.initial_c) : nullptr;
+  io->output = static_cast<T*>(args.output);
+  io->final_h = static_cast<T*>(args.final_h);
+  io->final_c = lstm ? static_cast<T*>(args.final_c) : nullptr;
+  io->batch = static_cast<int>(config.batch);
+  io->time = static_cast<int>(config.time);
+  io->units = static_cast<int>(config.units);
+  io->go_backwards = config.go_backwards;
+  io->return_sequences = config.return_sequences;
+  io->zero_output_for_mask = config.zero_output_for_mask;
+}
+
 }  // namespace rnn_gpu
 }  // namespace tftrt_masking
 
