@@ -199,28 +199,6 @@ __global__ void __launch_bounds__(256) ProjectionKernelBig(const T* __restrict__
 constexpr int kMmaTile = 128, kMmaTileK = 32, kMmaPitch = kMmaTileK + 8;
 
 template <typename T>
-__device__ __forceinline__ void ProjectionMma(float* d, const uint32_t* a, uint32_t b0,
-                                              uint32_t b1);
-template <>
-__device__ __forceinline__ void ProjectionMma<__half>(float* d, const uint32_t* a, uint32_t b0,
-                                                      uint32_t b1) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
-      "{%8,%9}, {%0,%1,%2,%3};\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-template <>
-__device__ __forceinline__ void ProjectionMma<__nv_bfloat16>(float* d, const uint32_t* a,
-                                                             uint32_t b0, uint32_t b1) {
-  asm volatile(
-      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
-      "{%8,%9}, {%0,%1,%2,%3};\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-
-template <typename T>
 __global__ void __launch_bounds__(256) ProjectionKernelMma(const T* __restrict__ a,
                                                            const T* __restrict__ w,
                                                            const T* __restrict__ bias, int64_t m,
@@ -271,7 +249,7 @@ __global__ void __launch_bounds__(256) ProjectionKernelMma(const T* __restrict__
         const uint32_t b0 = *reinterpret_cast<const uint32_t*>(base);
         const uint32_t b1 = *reinterpret_cast<const uint32_t*>(base + 8);
 #pragma unroll
-        for (int i = 0; i < 4; ++i) ProjectionMma<T>(acc[i][j], af[i], b0, b1);
+        for (int i = 0; i < 4; ++i) Mma16816<T>(acc[i][j], af[i], b0, b1);
       }
     }
     __syncthreads();

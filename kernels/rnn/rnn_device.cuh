@@ -40,6 +40,28 @@ __device__ __forceinline__ __nv_bfloat16 FromAcc<__nv_bfloat16, float>(float v) 
 template <typename T, typename Acc>
 __device__ __forceinline__ Acc RoundTo(Acc v) { return ToAcc<Acc>(FromAcc<T>(v)); }
 
+// D += A (16x16, row) * B (16x8, col); fp16 or bf16 operands, fp32 accumulators.
+template <typename T>
+__device__ __forceinline__ void Mma16816(float* d, const uint32_t* a, uint32_t b0, uint32_t b1);
+template <>
+__device__ __forceinline__ void Mma16816<__half>(float* d, const uint32_t* a, uint32_t b0,
+                                                 uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
+      "{%8,%9}, {%0,%1,%2,%3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+template <>
+__device__ __forceinline__ void Mma16816<__nv_bfloat16>(float* d, const uint32_t* a, uint32_t b0,
+                                                        uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
+      "{%8,%9}, {%0,%1,%2,%3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
 // mask == nullptr: every step valid. mask_is_int32 selects int32 over bool bytes.
 __device__ __forceinline__ bool MaskAt(const void* mask, bool mask_is_int32, int64_t index) {
   if (mask == nullptr) return true;
