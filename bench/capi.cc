@@ -49,6 +49,11 @@ void tm_masking_launch_config(int64_t rows, int64_t features, int64_t* out4) {
   out4[3] = c.lanes_per_row;
 }
 
+// 0 scalar, 1 vector, 2 tile kernel (MaskingKernelKind) for rows of `features` elements.
+int tm_masking_kernel(int64_t features, int64_t element_bytes, int32_t aligned) {
+  return static_cast<int>(ChooseMaskingKernel(features, element_bytes, aligned != 0));
+}
+
 // Returns the bytes, or -1 with the validation message in *error.
 int64_t tm_rnn_workspace_bytes(int32_t cell, int64_t batch, int64_t time, int64_t input_size,
                                int64_t units, int32_t activation, int32_t recurrent_activation,

@@ -37,6 +37,8 @@ LIB.tm_masking.restype = ctypes.c_int
 LIB.tm_masking.argtypes = [ctypes.c_int32, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64,
                            ctypes.c_float, ctypes.c_int32, ctypes.c_void_p, ctypes.c_int32,
                            ctypes.c_void_p, ctypes.c_void_p]
+LIB.tm_masking_kernel.restype = ctypes.c_int
+LIB.tm_masking_kernel.argtypes = [ctypes.c_int64, ctypes.c_int64, ctypes.c_int32]
 LIB.tm_rnn_workspace_bytes.restype = ctypes.c_int64
 LIB.tm_rnn_workspace_bytes.argtypes = [ctypes.c_int32, ctypes.c_int64, ctypes.c_int64,
                                        ctypes.c_int64, ctypes.c_int64] + [ctypes.c_int32] * 5
@@ -222,16 +224,18 @@ def rel_error(got, want):
   return float(diff / denom) if denom > 0 else float(diff)
 
 
-PATHS = ("auto", "persistent", "nomma", "global", "simple")
+PATHS = ("auto", "fmarows", "persistent", "nomma", "global", "simple")
 
 
 def set_path(path):
-  """'auto' (row-block kernel, clusters / tensor cores where they apply), 'persistent' (no
-  row-block kernel), 'nomma' (FFMA persistent only), 'global' (no row block, no clusters, no
-  tensor cores) or 'simple' (one launch per step)."""
+  """'auto' (row kernels, clusters / tensor cores where they apply), 'fmarows' (no tensor-core
+  row-group kernel: fp16/bf16 H 65-128 on the FFMA row-block kernel, H > 128 persistent),
+  'persistent' (no row kernels), 'nomma' (FFMA persistent only), 'global' (no row kernels, no
+  clusters, no tensor cores) or 'simple' (one launch per step)."""
   assert path in PATHS, path
   os.environ["TFTRT_MASKING_RNN_SIMPLE"] = "1" if path == "simple" else "0"
-  os.environ["TFTRT_MASKING_RNN_NO_ROW_BLOCK"] = "0" if path == "auto" else "1"
+  os.environ["TFTRT_MASKING_RNN_NO_MMA_ROWS"] = "0" if path == "auto" else "1"
+  os.environ["TFTRT_MASKING_RNN_NO_ROW_BLOCK"] = "0" if path in ("auto", "fmarows") else "1"
   os.environ["TFTRT_MASKING_RNN_NO_CLUSTER"] = "1" if path == "global" else "0"
   os.environ["TFTRT_MASKING_RNN_NO_MMA"] = "1" if path == "nomma" else "0"
 
@@ -289,7 +293,7 @@ def rnn_check_suite(full=True):
                  f"{str(dtype)[6:]} mask={mask_kind}/{case.mask_dtype} {case.attrs}")
         want = case.reference()
         paths = ("auto", "persistent", "global", "simple") + (
-            ("nomma",) if dtype in (torch.float16, torch.bfloat16) else ())
+            ("nomma", "fmarows") if dtype in (torch.float16, torch.bfloat16) else ())
         for path in paths:
           e = check_rnn(case, label, want=want, simple=path)
           worst[dtype] = max(worst[dtype], e if np.isfinite(e) else float("inf"))
@@ -301,6 +305,18 @@ def rnn_check_suite(full=True):
     want = case.reference()
     for path in ("auto", "nomma"):
       e = check_rnn(case, f"many-tiles {cell} {dtype}", want=want, simple=path)
+      worst[dtype] = max(worst[dtype], e if np.isfinite(e) else float("inf"))
+  # Tensor-core row-group kernel: 16 rows per cluster in 2 waves (B=200, U=512), padded
+  # units and odd cluster sizes (U=300, 150, 70), a partial last row group.
+  for (b, u), cell, dtype in itertools.product(((200, 512), (13, 300), (21, 150), (70, 70)),
+                                               ("lstm", "gru"), (torch.float16, torch.bfloat16)):
+    case = RnnCase(cell, b, 7, 5, u, dtype, mask_kind="holes_full_rows", seed=count,
+                   go_backwards=count % 2 == 0, return_sequences=count % 3 != 0,
+                   zero_output_for_mask=count % 4 == 0, initial_state=True)
+    count += 1
+    want = case.reference()
+    for path in ("auto", "fmarows"):
+      e = check_rnn(case, f"row-group {cell} B{b} U{u} {dtype}", want=want, simple=path)
       worst[dtype] = max(worst[dtype], e if np.isfinite(e) else float("inf"))
   # Edge sizes: B=0, T=0, T=1, fully masked everything.
   for cell, dtype in itertools.product(("lstm", "gru", "simple_rnn"), dtypes):
@@ -345,45 +361,66 @@ def run_masking(x, mask_value, mode, mask_dtype):
   return out, mask
 
 
+def check_masking_case(g, dtype, rows, feats, mode, mask_dtype, mv, label=""):
+  """One masking case vs the NumPy reference, bit for bit; returns True when it matches."""
+  x = torch.rand(rows, feats, generator=g, dtype=torch.float64)
+  x = (x * 4 - 2).to(dtype)
+  if rows and feats:
+    pick = torch.rand(rows, generator=g) < 0.4
+    x[pick] = torch.tensor(mv, dtype=torch.float64).to(dtype)
+    if rows > 2:
+      x[1, feats // 2] = torch.tensor(mv, dtype=torch.float64).to(dtype) if feats > 1 else x[1, 0]
+      x[2, :] = torch.tensor(mv, dtype=torch.float64).to(dtype)
+      x[2, feats - 1] = float("nan")
+  xd = x.to(DEV)
+  out, mask = run_masking(xd, mv, mode, mask_dtype)
+  torch.cuda.synchronize()
+  # Reference in the same dtype (comparison in T); bf16 via float32 carrying bf16 values.
+  xn = x.float().numpy() if dtype == torch.bfloat16 else x.numpy()
+  mv_t = float(torch.tensor(mv).to(dtype).double())
+  want_out, want_mask = reference.masking(xn, mv_t, mode)
+  got_out = out.cpu().float().numpy() if dtype == torch.bfloat16 else out.cpu().numpy()
+  # NaN sign bits differ between x86 and the GPU (default NaNs): compare NaN-ness only.
+  nan = np.isnan(want_out)
+  same_bits = np.array_equal(np.signbit(got_out)[~nan], np.signbit(want_out)[~nan]) and \
+      np.array_equal(np.isnan(got_out), nan) and np.array_equal(
+          np.nan_to_num(got_out, nan=0.0), np.nan_to_num(want_out.astype(got_out.dtype),
+                                                         nan=0.0))
+  mask_ok = np.array_equal(mask.cpu().numpy().astype(bool), want_mask) and bool(
+      (mask.cpu() <= 1).all())
+  if not (same_bits and mask_ok):
+    name = f"masking{label} {dtype} {rows}x{feats} {mode} {mask_dtype} mv={mv}"
+    FAILURES.append(name)
+    print(f"  FAIL {name} out={same_bits} mask={mask_ok}")
+  return same_bits and mask_ok
+
+
 def masking_check_suite():
   print("== Masking correctness (bitwise vs NumPy reference) ==")
   g = torch.Generator().manual_seed(5)
   n = 0
+  # Tile kernel (aligned rows < 256 bytes or odd rows <= 1 KiB): partial last tiles with a
+  # tail of single elements ((1000, 7), (4099, 7), (3, 5), fp16 (513, 63)), rows of whole
+  # vectors ((17, 8), (2049, 64)), 16-row tiles with 16 lanes per row ((100, 129)), tens of
+  # tiles ((70000, 3)). Vector kernel: (5, 256) fp32, (7, 1000); scalar: (11, 129) fp64.
   for dtype, (rows, feats), mode, mask_dtype, mv in itertools.product(
       [torch.float32, torch.float16, torch.bfloat16, torch.float64],
       [(1, 1), (37, 3), (64, 8), (33, 64), (5, 256), (7, 1000), (1000, 7), (9, 0), (0, 5),
-       (11, 129)],
+       (11, 129), (4099, 7), (3, 5), (17, 8), (2049, 64), (513, 63), (100, 129), (70000, 3)],
       ["where", "multiply"], ["bool", "int32"], [0.0, -1.0, float("inf"), float("nan")]):
-    x = torch.rand(rows, feats, generator=g, dtype=torch.float64)
-    x = (x * 4 - 2).to(dtype)
-    if rows and feats:
-      pick = torch.rand(rows, generator=g) < 0.4
-      x[pick] = torch.tensor(mv, dtype=torch.float64).to(dtype)
-      if rows > 2:
-        x[1, feats // 2] = torch.tensor(mv, dtype=torch.float64).to(dtype) if feats > 1 else x[1, 0]
-        x[2, :] = torch.tensor(mv, dtype=torch.float64).to(dtype)
-        x[2, feats - 1] = float("nan")
-    xd = x.to(DEV)
-    out, mask = run_masking(xd, mv, mode, mask_dtype)
-    torch.cuda.synchronize()
-    # Reference in the same dtype (comparison in T); bf16 via float32 carrying bf16 values.
-    xn = x.float().numpy() if dtype == torch.bfloat16 else x.numpy()
-    mv_t = float(torch.tensor(mv).to(dtype).double())
-    want_out, want_mask = reference.masking(xn, mv_t, mode)
-    got_out = out.cpu().float().numpy() if dtype == torch.bfloat16 else out.cpu().numpy()
-    # NaN sign bits differ between x86 and the GPU (default NaNs): compare NaN-ness only.
-    nan = np.isnan(want_out)
-    same_bits = np.array_equal(np.signbit(got_out)[~nan], np.signbit(want_out)[~nan]) and \
-        np.array_equal(np.isnan(got_out), nan) and np.array_equal(
-            np.nan_to_num(got_out, nan=0.0), np.nan_to_num(want_out.astype(got_out.dtype),
-                                                           nan=0.0))
-    mask_ok = np.array_equal(mask.cpu().numpy().astype(bool), want_mask) and bool(
-        (mask.cpu() <= 1).all())
+    check_masking_case(g, dtype, rows, feats, mode, mask_dtype, mv)
     n += 1
-    if not (same_bits and mask_ok):
-      FAILURES.append(f"masking {dtype} {rows}x{feats} {mode} {mask_dtype} mv={mv}")
-      print(f"  FAIL masking {dtype} {rows}x{feats} {mode} {mask_dtype} mv={mv} "
-            f"out={same_bits} mask={mask_ok}")
+  # Tile kernel with at most 3 blocks: every block loops over several tiles (the next
+  # tile's loads in flight while the current one is written).
+  os.environ["TFTRT_MASKING_TILE_MAX_GRID"] = "3"
+  try:
+    for dtype, (rows, feats), mode in itertools.product(
+        [torch.float32, torch.float16, torch.bfloat16, torch.float64],
+        [(70000, 3), (4099, 7), (2049, 64), (100, 129)], ["where", "multiply"]):
+      check_masking_case(g, dtype, rows, feats, mode, "bool", -1.0, label=" grid<=3")
+      n += 1
+  finally:
+    del os.environ["TFTRT_MASKING_TILE_MAX_GRID"]
   # Odd alignment: a view starting one element in takes the scalar path.
   x = torch.randn(1001, generator=g).to(DEV)[1:].view(100, 10)
   out, mask = run_masking(x, 0.0, "where", "bool")
@@ -427,11 +464,13 @@ def bench_masking(results):
         f"{copy_bw:.0f} GB/s (read + write)")
   del a, b
   rows_out = []
+  kernels = {0: "scalar", 1: "vector", 2: "tile"}
   for dtype, elements, feats, mask_dtype in [
       (torch.float32, 1 << 26, 8, "bool"), (torch.float32, 1 << 26, 64, "bool"),
       (torch.float32, 1 << 26, 256, "bool"), (torch.float32, 1 << 28, 64, "bool"),
       (torch.float32, 1 << 26, 64, "int32"), (torch.float16, 1 << 26, 64, "bool"),
-      (torch.float32, 1 << 26, 7, "bool"), (torch.float32, 1 << 26, 1000, "bool")]:
+      (torch.float32, 1 << 26, 7, "bool"), (torch.float32, 1 << 26, 1000, "bool"),
+      (torch.float16, 1 << 26, 8, "bool"), (torch.bfloat16, 1 << 26, 64, "bool")]:
     rows = elements // feats
     x = (torch.rand(rows, feats, device=DEV) * 2 - 1).to(dtype)
     x[torch.rand(rows, device=DEV) < 0.3] = 0
@@ -440,14 +479,25 @@ def bench_masking(results):
                        device=DEV)
     fn = lambda: LIB.tm_masking(DTYPES[dtype], _ptr(x), rows, feats, 0.0, 0, _ptr(out),
                                 1 if mask_dtype == "int32" else 0, _ptr(mask), _stream())
-    ms, _ = time_fn(fn, budget_s=0.5)
     nbytes = 2 * x.numel() * x.element_size() + mask.numel() * mask.element_size()
+    kernel = kernels[LIB.tm_masking_kernel(feats, x.element_size(), 1)]
+    ms, _ = time_fn(fn, budget_s=0.5)
     bw = nbytes / ms / 1e6
     row = dict(dtype=str(dtype)[6:], elements=rows * feats, features=feats, mask=mask_dtype,
-               ms=ms, gbps=bw, fraction_of_copy=bw / copy_bw)
+               kernel=kernel, ms=ms, gbps=bw, fraction_of_copy=bw / copy_bw)
+    ab = ""
+    if kernel == "tile":
+      # Same run A/B: the kernel these shapes took before the tile kernel.
+      os.environ["TFTRT_MASKING_NO_TILE"] = "1"
+      try:
+        old_ms, _ = time_fn(fn, budget_s=0.5)
+      finally:
+        del os.environ["TFTRT_MASKING_NO_TILE"]
+      row["no_tile_fraction_of_copy"] = nbytes / old_ms / 1e6 / copy_bw
+      ab = f" (without tile kernel: {100 * row['no_tile_fraction_of_copy']:5.1f}%)"
     rows_out.append(row)
     print(f"  {row['dtype']:8s} {rows * feats:>10d} el F={feats:<5d} mask={mask_dtype:5s} "
-          f"{ms:7.3f} ms {bw:6.0f} GB/s = {100 * bw / copy_bw:5.1f}% of copy")
+          f"{kernel:6s} {ms:7.3f} ms {bw:6.0f} GB/s = {100 * bw / copy_bw:5.1f}% of copy{ab}")
     del x, out, mask
   results["masking"] = dict(copy_gbps=copy_bw, rows=rows_out)
 
@@ -496,7 +546,7 @@ def cudnn_lstm(case: RnnCase, dtype):
 
 
 def bench_rnn(results, quick=False, tf32_column=True, hs=None, bs=None, ts=None, fs=None,
-              extra_paths=()):
+              extra_paths=(), dtypes=("float32", "float16")):
   print("== LSTM: ours (masked, holes) vs torch.nn.LSTM / cuDNN (no mask), CUDA events, "
         "medians ==")
   # Check the float64 GPU port against the NumPy reference before trusting it.
@@ -517,7 +567,7 @@ def bench_rnn(results, quick=False, tf32_column=True, hs=None, bs=None, ts=None,
          f"{'ratio':>6} {'tf32_ms':>8} {'us/step':>8} {'relerr':>8}")
   print(hdr)
   seed = 1000
-  for dtype in (torch.float32, torch.float16):
+  for dtype in (getattr(torch, name) for name in dtypes):
     for B, T, F, H in itertools.product(Bs, Ts, Fs, Hs):
       seed += 1
       case = RnnCase("lstm", B, T, F, H, dtype, mask_kind="holes", return_sequences=True,
@@ -573,6 +623,7 @@ def main():
   parser.add_argument("--bs", help="comma-separated B values")
   parser.add_argument("--ts", help="comma-separated T values")
   parser.add_argument("--fs", help="comma-separated F values")
+  parser.add_argument("--dtypes", default="float32,float16", help="e.g. float16")
   parser.add_argument("--paths", default="", help="also time these paths (A/B), e.g. persistent")
   args = parser.parse_args()
   global JSON_PATH
@@ -598,6 +649,12 @@ def main():
           check_rnn(case, f"sanitize {cell} {dtype}", want=want, simple=path, verbose=True)
     case = RnnCase("lstm", 3, 3, 4, 128, torch.float32, mask_kind="holes", seed=7)
     check_rnn(case, "sanitize lstm U128", verbose=True)
+    # Tensor-core row-group kernel: 8 rows (2-block cluster), 16 rows in 2 waves (16 blocks).
+    for cell, b, u, dtype in (("lstm", 11, 100, torch.float16), ("gru", 200, 512, torch.bfloat16),
+                              ("lstm", 5, 256, torch.bfloat16)):
+      case = RnnCase(cell, b, 3, 4, u, dtype, mask_kind="holes_full_rows", seed=8,
+                     go_backwards=True, initial_state=True)
+      check_rnn(case, f"sanitize row-group {cell} B{b} U{u}", verbose=True)
     for dtype in (torch.float32, torch.float16):
       x = torch.randn(37, 64, device=DEV).to(dtype)
       x[3] = 0
@@ -609,7 +666,8 @@ def main():
       bench_masking(results)
     ints = lambda v: [int(x) for x in v.split(",")] if v else None
     bench_rnn(results, quick=args.quick, hs=ints(args.hs), bs=ints(args.bs), ts=ints(args.ts),
-              fs=ints(args.fs), extra_paths=[p for p in args.paths.split(",") if p])
+              fs=ints(args.fs), extra_paths=[p for p in args.paths.split(",") if p],
+              dtypes=args.dtypes.split(","))
   if args.json:
     with open(args.json, "w") as f:
       json.dump(results, f, indent=1)

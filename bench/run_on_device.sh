@@ -1,7 +1,8 @@
 #!/bin/bash
 # One device call: build, correctness, compute-sanitizer, benchmark. Logs under $OUT.
 #   bench/run_on_device.sh [all|check|bench|quick|ab] [harness bench args...]   (default all)
-#   ab: check + sanitizers, then `harness.py bench` with the given args (an A/B subset).
+#   ab: check + sanitizers, then `harness.py bench` with the given args (an A/B subset;
+#       add --skip-masking to leave the masking bandwidth table out).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/out}
@@ -29,7 +30,7 @@ if [[ $MODE == all || $MODE == bench ]]; then
   timeout 420 python3 bench/harness.py bench --json "$OUT/bench.json" 2>&1 | tee "$OUT/bench.log" | tail -80 || status=1
 fi
 if [[ $MODE == ab ]]; then
-  timeout 400 python3 bench/harness.py bench --skip-masking --json "$OUT/bench.json" "$@" 2>&1 | tee "$OUT/bench.log" | tail -80 || status=1
+  timeout 400 python3 bench/harness.py bench --json "$OUT/bench.json" "$@" 2>&1 | tee "$OUT/bench.log" | tail -80 || status=1
 fi
 if [[ $MODE == quick ]]; then
   timeout 300 python3 bench/harness.py bench --quick --json "$OUT/bench.json" 2>&1 | tee "$OUT/bench.log" | tail -60 || status=1

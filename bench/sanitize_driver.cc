@@ -148,6 +148,11 @@ void RunRnn(RnnCell cell, bool reset_after, DType dtype, MaskDType mask_dtype, i
 void RunMasking(DType dtype, int64_t rows, int64_t features, MaskDType mask_dtype,
                 std::mt19937* rng) {
   void* x = DeviceRandom(rows * features, dtype, rng);
+  // Every third row all zeros: masked under mask value 0 (rows rewritten in place).
+  const size_t row_bytes = features * ElementBytes(dtype);
+  if (rows * features) {
+    Check(cudaMemset2D(x, 3 * row_bytes, 0, row_bytes, (rows + 2) / 3), "memset");
+  }
   void *output = nullptr, *mask = nullptr;
   if (rows * features) Check(cudaMalloc(&output, rows * features * ElementBytes(dtype)), "m");
   if (rows) Check(cudaMalloc(&mask, rows * (mask_dtype == MaskDType::kInt32 ? 4 : 1)), "m");
@@ -167,6 +172,13 @@ int main() {
   for (DType dtype : dtypes) {
     for (MaskDType mask_dtype : {MaskDType::kBool, MaskDType::kInt32}) {
       for (int64_t features : {1, 3, 8, 64, 67}) RunMasking(dtype, 19, features, mask_dtype, &rng);
+      RunMasking(dtype, 4099, 7, mask_dtype, &rng);  // many short rows, a partial tail
+      // Tile kernel with 3 blocks, each looping over several tiles (the buffer is
+      // refilled after the previous tile's stores): odd rows, rows of whole
+      // vectors, 16 lanes per row (fp32 F = 129).
+      setenv("TFTRT_MASKING_TILE_MAX_GRID", "3", 1);
+      for (int64_t features : {7, 32, 129}) RunMasking(dtype, 4099, features, mask_dtype, &rng);
+      unsetenv("TFTRT_MASKING_TILE_MAX_GRID");
       RunMasking(dtype, 0, 8, mask_dtype, &rng);
       RunMasking(dtype, 5, 0, mask_dtype, &rng);
     }
@@ -191,6 +203,9 @@ int main() {
           RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 300, 2, 3, 128, index % 2 == 0, true,
                  0, &rng);
           RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 5, 3, 3, 100, true, false, 0, &rng);
+          // Tensor-core row-group kernel (fp16/bf16 LSTM/GRU): 16 rows per
+          // cluster in two waves of 16-block clusters.
+          RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 200, 2, 3, 512, true, true, 0, &rng);
         }
         // units 512: a 16-block cluster on the tensor-core path, 3 rows per block.
         if (simple != 2) {

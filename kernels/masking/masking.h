@@ -66,6 +66,31 @@ struct MaskingLaunchConfig {
 };
 MaskingLaunchConfig GetMaskingLaunchConfig(int64_t rows, int64_t features);
 
+// Which GPU kernel serves a shape (masking_kernel.cu says why).
+enum class MaskingKernelKind : int32_t {
+  kScalar = 0,  // unaligned pointers, zero features, long rows of odd length
+  kVector = 1,  // aligned rows of whole 16-byte vectors, >= 256 bytes
+  kTile = 2,    // aligned, rows < 256 bytes, or not whole vectors and <= 1 KiB
+};
+// element_bytes: sizeof(T), one of 2, 4, 8; aligned: x and output 16-byte aligned.
+MaskingKernelKind ChooseMaskingKernel(int64_t features, int64_t element_bytes, bool aligned);
+
+// The tile kernel moves tiles of whole rows through shared memory: a tile of at
+// most kMaskingTileBytes, tile_rows a multiple of 16 so every tile starts on a
+// 16-byte boundary.
+constexpr int32_t kMaskingTileThreads = 256;
+constexpr int32_t kMaskingTileBytes = 16384;
+constexpr int32_t kMaskingTileMaxRowBytes = kMaskingTileBytes / 16;
+struct MaskingTileConfig {
+  int64_t grid = 0;           // blocks (0 when there is nothing to do)
+  int32_t block = 0;          // threads per block
+  int32_t tile_rows = 0;      // rows per tile, a multiple of 16
+  int32_t lanes_per_row = 0;  // threads that scan one row of a tile
+};
+// row_bytes <= kMaskingTileMaxRowBytes; resident_blocks: blocks the device runs
+// at once (SMs x blocks per SM), the grid's cap (blocks loop over tiles).
+MaskingTileConfig GetMaskingTileConfig(int64_t rows, int64_t row_bytes, int64_t resident_blocks);
+
 // GPU: reads x once and writes output and mask in one pass. x, output: [rows,
 // features] of dtype; mask: [rows] of mask_dtype. Returns a cudaError_t value.
 int LaunchMasking(DType dtype, const void* x, int64_t rows, int64_t features,

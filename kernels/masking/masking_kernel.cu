@@ -1,10 +1,27 @@
-// GPU Keras Masking: one pass over x writes the masked output and the mask.
-// A group of lanes_per_row lanes of one warp handles a row. When rows are whole
-// 16-byte vectors (features * sizeof(T) % 16 == 0, aligned pointers) the vector
-// kernel reads each row once into registers (up to kHeldVectors per lane),
-// decides the mask and writes the row from registers: bytes moved = x once +
-// output once + mask once. Other shapes take the scalar kernel.
+// GPU Keras Masking: one pass over x writes the masked output and the mask
+// (bytes moved = x once + output once + mask once). Which kernel serves a shape
+// (ChooseMaskingKernel, masking_launch_config.cc):
+// - vector kernel: aligned rows of whole 16-byte vectors, >= 256 bytes. A group
+//   of lanes_per_row lanes of one warp holds its row in registers (up to
+//   kHeldVectors per lane), decides the mask and writes the row (~95% of copy).
+// - tile kernel: aligned pointers, rows < 256 bytes, or rows up to 1 KiB that
+//   are not whole 16-byte vectors (odd F). Short rows give a lane group too few
+//   bytes in flight (77-79% of copy), odd rows cannot be read as vectors at all
+//   (scalar kernel: 19% at F = 7). Here the tensor is one flat byte stream: a
+//   block moves tiles of whole rows (<= 16 KiB) through shared memory with
+//   16-byte loads and stores, and decides the rows from shared memory.
+// - scalar kernel: everything else (unaligned pointers, zero features, long odd
+//   rows), element by element.
+// Debug knobs (environment, read per launch): TFTRT_MASKING_NO_TILE=1 (the
+// vector or scalar kernel instead of the tile kernel, for A/B timings),
+// TFTRT_MASKING_TILE_MAX_GRID=N (at most N tile blocks: small tensors then loop
+// over several tiles per block, for tests).
+#include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <utility>
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -163,6 +180,194 @@ __global__ void MaskingVectorKernel(const uint4* __restrict__ x, int64_t rows,
   }
 }
 
+constexpr int kTileVectors = kMaskingTileBytes / static_cast<int>(sizeof(uint4));
+constexpr int kTileVectorsPerThread = kTileVectors / kMaskingTileThreads;
+static_assert(kTileVectorsPerThread * kMaskingTileThreads == kTileVectors, "whole vectors");
+
+// One tile: rows [first_row, first_row + rows) as a flat run of whole 16-byte
+// vectors, then (last tile only) the tail: fewer than 16 bytes, element by element.
+struct TileSpan {
+  int64_t first_row;
+  int rows;
+  int vectors;
+  int tail;
+};
+
+template <typename T>
+__device__ __forceinline__ TileSpan GetTileSpan(int64_t tile, int64_t rows, int features,
+                                                int tile_rows) {
+  constexpr int kPerVector = sizeof(uint4) / sizeof(T);
+  TileSpan span;
+  span.first_row = tile * tile_rows;
+  span.rows = static_cast<int>(min(static_cast<int64_t>(tile_rows), rows - span.first_row));
+  const int elements = span.rows * features;  // <= kMaskingTileBytes / sizeof(T)
+  span.vectors = elements / kPerVector;
+  span.tail = elements % kPerVector;
+  return span;
+}
+
+// Issues the tile's global loads into registers; the caller stores them into
+// shared memory later, so the loads stay in flight meanwhile.
+template <typename T>
+__device__ __forceinline__ void LoadTile(const T* __restrict__ x, int features,
+                                         const TileSpan& span,
+                                         uint4 (&held)[kTileVectorsPerThread], T* held_tail) {
+  constexpr int kPerVector = sizeof(uint4) / sizeof(T);
+  const T* src = x + span.first_row * features;  // 16-byte aligned: tile_rows % 16 == 0
+  const uint4* src_vectors = reinterpret_cast<const uint4*>(src);
+  const int t = threadIdx.x;
+#pragma unroll
+  for (int j = 0; j < kTileVectorsPerThread; ++j) {
+    const int v = t + j * kMaskingTileThreads;
+    if (v < span.vectors) held[j] = __ldcs(src_vectors + v);
+  }
+  if (t < span.tail) *held_tail = src[span.vectors * kPerVector + t];
+}
+
+// Blocks loop over tiles of tile_rows rows. Per tile: (1) the tile (loaded into
+// registers during the previous tile) goes to shared memory and the next tile's
+// loads are issued, in flight until the next (1); (2) lane groups decide rows
+// from shared memory, write the mask and rewrite masked rows in place; (3)
+// 16-byte stores of the tile.
+template <typename T, typename MaskT>
+__global__ void __launch_bounds__(kMaskingTileThreads)
+    MaskingTileKernel(const T* __restrict__ x, int64_t rows, int features, T masked_value,
+                      MaskedOutputMode mode, int tile_rows, int lanes_per_row,
+                      T* __restrict__ output, MaskT* __restrict__ mask) {
+  constexpr int kPerVector = sizeof(uint4) / sizeof(T);
+  __shared__ uint4 tile_vectors[kTileVectors];
+  T* const tile_elements = reinterpret_cast<T*>(tile_vectors);
+  const int64_t tiles = (rows + tile_rows - 1) / tile_rows;
+  int64_t tile = blockIdx.x;
+  if (tile >= tiles) return;  // whole block: the grid is never larger than tiles
+
+  const int t = threadIdx.x;
+  const int lane = t % lanes_per_row;
+  const int groups = kMaskingTileThreads / lanes_per_row;
+  const unsigned group_mask =
+      lanes_per_row == 32 ? 0xffffffffu
+                          : ((1u << lanes_per_row) - 1u) << (t % 32 / lanes_per_row *
+                                                             lanes_per_row);
+  // Rows of whole vectors are scanned as 16-byte vectors, others element by element.
+  const int row_vectors = features % kPerVector == 0 ? features / kPerVector : 0;
+  // Rotating where each row's scan starts spreads the 8 threads of a quarter
+  // warp over the 8 16-byte bank groups (e.g. 2-vector rows: rows r and r + 4
+  // start on different vectors): conflict-free for 1, 2, 4, 8-vector rows.
+  const int rotate_divisor = row_vectors > 0 ? 8 / min(row_vectors & -row_vectors, 8) : 1;
+
+  TileSpan span = GetTileSpan<T>(tile, rows, features, tile_rows);
+  uint4 held[kTileVectorsPerThread];
+  T held_tail;
+  LoadTile(x, features, span, held, &held_tail);
+  while (true) {
+    // (1) Registers -> shared memory; then the next tile's loads.
+#pragma unroll
+    for (int j = 0; j < kTileVectorsPerThread; ++j) {
+      const int v = t + j * kMaskingTileThreads;
+      if (v < span.vectors) tile_vectors[v] = held[j];
+    }
+    if (t < span.tail) tile_elements[span.vectors * kPerVector + t] = held_tail;
+    const int64_t next_tile = tile + gridDim.x;
+    TileSpan next_span = span;
+    if (next_tile < tiles) {
+      next_span = GetTileSpan<T>(next_tile, rows, features, tile_rows);
+      LoadTile(x, features, next_span, held, &held_tail);
+    }
+    __syncthreads();
+
+    // (2) Rows from shared memory. Every thread runs the same iterations (rows
+    // is uniform over the block), so the group shuffle sees whole warps.
+    const int iterations = (span.rows + groups - 1) / groups;
+    for (int it = 0; it < iterations; ++it) {
+      const int r = t / lanes_per_row + it * groups;
+      const bool active = r < span.rows;
+      bool keep = false;
+      int rotation = 0;
+      if (active && row_vectors > 0) {
+        rotation = r * lanes_per_row / rotate_divisor % row_vectors;
+        const uint4* row = tile_vectors + r * row_vectors;
+        for (int v = lane; v < row_vectors && !keep; v += lanes_per_row) {
+          const int at = v + rotation < row_vectors ? v + rotation : v + rotation - row_vectors;
+          const uint4 raw = row[at];
+          keep = AnyNotEqual(raw, masked_value);
+        }
+      } else if (active) {
+        const T* row = tile_elements + r * features;
+        for (int f = lane; f < features && !keep; f += lanes_per_row) {
+          keep = NotEqual(row[f], masked_value);
+        }
+      }
+      keep = __any_sync(group_mask, keep);
+      if (!active) continue;
+      if (lane == 0) mask[span.first_row + r] = static_cast<MaskT>(keep);
+      // Kept rows stay as they are: x, and x * 1 == x (NaN stays NaN).
+      if (keep) continue;
+      if (row_vectors > 0) {
+        uint4* row = tile_vectors + r * row_vectors;
+        for (int v = lane; v < row_vectors; v += lanes_per_row) {
+          const int at = v + rotation < row_vectors ? v + rotation : v + rotation - row_vectors;
+          const uint4 raw = row[at];
+          row[at] = MaskVector<T>(raw, false, mode);
+        }
+      } else {
+        T* row = tile_elements + r * features;
+        for (int f = lane; f < features; f += lanes_per_row) {
+          row[f] = mode == MaskedOutputMode::kWhere ? Zero<T>() : Multiply(row[f], false);
+        }
+      }
+    }
+    __syncthreads();
+
+    // (3) Shared memory -> output.
+    T* dst = output + span.first_row * features;
+    uint4* dst_vectors = reinterpret_cast<uint4*>(dst);
+#pragma unroll
+    for (int j = 0; j < kTileVectorsPerThread; ++j) {
+      const int v = t + j * kMaskingTileThreads;
+      if (v < span.vectors) __stcs(dst_vectors + v, tile_vectors[v]);
+    }
+    if (t < span.tail) {
+      dst[span.vectors * kPerVector + t] = tile_elements[span.vectors * kPerVector + t];
+    }
+    if (next_tile >= tiles) break;
+    __syncthreads();  // (3) has read the buffer before (1) of the next tile refills it
+    tile = next_tile;
+    span = next_span;
+  }
+}
+
+int EnvInt(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr ? std::atoi(value) : 0;
+}
+
+// Blocks of `kernel` the current device runs at once: SMs x blocks per SM,
+// asked once per (device, kernel).
+cudaError_t ResidentBlocks(const void* kernel, int* blocks) {
+  static std::mutex mutex;
+  static std::map<std::pair<int, const void*>, int> cache;
+  int device = 0;
+  cudaError_t error = cudaGetDevice(&device);
+  if (error != cudaSuccess) return error;
+  std::lock_guard<std::mutex> lock(mutex);
+  const auto found = cache.find({device, kernel});
+  if (found != cache.end()) {
+    *blocks = found->second;
+    return cudaSuccess;
+  }
+  int sms = 0, per_sm = 0;
+  if ((error = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device)) !=
+          cudaSuccess ||
+      (error = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel,
+                                                             kMaskingTileThreads, 0)) !=
+          cudaSuccess) {
+    return error;
+  }
+  *blocks = sms * per_sm;
+  cache[{device, kernel}] = *blocks;
+  return cudaSuccess;
+}
+
 template <typename T>
 T FromFloat(float v) { return static_cast<T>(v); }
 template <>
@@ -176,7 +381,29 @@ int Launch(const void* x, int64_t rows, int64_t features, float mask_value,
   constexpr int64_t kPerVector = sizeof(uint4) / sizeof(T);
   const bool aligned = reinterpret_cast<uintptr_t>(x) % sizeof(uint4) == 0 &&
                        reinterpret_cast<uintptr_t>(output) % sizeof(uint4) == 0;
-  if (aligned && features > 0 && features % kPerVector == 0) {
+  if (rows <= 0) return cudaSuccess;
+  MaskingKernelKind kind = ChooseMaskingKernel(features, sizeof(T), aligned);
+  if (kind == MaskingKernelKind::kTile && EnvInt("TFTRT_MASKING_NO_TILE") > 0) {
+    kind = features % kPerVector == 0 ? MaskingKernelKind::kVector : MaskingKernelKind::kScalar;
+  }
+  if (kind == MaskingKernelKind::kTile) {
+    const auto kernel = MaskingTileKernel<T, MaskT>;
+    int resident_blocks = 0;
+    const cudaError_t error = ResidentBlocks(reinterpret_cast<const void*>(kernel),
+                                             &resident_blocks);
+    if (error != cudaSuccess) return error;
+    const int max_grid = EnvInt("TFTRT_MASKING_TILE_MAX_GRID");
+    if (max_grid > 0) resident_blocks = std::min(resident_blocks, max_grid);
+    const MaskingTileConfig config =
+        GetMaskingTileConfig(rows, features * static_cast<int64_t>(sizeof(T)), resident_blocks);
+    if (config.grid == 0) return cudaSuccess;
+    kernel<<<config.grid, config.block, 0, stream>>>(
+        static_cast<const T*>(x), rows, static_cast<int>(features), FromFloat<T>(mask_value),
+        mode, config.tile_rows, config.lanes_per_row, static_cast<T*>(output),
+        static_cast<MaskT*>(mask));
+    return cudaGetLastError();
+  }
+  if (kind == MaskingKernelKind::kVector) {
     // Same launch rule, counted in groups of kHeldVectors 16-byte vectors: each
     // lane keeps up to kHeldVectors vectors of its row in flight.
     const int64_t vectors = features / kPerVector;

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <map>
 #include <mutex>
+#include <tuple>
 #include <utility>
 
 namespace tftrt_masking {
@@ -63,6 +64,43 @@ struct ClusterLaunch {
   ClusterLaunch(const ClusterLaunch&) = delete;
   ClusterLaunch& operator=(const ClusterLaunch&) = delete;
 };
+
+// Clusters of `cluster_size` blocks (threads, shared_bytes each) the current
+// device holds at once for `kernel`; 0 when it cannot run such a cluster.
+// Also raises the kernel's shared-memory limit and allows clusters > 8 (a
+// non-portable size, which Hopper has). Answers are kept per key.
+template <typename Kernel>
+cudaError_t MaxActiveClusters(Kernel kernel, int threads, size_t shared_bytes, int cluster_size,
+                              int* clusters) {
+  using Key = std::tuple<int, const void*, int, size_t, int>;
+  static std::map<Key, int> cache;
+  int device = 0;
+  cudaError_t error = cudaGetDevice(&device);
+  if (error != cudaSuccess) return error;
+  const void* const address = reinterpret_cast<const void*>(kernel);
+  std::lock_guard<std::mutex> lock(KernelAttributeMutex());
+  const Key key(device, address, threads, shared_bytes, cluster_size);
+  const auto found = cache.find(key);
+  if (found != cache.end()) {
+    *clusters = found->second;
+    return cudaSuccess;
+  }
+  if ((error = EnsureDynamicSharedMemoryLocked(device, address, shared_bytes)) != cudaSuccess) {
+    return error;
+  }
+  if (cluster_size > 8 &&
+      (error = cudaFuncSetAttribute(kernel, cudaFuncAttributeNonPortableClusterSizeAllowed, 1)) !=
+          cudaSuccess) {
+    return error;
+  }
+  const ClusterLaunch launch(cluster_size, threads, shared_bytes, cluster_size, nullptr);
+  if (cudaOccupancyMaxActiveClusters(clusters, kernel, &launch.config) != cudaSuccess) {
+    cudaGetLastError();
+    *clusters = 0;  // no cluster of this size: remembered as "no"
+  }
+  cache[key] = *clusters;
+  return cudaSuccess;
+}
 
 }  // namespace rnn_gpu
 }  // namespace tftrt_masking

@@ -2,8 +2,10 @@
 //
 // 1. Input projection for every timestep as one GEMM (own tiled kernel, no
 //    cuBLAS): xproj[B*T, G*U] = x @ kernel + input bias, in the accumulation type.
-// 2. The recurrence: the row-block kernel (masked_rnn_row_block.cu) for small
-//    recurrences, the persistent kernel (masked_rnn_persistent.cu) where it
+// 2. The recurrence: the tensor-core row-group kernel
+//    (masked_rnn_mma_row_group.cu) for fp16/bf16 LSTM/GRU with 65-512 units, the
+//    row-block kernel (masked_rnn_row_block.cu) for small recurrences, the
+//    persistent kernel (masked_rnn_persistent.cu) where it
 //    applies, else the simple path here: one launch per step (two for GRU
 //    reset_after=false), one thread per (batch row, unit), double-buffered h.
 //    The simple path also serves float64 (double accumulation).
@@ -15,6 +17,7 @@
 #include <type_traits>
 
 #include "kernels/rnn/masked_rnn.h"
+#include "kernels/rnn/masked_rnn_mma_row_group.cuh"
 #include "kernels/rnn/masked_rnn_persistent.cuh"
 #include "kernels/rnn/masked_rnn_row_block.cuh"
 #include "kernels/rnn/rnn_device.cuh"
@@ -488,6 +491,14 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args, cha
       return error;
     }
     const float* xproj_f = reinterpret_cast<const float*>(xproj);
+    // fp16/bf16 LSTM/GRU with 65-512 units: the recurrent kernel as tensor-core
+    // fragments on a cluster per group of rows, no barrier between clusters.
+    MmaRowGroupPlan mma_plan;
+    if (PlanMmaRowGroupRnn(config, args.dtype, cc_major, &mma_plan)) {
+      const int status = LaunchMmaRowGroupRnn(config, args, mma_plan, xproj_f, stream);
+      if (status != cudaErrorCooperativeLaunchTooLarge) return status;
+      cudaGetLastError();  // too many rows for its clusters: the kernels below
+    }
     // Small recurrences: the whole recurrent kernel on every SM, no barrier.
     // It copies the mask in aligned 4-byte words.
     RowBlockPlan row_plan;

@@ -4,9 +4,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <map>
-#include <mutex>
-#include <tuple>
 
 #include "kernels/rnn/kernel_attributes.cuh"
 #include "kernels/rnn/rnn_device.cuh"
@@ -25,9 +22,6 @@ constexpr int kMaxRows = 4;
 // stalled every step (0.6 us/step at H = 32).
 constexpr int kStages = 8;
 
-__device__ __forceinline__ unsigned SharedAddress(const void* pointer) {
-  return static_cast<unsigned>(__cvta_generic_to_shared(pointer));
-}
 // 4-byte asynchronous copy global -> shared; bytes past src_bytes are zeroed
 // (also for src_bytes = 0: the destination is always written).
 __device__ __forceinline__ void CopyAsync4(void* shared, const void* global, int src_bytes) {
@@ -42,68 +36,6 @@ __device__ __forceinline__ void CopyAsyncCommit() {
 template <int kPending>
 __device__ __forceinline__ void CopyAsyncWait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(kPending) : "memory");
-}
-
-// Thread-block cluster primitives (sm_90+; the launcher only asks for a
-// cluster on such devices, older archs compile a trap).
-__device__ __forceinline__ unsigned ClusterRank() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  unsigned rank;
-  asm volatile("mov.u32 %0, %%cluster_ctarank;\n" : "=r"(rank));
-  return rank;
-#else
-  return 0;
-#endif
-}
-// Barrier over every thread of the cluster, with release/acquire of shared
-// memory writes (local and remote): it also serves as __syncthreads.
-__device__ __forceinline__ void ClusterBarrier() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;\n" ::
-                   : "memory");
-#else
-  __trap();
-#endif
-}
-// The shared::cluster address of `pointer`'s counterpart in block `rank`.
-__device__ __forceinline__ unsigned MapToRank(const void* pointer, unsigned rank) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  unsigned address;
-  asm volatile("mapa.shared::cluster.u32 %0, %1, %2;\n"
-               : "=r"(address)
-               : "r"(SharedAddress(pointer)), "r"(rank));
-  return address;
-#else
-  return 0;
-#endif
-}
-__device__ __forceinline__ void StoreToCluster(unsigned address, float value) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  asm volatile("st.shared::cluster.f32 [%0], %1;\n" ::"r"(address), "f"(value) : "memory");
-#endif
-}
-
-// The Keras default activations (the only ones this kernel serves) from the
-// hardware exp2 and reciprocal: ~1e-7 absolute error, far inside the 1e-5
-// bound, and a quarter of the instructions of expf / IEEE division / tanhf on
-// the step's serial chain (one warp per scheduler: each instruction on it
-// costs its full latency).
-__device__ __forceinline__ float Exp2Approx(float x) {
-  float y;
-  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
-  return y;
-}
-__device__ __forceinline__ float RcpApprox(float x) {
-  float y;
-  asm("rcp.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
-  return y;
-}
-constexpr float kLog2e = 1.4426950408889634f;
-__device__ __forceinline__ float FastSigmoid(float x) {
-  return RcpApprox(1.0f + Exp2Approx(-kLog2e * x));
-}
-__device__ __forceinline__ float FastTanh(float x) {  // 1 - 2 / (1 + e^{2x}), saturates to +-1
-  return fmaf(-2.0f, RcpApprox(1.0f + Exp2Approx(2.0f * kLog2e * x)), 1.0f);
 }
 
 template <typename T>
@@ -513,32 +445,6 @@ __global__ void __launch_bounds__(32 * kWarpRowMaxWarps, 1)
   if (!p.return_sequences && p.output) p.output[at] = FromAcc<T>(y);
 }
 
-// Active clusters of `cluster_size` blocks the device can hold at once for
-// this kernel, per (device, kernel, shared bytes); 0 when it cannot run.
-template <typename Kernel>
-cudaError_t MaxActiveClusters(Kernel kernel, const RowBlockPlan& plan, int* clusters) {
-  static std::map<std::tuple<int, const void*, size_t>, int> cache;
-  int device = 0;
-  cudaError_t error = cudaGetDevice(&device);
-  if (error != cudaSuccess) return error;
-  std::lock_guard<std::mutex> lock(KernelAttributeMutex());
-  const auto key = std::make_tuple(device, reinterpret_cast<const void*>(kernel), plan.shared_bytes);
-  const auto found = cache.find(key);
-  if (found != cache.end()) {
-    *clusters = found->second;
-    return cudaSuccess;
-  }
-  const ClusterLaunch launch(plan.blocks, plan.threads, plan.shared_bytes, plan.cluster_size,
-                             nullptr);
-  error = cudaOccupancyMaxActiveClusters(clusters, kernel, &launch.config);
-  if (error != cudaSuccess) {
-    cudaGetLastError();
-    *clusters = 0;
-  }
-  cache[key] = *clusters;
-  return cudaSuccess;
-}
-
 template <typename T>
 RowBlockParams<T> MakeParams(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
                              const RowBlockPlan& plan, const float* xproj) {
@@ -561,7 +467,10 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
     return cudaGetLastError();
   }
   int clusters = 0;
-  if ((error = MaxActiveClusters(kernel, plan, &clusters)) != cudaSuccess) return error;
+  if ((error = MaxActiveClusters(kernel, plan.threads, plan.shared_bytes, plan.cluster_size,
+                                 &clusters)) != cudaSuccess) {
+    return error;
+  }
   // Clusters that do not fit at once would run as a second wave: not this plan.
   if (clusters * plan.cluster_size < plan.blocks) return cudaErrorCooperativeLaunchTooLarge;
   const ClusterLaunch launch(plan.blocks, plan.threads, plan.shared_bytes, plan.cluster_size,

@@ -62,6 +62,79 @@ __device__ __forceinline__ void Mma16816<__nv_bfloat16>(float* d, const uint32_t
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
 
+__device__ __forceinline__ unsigned SharedAddress(const void* pointer) {
+  return static_cast<unsigned>(__cvta_generic_to_shared(pointer));
+}
+
+// Thread-block cluster primitives (sm_90+; the launcher only asks for a
+// cluster on such devices, older archs compile a trap).
+__device__ __forceinline__ unsigned ClusterRank() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  unsigned rank;
+  asm volatile("mov.u32 %0, %%cluster_ctarank;\n" : "=r"(rank));
+  return rank;
+#else
+  return 0;
+#endif
+}
+// Barrier over every thread of the cluster, with release/acquire of shared
+// memory writes (local and remote): it also serves as __syncthreads.
+__device__ __forceinline__ void ClusterBarrier() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;\n" ::
+                   : "memory");
+#else
+  __trap();
+#endif
+}
+// The shared::cluster address of `pointer`'s counterpart in block `rank`.
+__device__ __forceinline__ unsigned MapToRank(const void* pointer, unsigned rank) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  unsigned address;
+  asm volatile("mapa.shared::cluster.u32 %0, %1, %2;\n"
+               : "=r"(address)
+               : "r"(SharedAddress(pointer)), "r"(rank));
+  return address;
+#else
+  return 0;
+#endif
+}
+__device__ __forceinline__ void StoreToCluster(unsigned address, float value) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("st.shared::cluster.f32 [%0], %1;\n" ::"r"(address), "f"(value) : "memory");
+#endif
+}
+// 8 bytes (two packed 32-bit words) to an 8-byte aligned shared::cluster address.
+__device__ __forceinline__ void StoreToCluster(unsigned address, uint32_t lo, uint32_t hi) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("st.shared::cluster.v2.b32 [%0], {%1, %2};\n" ::"r"(address), "r"(lo), "r"(hi)
+               : "memory");
+#endif
+}
+
+// The Keras default activations (the only ones the row kernels serve) from the
+// hardware exp2 and reciprocal: ~1e-7 absolute error, far inside the 1e-5
+// bound, and a quarter of the instructions of expf / IEEE division / tanhf on
+// the step's serial chain (one warp per scheduler: each instruction on it
+// costs its full latency).
+__device__ __forceinline__ float Exp2Approx(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+  return y;
+}
+__device__ __forceinline__ float RcpApprox(float x) {
+  float y;
+  asm("rcp.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+  return y;
+}
+constexpr float kLog2e = 1.4426950408889634f;
+__device__ __forceinline__ float FastSigmoid(float x) {
+  return RcpApprox(1.0f + Exp2Approx(-kLog2e * x));
+}
+__device__ __forceinline__ float FastTanh(float x) {  // 1 - 2 / (1 + e^{2x}), saturates to +-1
+  return fmaf(-2.0f, RcpApprox(1.0f + Exp2Approx(2.0f * kLog2e * x)), 1.0f);
+}
+
 // mask == nullptr: every step valid. mask_is_int32 selects int32 over bool bytes.
 __device__ __forceinline__ bool MaskAt(const void* mask, bool mask_is_int32, int64_t index) {
   if (mask == nullptr) return true;

@@ -1,4 +1,5 @@
 // The CPU Masking kernel and the GPU launch configuration, without TensorFlow.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -151,6 +152,94 @@ TEST(MaskingLaunchConfig, CoversOddSizesAndHugeTensors) {
 
 TEST(MaskingLaunchConfig, NothingToDoForEmptyTensors) {
   EXPECT_EQ(GetMaskingLaunchConfig(0, 8).grid, 0);
+}
+
+// Short or odd rows take the tile kernel, aligned rows of >= 256 bytes the
+// vector kernel, the rest (unaligned, zero features, long odd rows) the scalar one.
+TEST(MaskingKernelChoice, ShortAndOddRowsTakeTheTileKernel) {
+  struct Case {
+    int64_t features, element_bytes;
+    bool aligned;
+    MaskingKernelKind want;
+  };
+  const MaskingKernelKind kScalar = MaskingKernelKind::kScalar;
+  const MaskingKernelKind kVector = MaskingKernelKind::kVector;
+  const MaskingKernelKind kTile = MaskingKernelKind::kTile;
+  const Case cases[] = {
+      {7, 4, true, kTile},     {8, 4, true, kTile},      {63, 4, true, kTile},
+      {64, 4, true, kVector},  {129, 4, true, kTile},    {255, 4, true, kTile},
+      {256, 4, true, kVector}, {257, 4, true, kScalar},  {1000, 4, true, kVector},
+      {1, 4, true, kTile},     {64, 2, true, kTile},     {127, 2, true, kTile},
+      {128, 2, true, kVector}, {129, 2, true, kTile},    {512, 2, true, kVector},
+      {513, 2, true, kScalar}, {2, 8, true, kTile},      {31, 8, true, kTile},
+      {32, 8, true, kVector},  {127, 8, true, kTile},    {129, 8, true, kScalar},
+      {7, 4, false, kScalar},  {64, 4, false, kScalar},  {0, 4, true, kScalar},
+      {int64_t{1} << 61, 4, true, kVector}, {(int64_t{1} << 61) + 1, 4, true, kScalar},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(ChooseMaskingKernel(c.features, c.element_bytes, c.aligned), c.want)
+        << "features=" << c.features << " element_bytes=" << c.element_bytes
+        << " aligned=" << c.aligned;
+  }
+}
+
+// Tiles: whole rows, a multiple of 16 rows (every tile starts on a 16-byte
+// boundary), as full as that allows, inside the shared-memory buffer; lane
+// groups keep most threads busy; one wave of blocks, never more than tiles.
+TEST(MaskingTileConfig, TilesAreAlignedFullAndCoverEveryRow) {
+  for (int64_t row_bytes = 1; row_bytes <= kMaskingTileMaxRowBytes; ++row_bytes) {
+    for (int64_t rows : {int64_t{1}, int64_t{15}, int64_t{16}, int64_t{17}, int64_t{70000},
+                         int64_t{1000003}, int64_t{3} << 33}) {
+      for (int64_t resident : {int64_t{0}, int64_t{1}, int64_t{660}, int64_t{1} << 20}) {
+        const MaskingTileConfig c = GetMaskingTileConfig(rows, row_bytes, resident);
+        SCOPED_TRACE(testing::Message() << "row_bytes=" << row_bytes << " rows=" << rows
+                                        << " resident=" << resident);
+        ASSERT_EQ(c.block, kMaskingTileThreads);
+        ASSERT_GE(c.tile_rows, 16);
+        ASSERT_EQ(c.tile_rows % 16, 0);
+        ASSERT_EQ(c.tile_rows * row_bytes % 16, 0);
+        ASSERT_LE(c.tile_rows * row_bytes, kMaskingTileBytes);
+        ASSERT_GT((c.tile_rows + 16) * row_bytes, kMaskingTileBytes) << "16 more rows fit";
+        ASSERT_GE(c.lanes_per_row, 1);
+        ASSERT_LE(c.lanes_per_row, 32);
+        ASSERT_EQ(32 % c.lanes_per_row, 0) << "lane groups must not straddle warps";
+        ASSERT_TRUE(c.lanes_per_row == 1 || c.tile_rows * c.lanes_per_row <= c.block)
+            << "several lanes per row only while every row of the tile has its group";
+        ASSERT_TRUE(c.lanes_per_row == 32 || 2 * c.tile_rows * c.lanes_per_row > c.block)
+            << "more lanes per row would still fit";
+        const int64_t tiles = (rows + c.tile_rows - 1) / c.tile_rows;
+        ASSERT_GT(c.grid, 0);
+        ASSERT_LE(c.grid, tiles);
+        ASSERT_LE(c.grid, std::max<int64_t>(resident, 1));
+        ASSERT_EQ(c.grid, std::min(tiles, std::max<int64_t>(resident, 1)));
+      }
+    }
+  }
+}
+
+TEST(MaskingTileConfig, NothingToDoForEmptyTensorsOrLongRows) {
+  EXPECT_EQ(GetMaskingTileConfig(0, 32, 660).grid, 0);
+  EXPECT_EQ(GetMaskingTileConfig(10, 0, 660).grid, 0);
+  EXPECT_EQ(GetMaskingTileConfig(10, kMaskingTileMaxRowBytes + 1, 660).grid, 0);
+}
+
+// The shapes the tile kernel was built for: 16 KiB tiles of 512 (fp32 F = 8),
+// 576 (fp32 F = 7) and 128 (fp16 F = 64) rows.
+TEST(MaskingTileConfig, BenchmarkedShapes) {
+  const MaskingTileConfig f8 = GetMaskingTileConfig(1 << 23, 32, 660);
+  EXPECT_EQ(f8.tile_rows, 512);
+  EXPECT_EQ(f8.lanes_per_row, 1);
+  EXPECT_EQ(f8.grid, 660);
+  const MaskingTileConfig f7 = GetMaskingTileConfig(9586980, 28, 660);
+  EXPECT_EQ(f7.tile_rows, 576);
+  EXPECT_EQ(f7.lanes_per_row, 1);
+  const MaskingTileConfig half64 = GetMaskingTileConfig(1 << 20, 128, 660);
+  EXPECT_EQ(half64.tile_rows, 128);
+  EXPECT_EQ(half64.lanes_per_row, 2);
+  const MaskingTileConfig f129 = GetMaskingTileConfig(100, 516, 660);
+  EXPECT_EQ(f129.tile_rows, 16);
+  EXPECT_EQ(f129.lanes_per_row, 16);
+  EXPECT_EQ(f129.grid, 7);
 }
 
 }  // namespace

@@ -17,7 +17,7 @@ FLAGS=(-std=c++17 -O3 -lineinfo --expt-relaxed-constexpr -gencode "arch=compute_
        -diag-suppress 997 -Xcompiler -fPIC,-Wno-deprecated-declarations -I. -I"$TRT_INCLUDE")
 SOURCES=(kernels/common/gpu_status.cu kernels/masking/masking_kernel.cu
          kernels/rnn/masked_rnn_gpu.cu kernels/rnn/masked_rnn_persistent.cu
-         kernels/rnn/masked_rnn_row_block.cu
+         kernels/rnn/masked_rnn_row_block.cu kernels/rnn/masked_rnn_mma_row_group.cu
          kernels/common/types.cc kernels/masking/masking_launch_config.cc
          kernels/rnn/masked_rnn_config.cc
          trt_converter/plugins/common/pluginUtils.cpp
