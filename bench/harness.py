@@ -318,6 +318,19 @@ def rnn_check_suite(full=True):
     for path in ("auto", "fmarows"):
       e = check_rnn(case, f"row-group {cell} B{b} U{u} {dtype}", want=want, simple=path)
       worst[dtype] = max(worst[dtype], e if np.isfinite(e) else float("inf"))
+  # Large recurrent weights (uniform +-0.87, the plugin harness' N(0, 0.5^2) scale: a
+  # chaotic recurrence) over 50 steps. With h rounded to 16 bits for the product the
+  # row-group kernel drifted to 9e-2 at U = 128 (the fp32-h paths: 1e-3); hi + lo parts
+  # track it. Larger U at this scale (GRU 200, LSTM 512) is beyond any fp16-I/O path: the
+  # simple path (fp32 h throughout) misses float64 by 0.1-0.5 there as well (measured).
+  for cell, u, dtype in (("lstm", 128, torch.float16),):
+    case = RnnCase(cell, 12, 50, 16, u, dtype, mask_kind="holes", seed=count, scale=0.87,
+                   return_sequences=True)
+    count += 1
+    want = case.reference()
+    for path in ("auto", "simple"):
+      e = check_rnn(case, f"chaotic {cell} U{u} {dtype}", want=want, simple=path)
+      worst[dtype] = max(worst[dtype], e if np.isfinite(e) else float("inf"))
   # Edge sizes: B=0, T=0, T=1, fully masked everything.
   for cell, dtype in itertools.product(("lstm", "gru", "simple_rnn"), dtypes):
     for (b, t), rs in itertools.product(((0, 5), (3, 0), (2, 1), (0, 0)), (True, False)):

@@ -24,8 +24,9 @@ constexpr int MaxWarps(int k_tiles) { return k_tiles <= 8 ? 16 : 8; }
 // h in shared memory: [2][rows][KP] elements; the pad of 8 elements staggers
 // the rows over the banks for ldmatrix.
 constexpr int HRowStride(int k_tiles) { return 16 * k_tiles + 8; }
+// A buffer holds h as two 16-bit parts [hi; lo] of [rows][KP] each.
 size_t HBufferBytes(int k_tiles, int row_tiles) {
-  return static_cast<size_t>(kRowsPerTile) * row_tiles * HRowStride(k_tiles) * 2;
+  return 2 * static_cast<size_t>(kRowsPerTile) * row_tiles * HRowStride(k_tiles) * 2;
 }
 // Two h buffers, then one mbarrier per buffer.
 size_t SharedBytes(int k_tiles, int row_tiles) {
@@ -108,7 +109,7 @@ __global__ void __launch_bounds__(32 * MaxWarps(KT), 1)
   constexpr int R = kRowsPerTile * RT;
   // Independent accumulator chains per row tile: the k-loop is a chain of
   // dependent MMAs otherwise.
-  constexpr int NC = RT == 1 ? 4 : 2;
+  constexpr int NC = RT == 1 ? 8 : 4;
   constexpr int kAhead = RT == 1 ? 4 : 2;  // steps of xproj/mask loaded ahead
   static_assert(KT % NC == 0 && KT % 2 == 0, "k tiles");
   extern __shared__ float4 shared_raw[];
@@ -175,7 +176,7 @@ __global__ void __launch_bounds__(32 * MaxWarps(KT), 1)
   // Every block holds all of h: zero both buffers (padding k and rows stay 0),
   // then the initial h of the group's rows.
   uint32_t* const h_words = reinterpret_cast<uint32_t*>(h_s);
-  for (int i = threadIdx.x; i < R * KP; i += blockDim.x) h_words[i] = 0u;  // 2 buffers
+  for (int i = threadIdx.x; i < 2 * R * KP; i += blockDim.x) h_words[i] = 0u;  // 2 x [hi; lo]
   __syncthreads();
   if (p.initial_h) {
     for (int i = threadIdx.x; i < rows * units; i += blockDim.x) {
@@ -234,7 +235,8 @@ __global__ void __launch_bounds__(32 * MaxWarps(KT), 1)
   const int pn = lane & 7;
   const int source_lane = (pn >> 1) + 16 * (pn & 1);  // the lane whose row is pn
   const int first_rank = lane >> 3;
-  constexpr unsigned kBufferBytes = R * KP * sizeof(T);
+  constexpr unsigned kPartBytes = R * KP * sizeof(T);  // lo part = hi part + kPartBytes
+  constexpr unsigned kBufferBytes = 2 * kPartBytes;
   constexpr unsigned kTileBytes = kRowsPerTile * KP * sizeof(T);
   // mbarrier of buffer X at bars + 8 X (after the two h buffers).
   uint64_t* const bar_pointer =
@@ -250,7 +252,7 @@ __global__ void __launch_bounds__(32 * MaxWarps(KT), 1)
   // ldmatrix rows: lane l addresses row l % 8 of the tile, k offset 8 (l / 8).
   const unsigned h_read = SharedAddress(h_s + (lane & 7) * KP + 8 * (lane >> 3));
   // h bytes a block receives per step: every unit (padded) of every row.
-  const unsigned step_bytes = R * kUnitsPerWarp * p.warps * p.cluster_size * sizeof(T);
+  const unsigned step_bytes = 2 * R * kUnitsPerWarp * p.warps * p.cluster_size * sizeof(T);
   if (threadIdx.x == 0) {
     BarrierInit(bars, 1);
     BarrierInit(bars + 8, 1);
@@ -290,10 +292,14 @@ __global__ void __launch_bounds__(32 * MaxWarps(KT), 1)
       for (int kp = 0; kp < KT / 2; ++kp) {
 #pragma unroll
         for (int j = 0; j < RT; ++j) {
-          uint32_t b[4];  // B fragments of k tiles 2 kp and 2 kp + 1
-          LoadMatrixX4(h_read + cur + j * kTileBytes + kp * 32 * sizeof(T), b);
-          Mma16816<T>(acc[j][(2 * kp) % NC], a[2 * kp], b[0], b[1]);
-          Mma16816<T>(acc[j][(2 * kp + 1) % NC], a[2 * kp + 1], b[2], b[3]);
+#pragma unroll
+          for (int part = 0; part < 2; ++part) {  // h = hi + lo
+            uint32_t b[4];  // B fragments of k tiles 2 kp and 2 kp + 1
+            LoadMatrixX4(h_read + cur + part * kPartBytes + j * kTileBytes + kp * 32 * sizeof(T),
+                         b);
+            Mma16816<T>(acc[j][(4 * kp + 2 * part) % NC], a[2 * kp], b[0], b[1]);
+            Mma16816<T>(acc[j][(4 * kp + 2 * part + 1) % NC], a[2 * kp + 1], b[2], b[3]);
+          }
         }
       }
 
@@ -335,19 +341,33 @@ __global__ void __launch_bounds__(32 * MaxWarps(KT), 1)
         c[j] = keep ? c_new : c[j];
         y[j] = keep ? RoundTo<T>(h_new) : (zero_masked ? 0.0f : y[j]);
 
-        // Pack the 4 units of a row into 8 bytes (lanes tig + 16 half hold
-        // them), hand packet pn to every lane pn + 8 i, push to the cluster.
-        const uint32_t bits = RoundBits<T>(active ? h[j] : 0.0f);
-        const uint32_t word = bits | (__shfl_down_sync(0xffffffffu, bits, 4) << 16);
-        const uint32_t word_hi = __shfl_down_sync(0xffffffffu, word, 8);
-        const uint32_t lo = __shfl_sync(0xffffffffu, word, source_lane);
-        const uint32_t hi = __shfl_sync(0xffffffffu, word_hi, source_lane);
+        // h for the product as hi + lo, two 16-bit values: hi alone (what
+        // cuDNN's fp16 recurrence uses) perturbs h by 2^-11 per step, which a
+        // chaotic recurrence (large recurrent weights) grew to O(1) within
+        // 25-50 steps; hi + lo keeps ~2^-22 (fp16) / 2^-16 (bf16).
+        const float h_out = active ? h[j] : 0.0f;
+        const float h_rest = h_out - ToAcc<float>(FromAcc<T>(h_out));
+        const uint32_t both = RoundBits<T>(h_out) | (RoundBits<T>(h_rest) << 16);
+        // Pack the 4 units of a row (lanes tig + 16 half + 4 q hold unit q):
+        // [hi0 hi1][hi2 hi3] and [lo0 lo1][lo2 lo3], hand packet pn to every
+        // lane pn + 8 i, push to the cluster.
+        const uint32_t both1 = __shfl_down_sync(0xffffffffu, both, 4);
+        const uint32_t both2 = __shfl_down_sync(0xffffffffu, both, 8);
+        const uint32_t both3 = __shfl_down_sync(0xffffffffu, both, 12);
+        const uint32_t hi01 = __shfl_sync(0xffffffffu, __byte_perm(both, both1, 0x5410), source_lane);
+        const uint32_t hi23 =
+            __shfl_sync(0xffffffffu, __byte_perm(both2, both3, 0x5410), source_lane);
+        const uint32_t lo01 = __shfl_sync(0xffffffffu, __byte_perm(both, both1, 0x7632), source_lane);
+        const uint32_t lo23 =
+            __shfl_sync(0xffffffffu, __byte_perm(both2, both3, 0x7632), source_lane);
         if (tau + 1 < p.time) {  // the last h is nobody's input
 #pragma unroll
           for (int i = 0; i < kMaxClusterSize / 4; ++i) {
             if (first_rank + 4 * i < p.cluster_size) {
-              StoreAsync(remote[i] + next + j * kTileBytes, lo, hi,
-                         remote_bars[i] + 8 * ((s + 1) & 1));
+              const unsigned at = remote[i] + next + j * kTileBytes;
+              const unsigned bar = remote_bars[i] + 8 * ((s + 1) & 1);
+              StoreAsync(at, hi01, hi23, bar);
+              StoreAsync(at + kPartBytes, lo01, lo23, bar);
             }
           }
         }

@@ -4,9 +4,10 @@
 // A thread-block cluster owns a group of 8 or 16 batch rows and holds the WHOLE
 // recurrent kernel in registers, as mma.sync A fragments: each warp owns 4
 // units, i.e. the 16 gate columns (4 gates x 4 units) of one m16n8k16 tile row
-// over all of K. h (rounded to the element type, as cuDNN's fp16 recurrence
-// does; the carried state stays fp32) lives in every block's shared memory as
-// the B operand; each warp pushes the h of its 4 units to every block of the
+// over all of K. h (fp32 state) enters the product as two 16-bit parts,
+// hi + lo (two MMAs per k tile; hi alone, what cuDNN's fp16 recurrence uses,
+// let chaotic recurrences drift to O(1) errors), which live in every block's
+// shared memory as B operands; each warp pushes the h of its 4 units to every block of the
 // cluster through DSMEM (st.async, counted on the receiver's mbarrier), and a
 // block starts its next step as soon as all of h has arrived: no barrier per
 // step. Batch rows are independent, so clusters never wait on each other: the
