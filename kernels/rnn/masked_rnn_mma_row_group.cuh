@@ -14,8 +14,9 @@
 // step costs the tensor-core product, one warp's cell update and one DSMEM
 // trip, and 8 or 16 rows cost the same as one.
 //
-// Sizes: 65-128 units: 2 blocks of up to 16 warps; 129-256: 8 blocks of 8 warps;
-// 257-512: 16 blocks of 8 warps (a non-portable cluster size, which Hopper has).
+// Sizes: blocks of 4 warps while the clusters fit the device at once, else of 8
+// (65-128 units: clusters of 5-8 or 3-4 blocks; 129-256: 9-16 or 5-8; 257-512: 9-16
+// blocks of 8 warps; clusters > 8 are a non-portable size, which Hopper has).
 // Hopper (sm_90) and newer only.
 #ifndef TFTRT_MASKING_KERNELS_RNN_MASKED_RNN_MMA_ROW_GROUP_CUH_
 #define TFTRT_MASKING_KERNELS_RNN_MASKED_RNN_MMA_ROW_GROUP_CUH_
@@ -30,9 +31,8 @@ namespace tftrt_masking {
 namespace rnn_gpu {
 
 struct MmaRowGroupPlan {
-  int warps = 0;         // per block; a warp owns 4 units
-  int cluster_size = 0;  // blocks per cluster, <= 16
-  int k_tiles = 0;       // 8, 16 or 32: K = units padded to 16 * k_tiles
+  int unit_warps = 0;  // warps in a cluster: a warp owns 4 units
+  int k_tiles = 0;     // 8, 16 or 32: K = units padded to 16 * k_tiles
 };
 
 // Host-side and pure: false when the shape is not this kernel's (compute
