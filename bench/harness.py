@@ -261,6 +261,14 @@ def check_rnn(case: RnnCase, label: str, want=None, simple=False, verbose=False)
   return worst
 
 
+def check_paths(case: RnnCase, label: str, paths, worst, want=None):
+  """check_rnn on each path against one reference; keeps the worst error per dtype."""
+  want = case.reference() if want is None else want
+  for path in paths:
+    e = check_rnn(case, label, want=want, simple=path)
+    worst[case.dtype] = max(worst[case.dtype], e if np.isfinite(e) else float("inf"))
+
+
 def rnn_check_suite(full=True):
   print("== RNN correctness (rel. L2 error vs NumPy float64 reference; fp32 math: IEEE fp32 "
         "FFMA, accurate expf/tanhf, no TF32) ==")
@@ -294,18 +302,13 @@ def rnn_check_suite(full=True):
         want = case.reference()
         paths = ("auto", "persistent", "global", "simple") + (
             ("nomma", "fmarows") if dtype in (torch.float16, torch.bfloat16) else ())
-        for path in paths:
-          e = check_rnn(case, label, want=want, simple=path)
-          worst[dtype] = max(worst[dtype], e if np.isfinite(e) else float("inf"))
+        check_paths(case, label, paths, worst, want=want)
   # Several 16-row tiles per block on the tensor-core path (B=600, U=512: 75 rows per block).
   for cell, dtype in itertools.product(("lstm", "gru", "simple_rnn"), (torch.float16, torch.bfloat16)):
     case = RnnCase(cell, 600, 3, 8, 512, dtype, mask_kind="holes_full_rows", seed=count,
                    go_backwards=True)
     count += 1
-    want = case.reference()
-    for path in ("auto", "nomma"):
-      e = check_rnn(case, f"many-tiles {cell} {dtype}", want=want, simple=path)
-      worst[dtype] = max(worst[dtype], e if np.isfinite(e) else float("inf"))
+    check_paths(case, f"many-tiles {cell} {dtype}", ("auto", "nomma"), worst)
   # Tensor-core row-group kernel: 16 rows per cluster in 2 waves (B=200, U=512), padded
   # units and odd cluster sizes (U=300, 150, 70), a partial last row group.
   for (b, u), cell, dtype in itertools.product(((200, 512), (13, 300), (21, 150), (70, 70)),
@@ -314,10 +317,7 @@ def rnn_check_suite(full=True):
                    go_backwards=count % 2 == 0, return_sequences=count % 3 != 0,
                    zero_output_for_mask=count % 4 == 0, initial_state=True)
     count += 1
-    want = case.reference()
-    for path in ("auto", "fmarows"):
-      e = check_rnn(case, f"row-group {cell} B{b} U{u} {dtype}", want=want, simple=path)
-      worst[dtype] = max(worst[dtype], e if np.isfinite(e) else float("inf"))
+    check_paths(case, f"row-group {cell} B{b} U{u} {dtype}", ("auto", "fmarows"), worst)
   # Large recurrent weights (uniform +-0.87, the plugin harness' N(0, 0.5^2) scale: a
   # chaotic recurrence) over 50 steps. With h rounded to 16 bits for the product the
   # row-group kernel drifted to 9e-2 at U = 128 (the fp32-h paths: 1e-3); hi + lo parts
@@ -327,10 +327,7 @@ def rnn_check_suite(full=True):
     case = RnnCase(cell, 12, 50, 16, u, dtype, mask_kind="holes", seed=count, scale=0.87,
                    return_sequences=True)
     count += 1
-    want = case.reference()
-    for path in ("auto", "simple"):
-      e = check_rnn(case, f"chaotic {cell} U{u} {dtype}", want=want, simple=path)
-      worst[dtype] = max(worst[dtype], e if np.isfinite(e) else float("inf"))
+    check_paths(case, f"chaotic {cell} U{u} {dtype}", ("auto", "simple"), worst)
   # Edge sizes: B=0, T=0, T=1, fully masked everything.
   for cell, dtype in itertools.product(("lstm", "gru", "simple_rnn"), dtypes):
     for (b, t), rs in itertools.product(((0, 5), (3, 0), (2, 1), (0, 0)), (True, False)):
