@@ -62,6 +62,13 @@ __device__ __forceinline__ __nv_bfloat16 Multiply<__nv_bfloat16>(__nv_bfloat16 v
   return __float2bfloat16(__bfloat162float(v) * (keep ? 1.0f : 0.0f));
 }
 
+// The lanes of this thread's warp that share its row (lanes_per_row: a power
+// of two <= 32, consecutive threads), for the row's __any_sync.
+__device__ __forceinline__ unsigned LaneGroupMask(int lanes_per_row) {
+  if (lanes_per_row == 32) return 0xffffffffu;
+  return ((1u << lanes_per_row) - 1u) << (threadIdx.x % 32 / lanes_per_row * lanes_per_row);
+}
+
 template <typename T, typename MaskT>
 __global__ void MaskingKernel(const T* __restrict__ x, int64_t rows, int64_t features,
                               T masked_value, MaskedOutputMode mode, int lanes_per_row,
@@ -71,10 +78,7 @@ __global__ void MaskingKernel(const T* __restrict__ x, int64_t rows, int64_t fea
   const int64_t first_row = static_cast<int64_t>(blockIdx.x) * rows_per_block +
                             threadIdx.x / lanes_per_row;
   const int64_t row_stride = static_cast<int64_t>(gridDim.x) * rows_per_block;
-  const unsigned group_mask =
-      lanes_per_row == 32 ? 0xffffffffu
-                          : ((1u << lanes_per_row) - 1u) << (threadIdx.x % 32 / lanes_per_row *
-                                                             lanes_per_row);
+  const unsigned group_mask = LaneGroupMask(lanes_per_row);
   // Every lane of a warp runs the same number of iterations (rows_per_block is
   // a multiple of warps), so the shuffles below never see exited lanes.
   const int64_t iterations = (rows + row_stride - 1) / row_stride;
@@ -136,10 +140,7 @@ __global__ void MaskingVectorKernel(const uint4* __restrict__ x, int64_t rows,
   const int64_t first_row = static_cast<int64_t>(blockIdx.x) * rows_per_block +
                             threadIdx.x / lanes_per_row;
   const int64_t row_stride = static_cast<int64_t>(gridDim.x) * rows_per_block;
-  const unsigned group_mask =
-      lanes_per_row == 32 ? 0xffffffffu
-                          : ((1u << lanes_per_row) - 1u) << (threadIdx.x % 32 / lanes_per_row *
-                                                             lanes_per_row);
+  const unsigned group_mask = LaneGroupMask(lanes_per_row);
   const int64_t iterations = (rows + row_stride - 1) / row_stride;
   for (int64_t it = 0; it < iterations; ++it) {
     const int64_t row = first_row + it * row_stride;
@@ -244,10 +245,7 @@ __global__ void __launch_bounds__(kMaskingTileThreads)
   const int t = threadIdx.x;
   const int lane = t % lanes_per_row;
   const int groups = kMaskingTileThreads / lanes_per_row;
-  const unsigned group_mask =
-      lanes_per_row == 32 ? 0xffffffffu
-                          : ((1u << lanes_per_row) - 1u) << (t % 32 / lanes_per_row *
-                                                             lanes_per_row);
+  const unsigned group_mask = LaneGroupMask(lanes_per_row);
   // Rows of whole vectors are scanned as 16-byte vectors, others element by element.
   const int row_vectors = features % kPerVector == 0 ? features / kPerVector : 0;
   // Rotating where each row's scan starts spreads the 8 threads of a quarter

@@ -7,6 +7,7 @@
 #include <cuda_runtime.h>
 
 #include <cstddef>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -14,6 +15,12 @@
 
 namespace tftrt_masking {
 namespace rnn_gpu {
+
+// Debug knobs (environment, read per launch): set unless unset, empty or "0".
+inline bool EnvFlag(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr && value[0] != '\0' && value[0] != '0';
+}
 
 inline std::mutex& KernelAttributeMutex() {
   static std::mutex mutex;

@@ -12,10 +12,10 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 #include <type_traits>
 
+#include "kernels/rnn/kernel_attributes.cuh"
 #include "kernels/rnn/masked_rnn.h"
 #include "kernels/rnn/masked_rnn_mma_row_group.cuh"
 #include "kernels/rnn/masked_rnn_persistent.cuh"
@@ -455,11 +455,6 @@ __global__ void SimpleFinalKernel(const SimpleParams<T, Acc> p) {
   if (!p.return_sequences && p.output) p.output[i] = FromAcc<T>(p.y[i]);
 }
 
-bool ForceSimplePath() {
-  const char* value = std::getenv("TFTRT_MASKING_RNN_SIMPLE");
-  return value != nullptr && value[0] != '\0' && value[0] != '0';
-}
-
 template <typename T, typename Acc>
 int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args, char* workspace,
                 cudaStream_t stream) {
@@ -479,7 +474,7 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args, cha
     if (error != cudaSuccess) return error;
   }
 
-  if (config.time > 0 && !ForceSimplePath() && !std::is_same<Acc, double>::value) {
+  if (config.time > 0 && !EnvFlag("TFTRT_MASKING_RNN_SIMPLE") && !std::is_same<Acc, double>::value) {
     int device = 0, cc_major = 0, num_sms = 0, shared_limit = 0;
     if ((error = cudaGetDevice(&device)) != cudaSuccess ||
         (error = cudaDeviceGetAttribute(&cc_major, cudaDevAttrComputeCapabilityMajor, device)) !=

@@ -3,7 +3,6 @@
 #include "kernels/rnn/masked_rnn_mma_row_group.cuh"
 
 #include <algorithm>
-#include <cstdlib>
 
 #include "kernels/rnn/kernel_attributes.cuh"
 #include "kernels/rnn/rnn_device.cuh"
@@ -21,8 +20,8 @@ constexpr int kMaxWaves = 2;      // more waves of clusters: the sliced persiste
 // 32 k tiles (128) leave room for the rest at 256 threads.
 constexpr int kMaxWarps = 8;
 
-// h in shared memory: [2][rows][KP] elements; the pad of 8 elements staggers
-// the rows over the banks for ldmatrix.
+// Row stride of h in shared memory, in elements: the pad of 8 staggers the rows
+// over the banks for ldmatrix.
 constexpr int HRowStride(int k_tiles) { return 16 * k_tiles + 8; }
 // A buffer holds h as two 16-bit parts [hi; lo] of [rows][KP] each.
 size_t HBufferBytes(int k_tiles, int row_tiles) {
@@ -89,11 +88,6 @@ __device__ __forceinline__ void StoreAsync(unsigned address, uint32_t lo, uint32
       "st.async.shared::cluster.mbarrier::complete_tx::bytes.v2.b32 [%0], {%1, %2}, [%3];\n" ::
           "r"(address), "r"(lo), "r"(hi), "r"(remote_bar)
       : "memory");
-}
-__device__ __forceinline__ void ClusterSync() {
-  asm volatile(
-      "barrier.cluster.arrive.release.aligned;\nbarrier.cluster.wait.acquire.aligned;\n" ::
-          : "memory");
 }
 
 // Thread layout (lane = 4 * gid + tig, half = lane / 16):
@@ -264,7 +258,7 @@ __global__ void __launch_bounds__(32 * kMaxWarps, 1)
   const bool store_output = p.return_sequences;
   const bool zero_masked = p.zero_output_for_mask;
   // Every block has started (DSMEM targets and mbarriers exist), h is initialised.
-  ClusterSync();
+  ClusterBarrier();
   for (int tau0 = 0; tau0 < p.time; tau0 += kAhead) {
 #pragma unroll
     for (int s = 0; s < kAhead; ++s) {
@@ -389,7 +383,7 @@ __global__ void __launch_bounds__(32 * kMaxWarps, 1)
     if (p.final_c) p.final_c[at] = FromAcc<T>(c[j]);
     if (!p.return_sequences && p.output) p.output[at] = FromAcc<T>(y[j]);
   }
-  ClusterSync();  // no block leaves while a peer's shared memory may still be written
+  ClusterBarrier();  // no block leaves while a peer's shared memory may still be written
 }
 
 // Clusters of p.cluster_size blocks the device holds at once for this kernel.
@@ -471,9 +465,8 @@ int LaunchForType(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
 
 bool PlanMmaRowGroupRnn(const MaskedRnnConfig& config, DType dtype, int cc_major,
                         MmaRowGroupPlan* plan) {
-  for (const char* knob : {"TFTRT_MASKING_RNN_NO_ROW_BLOCK", "TFTRT_MASKING_RNN_NO_MMA_ROWS"}) {
-    const char* off = std::getenv(knob);
-    if (off != nullptr && off[0] != '\0' && off[0] != '0') return false;
+  if (EnvFlag("TFTRT_MASKING_RNN_NO_ROW_BLOCK") || EnvFlag("TFTRT_MASKING_RNN_NO_MMA_ROWS")) {
+    return false;
   }
   if (cc_major < 9) return false;
   if (dtype != DType::kFloat16 && dtype != DType::kBFloat16) return false;

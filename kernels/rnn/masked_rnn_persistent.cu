@@ -5,7 +5,6 @@
 #include <cooperative_groups.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <tuple>
@@ -574,11 +573,6 @@ int LaunchForRows(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
 
 constexpr int kMaxClusterBlocks = 8;      // portable cluster size (FFMA mode)
 constexpr int kMaxMmaClusterBlocks = 16;  // non-portable, Hopper (mma mode)
-
-bool EnvFlag(const char* name) {
-  const char* value = std::getenv(name);
-  return value != nullptr && value[0] != '\0' && value[0] != '0';
-}
 
 // 16-bit weights and h on the tensor cores, one cluster per batch slice.
 bool PlanMma(const MaskedRnnConfig& config, int num_sms, size_t shared_limit,

@@ -3,7 +3,6 @@
 #include "kernels/rnn/masked_rnn_row_block.cuh"
 
 #include <algorithm>
-#include <cstdlib>
 
 #include "kernels/rnn/kernel_attributes.cuh"
 #include "kernels/rnn/rnn_device.cuh"
@@ -543,8 +542,7 @@ int LaunchForType(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
 
 bool PlanRowBlockRnn(const MaskedRnnConfig& config, DType dtype, int num_sms, bool clusters,
                      size_t shared_limit, RowBlockPlan* plan) {
-  const char* off = std::getenv("TFTRT_MASKING_RNN_NO_ROW_BLOCK");
-  if (off != nullptr && off[0] != '\0' && off[0] != '0') return false;
+  if (EnvFlag("TFTRT_MASKING_RNN_NO_ROW_BLOCK")) return false;
   if (dtype == DType::kFloat64) return false;
   if (config.cell == RnnCell::kGru && !config.reset_after) return false;
   // Only the Keras default activations (tanh, sigmoid) are compiled in.

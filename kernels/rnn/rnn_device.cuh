@@ -104,13 +104,6 @@ __device__ __forceinline__ void StoreToCluster(unsigned address, float value) {
   asm volatile("st.shared::cluster.f32 [%0], %1;\n" ::"r"(address), "f"(value) : "memory");
 #endif
 }
-// 8 bytes (two packed 32-bit words) to an 8-byte aligned shared::cluster address.
-__device__ __forceinline__ void StoreToCluster(unsigned address, uint32_t lo, uint32_t hi) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  asm volatile("st.shared::cluster.v2.b32 [%0], {%1, %2};\n" ::"r"(address), "r"(lo), "r"(hi)
-               : "memory");
-#endif
-}
 
 // The Keras default activations (the only ones the row kernels serve) from the
 // hardware exp2 and reciprocal: ~1e-7 absolute error, far inside the 1e-5
