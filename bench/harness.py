@@ -309,9 +309,10 @@ def rnn_check_suite(full=True):
                    go_backwards=True)
     count += 1
     check_paths(case, f"many-tiles {cell} {dtype}", ("auto", "nomma"), worst)
-  # Tensor-core row-group kernel: 16 rows per cluster in 2 waves (B=200, U=512), padded
+  # Tensor-core row-group kernel: 32 rows per cluster (B=200, U=512), 16 (B=60), padded
   # units and odd cluster sizes (U=300, 150, 70), a partial last row group.
-  for (b, u), cell, dtype in itertools.product(((200, 512), (13, 300), (21, 150), (70, 70)),
+  for (b, u), cell, dtype in itertools.product(((200, 512), (60, 512), (13, 300), (21, 150),
+                                                (70, 70)),
                                                ("lstm", "gru"), (torch.float16, torch.bfloat16)):
     case = RnnCase(cell, b, 7, 5, u, dtype, mask_kind="holes_full_rows", seed=count,
                    go_backwards=count % 2 == 0, return_sequences=count % 3 != 0,
@@ -659,9 +660,9 @@ def main():
           check_rnn(case, f"sanitize {cell} {dtype}", want=want, simple=path, verbose=True)
     case = RnnCase("lstm", 3, 3, 4, 128, torch.float32, mask_kind="holes", seed=7)
     check_rnn(case, "sanitize lstm U128", verbose=True)
-    # Tensor-core row-group kernel: 8 rows (2-block cluster), 16 rows in 2 waves (16 blocks).
+    # Tensor-core row-group kernel: 8 rows (2-block cluster), 32 and 16 rows (16 blocks).
     for cell, b, u, dtype in (("lstm", 11, 100, torch.float16), ("gru", 200, 512, torch.bfloat16),
-                              ("lstm", 5, 256, torch.bfloat16)):
+                              ("lstm", 60, 512, torch.float16), ("lstm", 5, 256, torch.bfloat16)):
       case = RnnCase(cell, b, 3, 4, u, dtype, mask_kind="holes_full_rows", seed=8,
                      go_backwards=True, initial_state=True)
       check_rnn(case, f"sanitize row-group {cell} B{b} U{u}", verbose=True)

@@ -203,9 +203,11 @@ int main() {
           RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 300, 2, 3, 128, index % 2 == 0, true,
                  0, &rng);
           RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 5, 3, 3, 100, true, false, 0, &rng);
-          // Tensor-core row-group kernel (fp16/bf16 LSTM/GRU): 16 rows per
-          // cluster in two waves of 16-block clusters.
+          // Tensor-core row-group kernel (fp16/bf16 LSTM/GRU), 16-block
+          // clusters: 32 rows per cluster (B = 200, partial last group) and 16
+          // (B = 60).
           RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 200, 2, 3, 512, true, true, 0, &rng);
+          RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 60, 2, 3, 512, false, true, 0, &rng);
         }
         // units 512: a 16-block cluster on the tensor-core path, 3 rows per block.
         if (simple != 2) {

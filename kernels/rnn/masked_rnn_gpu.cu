@@ -197,26 +197,29 @@ __global__ void __launch_bounds__(256) ProjectionKernelBig(const T* __restrict__
 
 // fp16/bf16 projection on the tensor cores (mma.sync m16n8k16, fp32
 // accumulation; the products of 16-bit inputs are exact in fp32, so this is as
-// accurate as the FFMA kernel). 128x128 tile, K tile 32, 8 warps of 64x32.
-// The W tile is stored transposed ([n][k]) so that B fragments are 32-bit loads.
+// accurate as the FFMA kernel). Tile (32 RI) x 128, K tile 32, 8 warps of
+// (16 RI) x 32: RI = 4 for big products, 2 (64-row tiles) where 128-row tiles
+// leave SMs idle. The W tile is stored transposed ([n][k]) so that B fragments
+// are 32-bit loads.
 constexpr int kMmaTile = 128, kMmaTileK = 32, kMmaPitch = kMmaTileK + 8;
 
-template <typename T>
+template <typename T, int RI>
 __global__ void __launch_bounds__(256) ProjectionKernelMma(const T* __restrict__ a,
                                                            const T* __restrict__ w,
                                                            const T* __restrict__ bias, int64_t m,
                                                            int n, int k, float* __restrict__ c) {
-  __shared__ __align__(16) T a_tile[kMmaTile][kMmaPitch];  // [row][k]
+  constexpr int kRows = 32 * RI;
+  __shared__ __align__(16) T a_tile[kRows][kMmaPitch];     // [row][k]
   __shared__ __align__(16) T w_tile[kMmaTile][kMmaPitch];  // [col][k]
   const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
   const int group = lane >> 2, quad = lane & 3;
-  const int warp_row = (warp / 4) * 64, warp_col = (warp % 4) * 32;
-  const int64_t row0 = static_cast<int64_t>(blockIdx.y) * kMmaTile;
+  const int warp_row = (warp / 4) * 16 * RI, warp_col = (warp % 4) * 32;
+  const int64_t row0 = static_cast<int64_t>(blockIdx.y) * kRows;
   const int col0 = blockIdx.x * kMmaTile;
   const T zero = FromAcc<T>(0.0f);
-  float acc[4][4][4];
+  float acc[RI][4][4];
 #pragma unroll
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < RI; ++i) {
 #pragma unroll
     for (int j = 0; j < 4; ++j) {
 #pragma unroll
@@ -225,11 +228,14 @@ __global__ void __launch_bounds__(256) ProjectionKernelMma(const T* __restrict__
   }
   for (int k0 = 0; k0 < k; k0 += kMmaTileK) {
 #pragma unroll 4
-    for (int e = tid; e < kMmaTile * kMmaTileK; e += 256) {
+    for (int e = tid; e < kRows * kMmaTileK; e += 256) {
       const int r = e / kMmaTileK, kk = e % kMmaTileK;  // A: consecutive threads along k
       const int64_t grow = row0 + r;
       const int gk = k0 + kk;
       a_tile[r][kk] = (grow < m && gk < k) ? a[grow * k + gk] : zero;
+    }
+#pragma unroll 4
+    for (int e = tid; e < kMmaTile * kMmaTileK; e += 256) {
       const int wk = e / kMmaTile, wc = e % kMmaTile;  // W: consecutive threads along n
       const int gwk = k0 + wk, gc = col0 + wc;
       w_tile[wc][wk] = (gwk < k && gc < n) ? w[static_cast<int64_t>(gwk) * n + gc] : zero;
@@ -237,9 +243,9 @@ __global__ void __launch_bounds__(256) ProjectionKernelMma(const T* __restrict__
     __syncthreads();
 #pragma unroll
     for (int kk = 0; kk < kMmaTileK; kk += 16) {
-      uint32_t af[4][4];
+      uint32_t af[RI][4];
 #pragma unroll
-      for (int i = 0; i < 4; ++i) {
+      for (int i = 0; i < RI; ++i) {
         const T* base = &a_tile[warp_row + i * 16 + group][kk + quad * 2];
         af[i][0] = *reinterpret_cast<const uint32_t*>(base);
         af[i][1] = *reinterpret_cast<const uint32_t*>(base + 8 * kMmaPitch);
@@ -252,13 +258,13 @@ __global__ void __launch_bounds__(256) ProjectionKernelMma(const T* __restrict__
         const uint32_t b0 = *reinterpret_cast<const uint32_t*>(base);
         const uint32_t b1 = *reinterpret_cast<const uint32_t*>(base + 8);
 #pragma unroll
-        for (int i = 0; i < 4; ++i) Mma16816<T>(acc[i][j], af[i], b0, b1);
+        for (int i = 0; i < RI; ++i) Mma16816<T>(acc[i][j], af[i], b0, b1);
       }
     }
     __syncthreads();
   }
 #pragma unroll
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < RI; ++i) {
 #pragma unroll
     for (int half = 0; half < 2; ++half) {
       const int64_t row = row0 + warp_row + i * 16 + group + half * 8;
@@ -277,34 +283,41 @@ __global__ void __launch_bounds__(256) ProjectionKernelMma(const T* __restrict__
 }
 
 // xproj = x @ kernel + bias over all rows (chunked: grid y is at most 65535).
-// Small products (fewer 128x128 tiles than kSmallGridBlocks) take the 64x64
-// kernel: at B = 1, T = 512, N = 128 the big tile gave 4 blocks and the
-// projection cost more than the recurrence (F = 256: +30 us).
+// Small products (fewer 128x128 tiles than kSmallGridBlocks) take smaller
+// tiles: at B = 1, T = 512, N = 128 the big FFMA tile gave 4 blocks and the
+// projection cost more than the recurrence (F = 256: +30 us). fp16/bf16 always
+// run on the tensor cores (the 64x64 FFMA tile cost ~15 us at B*T = 800,
+// F = 256, N = 1024).
 constexpr int64_t kSmallGridBlocks = 64;
 
 template <typename T, typename Acc>
 cudaError_t LaunchProjection(const T* x, const T* kernel, const T* bias, int64_t rows, int n,
                              int k, Acc* xproj, cudaStream_t stream) {
+  constexpr bool kTensorCores =
+      std::is_same<T, __half>::value || std::is_same<T, __nv_bfloat16>::value;
+  static_assert(!kTensorCores || std::is_same<Acc, float>::value, "16-bit types accumulate in fp32");
   const int64_t big_blocks = ((n + kBigTile - 1) / kBigTile) * ((rows + kBigTile - 1) / kBigTile);
   const bool big = std::is_same<Acc, float>::value && big_blocks >= kSmallGridBlocks;
-  const int tile_m = big ? kBigTile : kTileM;
-  const int tile_n = big ? kBigTile : kTileN;
+  static_assert(kMmaTile == kBigTile, "128-row tiles of both big kernels");
+  const int tile_m = big ? kBigTile : (kTensorCores ? kMmaTile / 2 : kTileM);
+  const int tile_n = big || kTensorCores ? kBigTile : kTileN;
   const int64_t chunk_rows = int64_t{65535} * tile_m;
   for (int64_t r0 = 0; r0 < rows; r0 += chunk_rows) {
     const int64_t m = std::min(chunk_rows, rows - r0);
     const dim3 grid(static_cast<unsigned>((n + tile_n - 1) / tile_n),
                     static_cast<unsigned>((m + tile_m - 1) / tile_m));
-    if (!big) {
-      ProjectionKernel<T, Acc><<<grid, 256, 0, stream>>>(x + r0 * k, kernel, bias, m, n, k,
-                                                         xproj + r0 * n);
-    } else if constexpr (std::is_same<T, __half>::value ||
-                         std::is_same<T, __nv_bfloat16>::value) {
-      static_assert(kMmaTile == kBigTile, "one grid for both 128x128 kernels");
-      ProjectionKernelMma<T><<<grid, 256, 0, stream>>>(x + r0 * k, kernel, bias, m, n, k,
-                                                       xproj + r0 * n);
+    const T* a = x + r0 * k;
+    Acc* c = xproj + r0 * n;
+    if constexpr (kTensorCores) {
+      if (big) {
+        ProjectionKernelMma<T, 4><<<grid, 256, 0, stream>>>(a, kernel, bias, m, n, k, c);
+      } else {
+        ProjectionKernelMma<T, 2><<<grid, 256, 0, stream>>>(a, kernel, bias, m, n, k, c);
+      }
+    } else if (!big) {
+      ProjectionKernel<T, Acc><<<grid, 256, 0, stream>>>(a, kernel, bias, m, n, k, c);
     } else if constexpr (std::is_same<Acc, float>::value) {
-      ProjectionKernelBig<T><<<grid, 256, 0, stream>>>(x + r0 * k, kernel, bias, m, n, k,
-                                                       xproj + r0 * n);
+      ProjectionKernelBig<T><<<grid, 256, 0, stream>>>(a, kernel, bias, m, n, k, c);
     }
   }
   return cudaGetLastError();

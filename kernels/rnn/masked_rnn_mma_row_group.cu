@@ -14,18 +14,23 @@ namespace {
 constexpr int kUnitsPerWarp = 4;  // 4 gates x 4 units = the 16 rows of an m16n8k16 tile
 constexpr int kMaxClusterSize = 16;
 constexpr int kRowsPerTile = 8;   // batch rows = the n8 of the tile
-constexpr int kMaxWaves = 2;      // more waves of clusters: the sliced persistent kernel
+constexpr int kMaxWaves = 2;      // of 32-row clusters; more: the sliced persistent kernel
 
 // Warps per block: 4 or 8. Register budget: a k tile of A costs 4 registers;
 // 32 k tiles (128) leave room for the rest at 256 threads.
 constexpr int kMaxWarps = 8;
 
-// Row stride of h in shared memory, in elements: the pad of 8 staggers the rows
-// over the banks for ldmatrix.
-constexpr int HRowStride(int k_tiles) { return 16 * k_tiles + 8; }
-// A buffer holds h as two 16-bit parts [hi; lo] of [rows][KP] each.
+// h in shared memory, per batch row: a 16-byte packet per group of 4 units,
+// [hi u0..u3][lo u0..u3] (the 4 units a warp owns), so a warp pushes each row
+// of its h as ONE 16-byte st.async per peer block (it was two of 8 bytes: at
+// H = 512 the 2048 stores per SM per step set the step time), and a lane loads
+// a k tile's B fragments of both parts with one 16-byte ld.shared. The row
+// stride is padded to 64 mod 128 bytes so that the 8 lanes of a 16-byte
+// access phase (rows gid, gid + 1) hit distinct banks.
+constexpr int HRowStride(int k_tiles) { return 32 * k_tiles + 32; }  // 16-bit elements
+// A buffer holds h of R rows.
 size_t HBufferBytes(int k_tiles, int row_tiles) {
-  return 2 * static_cast<size_t>(kRowsPerTile) * row_tiles * HRowStride(k_tiles) * 2;
+  return static_cast<size_t>(kRowsPerTile) * row_tiles * HRowStride(k_tiles) * 2;
 }
 // Two h buffers, then one mbarrier per buffer.
 size_t SharedBytes(int k_tiles, int row_tiles) {
@@ -46,12 +51,14 @@ __device__ __forceinline__ uint32_t RoundBits(float v) {
   return RawBits(FromAcc<T>(v));
 }
 
-// Four 8x8 16-bit matrices from shared memory (rows given by lanes 8i..8i+7).
-__device__ __forceinline__ void LoadMatrixX4(unsigned address, uint32_t* r) {
-  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
-               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+// 16 bytes of this block's shared memory.
+__device__ __forceinline__ uint4 LoadShared16(unsigned address) {
+  uint4 r;
+  asm volatile("ld.shared.v4.b32 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w)
                : "r"(address)
                : "memory");
+  return r;
 }
 
 // h travels as st.async stores that count their bytes on the receiving block's
@@ -81,12 +88,12 @@ __device__ __forceinline__ void BarrierWait(unsigned bar, unsigned parity) {
         : "memory");
   } while (!done);
 }
-// 8 bytes to a peer block's shared memory, counted on its mbarrier `remote_bar`.
-__device__ __forceinline__ void StoreAsync(unsigned address, uint32_t lo, uint32_t hi,
-                                           unsigned remote_bar) {
+// 16 bytes to a peer block's shared memory, counted on its mbarrier `remote_bar`.
+__device__ __forceinline__ void StoreAsync(unsigned address, uint4 v, unsigned remote_bar) {
   asm volatile(
-      "st.async.shared::cluster.mbarrier::complete_tx::bytes.v2.b32 [%0], {%1, %2}, [%3];\n" ::
-          "r"(address), "r"(lo), "r"(hi), "r"(remote_bar)
+      "st.async.shared::cluster.mbarrier::complete_tx::bytes.v4.b32 [%0], {%1, %2, %3, %4}, "
+      "[%5];\n" ::"r"(address),
+      "r"(v.x), "r"(v.y), "r"(v.z), "r"(v.w), "r"(remote_bar)
       : "memory");
 }
 
@@ -95,6 +102,9 @@ __device__ __forceinline__ void StoreAsync(unsigned address, uint32_t lo, uint32
 //   Accumulator d[e] holds row gid + 8 * (e / 2), batch row 2 * tig + e % 2.
 // - Cell: after one exchange with lane ^ 16, a lane holds the four gates of
 //   unit u0 + gid % 4 and batch row 2 * tig + half (per row tile).
+// - k order: in k tile kt, the MMA's k positions 2 tig + 8 e + i (e, i = 0, 1)
+//   are units 16 kt + 4 tig + 2 e + i, so a lane's B fragments of both parts
+//   are the one packet of unit group 4 kt + tig.
 template <typename T, int KT, int RT, RnnCell kCell>
 __global__ void __launch_bounds__(32 * kMaxWarps, 1)
     MmaRowGroupRnnKernel(const MmaRowGroupParams<T> p) {
@@ -103,11 +113,11 @@ __global__ void __launch_bounds__(32 * kMaxWarps, 1)
   constexpr int R = kRowsPerTile * RT;
   // Independent accumulator chains per row tile: the k-loop is a chain of
   // dependent MMAs otherwise.
-  constexpr int NC = RT == 1 ? 8 : 4;
+  constexpr int NC = RT == 1 ? 8 : (RT == 2 ? 4 : 2);
   constexpr int kAhead = RT == 1 ? 4 : 2;  // steps of xproj/mask loaded ahead
   static_assert(KT % NC == 0 && KT % 2 == 0, "k tiles");
   extern __shared__ float4 shared_raw[];
-  T* const h_s = reinterpret_cast<T*>(shared_raw);  // [2 buffers][hi, lo][R][KP]
+  T* const h_s = reinterpret_cast<T*>(shared_raw);  // [2 buffers][R][KP], packets
 
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int gid = lane >> 2, tig = lane & 3, half = lane >> 4;
@@ -119,7 +129,7 @@ __global__ void __launch_bounds__(32 * kMaxWarps, 1)
   const int u0 = (static_cast<int>(rank) * p.warps + warp) * kUnitsPerWarp;
 
   // The warp's 16 gate columns over all of K, as A fragments:
-  // a[kt][e] holds rows gid + 8 * (e & 1), k = 16 kt + 2 tig + 8 * (e >> 1), +1.
+  // a[kt][e] holds rows gid + 8 * (e & 1), units k = 16 kt + 4 tig + 2 * (e >> 1), +1.
   uint32_t a[KT][4];
 #pragma unroll
   for (int kt = 0; kt < KT; ++kt) {
@@ -127,7 +137,7 @@ __global__ void __launch_bounds__(32 * kMaxWarps, 1)
     for (int e = 0; e < 4; ++e) {
       const int m = gid + 8 * (e & 1);
       const int gate = m >> 2, unit = u0 + (m & 3);
-      const int k = 16 * kt + 2 * tig + 8 * (e >> 1);
+      const int k = 16 * kt + 4 * tig + 2 * (e >> 1);
       uint32_t pair = 0;
 #pragma unroll
       for (int i = 0; i < 2; ++i) {
@@ -167,14 +177,15 @@ __global__ void __launch_bounds__(32 * kMaxWarps, 1)
     y[j] = 0.0f;
   }
 
-  // Every block holds all of h: zero both buffers (padding k and rows stay 0),
-  // then the initial h of the group's rows.
+  // Every block holds all of h: zero both buffers (padding k, rows past the
+  // batch and lo of the initial h stay 0), then the initial h of the group's rows.
   uint32_t* const h_words = reinterpret_cast<uint32_t*>(h_s);
-  for (int i = threadIdx.x; i < 2 * R * KP; i += blockDim.x) h_words[i] = 0u;  // 2 x [hi; lo]
+  for (int i = threadIdx.x; i < R * KP; i += blockDim.x) h_words[i] = 0u;  // 2 buffers
   __syncthreads();
   if (p.initial_h) {
     for (int i = threadIdx.x; i < rows * units; i += blockDim.x) {
-      h_s[(i / units) * KP + i % units] = p.initial_h[static_cast<int64_t>(b0) * units + i];
+      const int u = i % units;  // hi of unit u: packet u / 4, slot u % 4
+      h_s[(i / units) * KP + 2 * u - (u & 3)] = p.initial_h[static_cast<int64_t>(b0) * units + i];
     }
   }
 
@@ -224,13 +235,12 @@ __global__ void __launch_bounds__(32 * kMaxWarps, 1)
 #pragma unroll
   for (int s = 0; s < kAhead; ++s) load_step(s);
 
-  // Where this lane pushes h: packet row pn of each row tile (4 units = 8
-  // bytes) to blocks rank_of_lane + 4 i of the cluster.
+  // Where this lane pushes h: the packet of row pn of each row tile to blocks
+  // first_rank + 4 i of the cluster.
   const int pn = lane & 7;
   const int source_lane = (pn >> 1) + 16 * (pn & 1);  // the lane whose row is pn
   const int first_rank = lane >> 3;
-  constexpr unsigned kPartBytes = R * KP * sizeof(T);  // lo part = hi part + kPartBytes
-  constexpr unsigned kBufferBytes = 2 * kPartBytes;
+  constexpr unsigned kBufferBytes = R * KP * sizeof(T);
   constexpr unsigned kTileBytes = kRowsPerTile * KP * sizeof(T);
   // mbarrier of buffer X at bars + 8 X (after the two h buffers).
   uint64_t* const bar_pointer =
@@ -240,13 +250,14 @@ __global__ void __launch_bounds__(32 * kMaxWarps, 1)
 #pragma unroll
   for (int i = 0; i < kMaxClusterSize / 4; ++i) {
     const int dst = first_rank + 4 * i;
-    remote[i] = dst < p.cluster_size ? MapToRank(h_s + pn * KP + u0, dst) : 0u;
+    remote[i] = dst < p.cluster_size ? MapToRank(h_s + pn * KP + 2 * u0, dst) : 0u;
     remote_bars[i] = dst < p.cluster_size ? MapToRank(bar_pointer, dst) : 0u;
   }
-  // ldmatrix rows: lane l addresses row l % 8 of the tile, k offset 8 (l / 8).
-  const unsigned h_read = SharedAddress(h_s + (lane & 7) * KP + 8 * (lane >> 3));
-  // h bytes a block receives per step: every unit (padded) of every row.
-  const unsigned step_bytes = 2 * R * kUnitsPerWarp * p.warps * p.cluster_size * sizeof(T);
+  // B fragments: row gid, unit group tig of each k tile.
+  const unsigned h_read = SharedAddress(h_s + gid * KP + 8 * tig);
+  // h bytes a block receives per step: a packet per warp of the cluster and
+  // row of the batch (rows past it are never sent: nobody reads their results).
+  const unsigned step_bytes = rows * p.warps * p.cluster_size * 16;
   if (threadIdx.x == 0) {
     BarrierInit(bars, 1);
     BarrierInit(bars + 8, 1);
@@ -283,17 +294,13 @@ __global__ void __launch_bounds__(32 * kMaxWarps, 1)
         }
       }
 #pragma unroll
-      for (int kp = 0; kp < KT / 2; ++kp) {
+      for (int kt = 0; kt < KT; ++kt) {
 #pragma unroll
         for (int j = 0; j < RT; ++j) {
-#pragma unroll
-          for (int part = 0; part < 2; ++part) {  // h = hi + lo
-            uint32_t b[4];  // B fragments of k tiles 2 kp and 2 kp + 1
-            LoadMatrixX4(h_read + cur + part * kPartBytes + j * kTileBytes + kp * 32 * sizeof(T),
-                         b);
-            Mma16816<T>(acc[j][(4 * kp + 2 * part) % NC], a[2 * kp], b[0], b[1]);
-            Mma16816<T>(acc[j][(4 * kp + 2 * part + 1) % NC], a[2 * kp + 1], b[2], b[3]);
-          }
+          // {hi, hi, lo, lo} B fragments of k tile kt: h = hi + lo.
+          const uint4 b = LoadShared16(h_read + cur + j * kTileBytes + kt * 64);
+          Mma16816<T>(acc[j][(2 * kt) % NC], a[kt], b.x, b.y);
+          Mma16816<T>(acc[j][(2 * kt + 1) % NC], a[kt], b.z, b.w);
         }
       }
 
@@ -343,8 +350,8 @@ __global__ void __launch_bounds__(32 * kMaxWarps, 1)
         const float h_rest = h_out - ToAcc<float>(FromAcc<T>(h_out));
         const uint32_t both = RoundBits<T>(h_out) | (RoundBits<T>(h_rest) << 16);
         // Pack the 4 units of a row (lanes tig + 16 half + 4 q hold unit q):
-        // [hi0 hi1][hi2 hi3] and [lo0 lo1][lo2 lo3], hand packet pn to every
-        // lane pn + 8 i, push to the cluster.
+        // [hi0 hi1][hi2 hi3][lo0 lo1][lo2 lo3], hand packet pn to every lane
+        // pn + 8 i, push to the cluster.
         const uint32_t both1 = __shfl_down_sync(0xffffffffu, both, 4);
         const uint32_t both2 = __shfl_down_sync(0xffffffffu, both, 8);
         const uint32_t both3 = __shfl_down_sync(0xffffffffu, both, 12);
@@ -354,14 +361,13 @@ __global__ void __launch_bounds__(32 * kMaxWarps, 1)
         const uint32_t lo01 = __shfl_sync(0xffffffffu, __byte_perm(both, both1, 0x7632), source_lane);
         const uint32_t lo23 =
             __shfl_sync(0xffffffffu, __byte_perm(both2, both3, 0x7632), source_lane);
-        if (tau + 1 < p.time) {  // the last h is nobody's input
+        const uint4 packet = make_uint4(hi01, hi23, lo01, lo23);
+        if (tau + 1 < p.time && kRowsPerTile * j + pn < rows) {  // the last h is nobody's input
 #pragma unroll
           for (int i = 0; i < kMaxClusterSize / 4; ++i) {
             if (first_rank + 4 * i < p.cluster_size) {
-              const unsigned at = remote[i] + next + j * kTileBytes;
-              const unsigned bar = remote_bars[i] + 8 * ((s + 1) & 1);
-              StoreAsync(at, hi01, hi23, bar);
-              StoreAsync(at + kPartBytes, lo01, lo23, bar);
+              StoreAsync(remote[i] + next + j * kTileBytes, packet,
+                         remote_bars[i] + 8 * ((s + 1) & 1));
             }
           }
         }
@@ -411,24 +417,38 @@ bool SetBlocks(int unit_warps, int warps, MmaRowGroupParams<T>* p) {
 
 // Blocks of 4 warps (a bigger cluster: each SM holds half as many MMAs and
 // cell updates per step) while all groups of 8 rows fit the device at once;
-// else blocks of 8 warps, then 16 rows per cluster in at most kMaxWaves waves.
+// else blocks of 8 warps with 8, 16 or 32 rows per cluster, the fewest that
+// fit in one wave (a wave more costs a whole recurrence; more rows per cluster
+// only more MMAs per step); past that 32 rows in at most kMaxWaves waves.
 // H100, fp16 H = 128: 4 warps 0.95 us/step at B = 8, 8 warps 1.2, 16 warps
 // 1.6; at B = 128, where 4-warp clusters run in waves, 8 warps win.
+template <typename T, int KT, int RT, RnnCell kCell>
+cudaError_t LaunchIfFits(const MmaRowGroupParams<T>& p, int waves, cudaStream_t stream,
+                       bool* launched) {
+  const int groups = (p.batch + kRowsPerTile * RT - 1) / (kRowsPerTile * RT);
+  int clusters = 0;
+  const cudaError_t error = ActiveClusters<T, KT, RT, kCell>(p, &clusters);
+  *launched = error == cudaSuccess && clusters >= 1 && groups <= waves * clusters;
+  if (!*launched) return error;
+  return static_cast<cudaError_t>(LaunchTyped<T, KT, RT, kCell>(p, groups, stream));
+}
+
 template <typename T, int KT, RnnCell kCell>
 int LaunchForRows(MmaRowGroupParams<T> p, int unit_warps, cudaStream_t stream) {
-  const int groups8 = (p.batch + kRowsPerTile - 1) / kRowsPerTile;
-  int clusters = 0;
+  bool launched = false;
   cudaError_t error = cudaSuccess;
-  for (const int warps : {4, kMaxWarps}) {
-    if (!SetBlocks(unit_warps, warps, &p)) continue;
-    if ((error = ActiveClusters<T, KT, 1, kCell>(p, &clusters)) != cudaSuccess) return error;
-    if (clusters >= 1 && groups8 <= clusters) return LaunchTyped<T, KT, 1, kCell>(p, groups8, stream);
+  if (SetBlocks(unit_warps, 4, &p)) {
+    error = LaunchIfFits<T, KT, 1, kCell>(p, 1, stream, &launched);
+    if (launched || error != cudaSuccess) return error;
   }
   if (!SetBlocks(unit_warps, kMaxWarps, &p)) return cudaErrorCooperativeLaunchTooLarge;
-  const int groups16 = (p.batch + 2 * kRowsPerTile - 1) / (2 * kRowsPerTile);
-  if ((error = ActiveClusters<T, KT, 2, kCell>(p, &clusters)) != cudaSuccess) return error;
-  if (clusters < 1 || groups16 > kMaxWaves * clusters) return cudaErrorCooperativeLaunchTooLarge;
-  return LaunchTyped<T, KT, 2, kCell>(p, groups16, stream);
+  error = LaunchIfFits<T, KT, 1, kCell>(p, 1, stream, &launched);
+  if (launched || error != cudaSuccess) return error;
+  error = LaunchIfFits<T, KT, 2, kCell>(p, 1, stream, &launched);
+  if (launched || error != cudaSuccess) return error;
+  error = LaunchIfFits<T, KT, 4, kCell>(p, kMaxWaves, stream, &launched);
+  if (launched || error != cudaSuccess) return error;
+  return cudaErrorCooperativeLaunchTooLarge;
 }
 
 template <typename T, RnnCell kCell>
