@@ -19,7 +19,7 @@ nvcc -O2 -std=c++17 -arch=sm_90 -I. bench/sanitize_driver.cc -Lbench/build -ltm 
 if [[ $MODE == all || $MODE == check || $MODE == ab ]]; then
   timeout 300 python3 bench/harness.py check 2>&1 | tee "$OUT/check.log" | grep -v "^  ok" | tail -40 || status=1
   for tool in memcheck racecheck; do
-    timeout 240 compute-sanitizer --tool $tool --error-exitcode 9 bench/build/sanitize_driver \
+    timeout 400 compute-sanitizer --tool $tool --error-exitcode 9 bench/build/sanitize_driver \
       > "$OUT/$tool.log" 2>&1; rc=$?
     echo "compute-sanitizer $tool: rc=$rc; $(grep -c 'FAIL' "$OUT/$tool.log") launch failures;" \
       "$(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/$tool.log" | tr '\n' ' ')"

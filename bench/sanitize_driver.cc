@@ -4,6 +4,7 @@
 // Correctness is checked by bench/harness.py; this checks memory and races.
 #include <cuda_runtime.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -136,8 +137,13 @@ void RunRnn(RnnCell cell, bool reset_after, DType dtype, MaskDType mask_dtype, i
                 static_cast<int>(mask_dtype), static_cast<long long>(batch),
                 static_cast<long long>(time), static_cast<long long>(units),
                 path == 3 ? "nomma" : (path == 2 ? "simple" : (path == 1 ? "global" : "auto")));
+  const auto start = std::chrono::steady_clock::now();
   Check(LaunchMaskedRnn(config, args, workspace, ws, nullptr), what);
   Check(cudaDeviceSynchronize(), what);
+  // Progress in the log: which case a sanitizer that runs out of time was in.
+  std::fprintf(stderr, "%.1f s: %s\n",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+               what);
   for (const void* p : {args.x, args.mask, args.kernel, args.recurrent_kernel, args.bias,
                         args.initial_h, args.initial_c}) {
     cudaFree(const_cast<void*>(p));
@@ -208,6 +214,10 @@ int main() {
           // (B = 60).
           RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 200, 2, 3, 512, true, true, 0, &rng);
           RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 60, 2, 3, 512, false, true, 0, &rng);
+          // The same with h sent as a st.async per packet instead of bulk copies.
+          setenv("TFTRT_MASKING_RNN_ROWS_ST_ASYNC", "1", 1);
+          RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 20, 2, 3, 512, true, false, 0, &rng);
+          setenv("TFTRT_MASKING_RNN_ROWS_ST_ASYNC", "0", 1);
         }
         // units 512: a 16-block cluster on the tensor-core path, 3 rows per block.
         if (simple != 2) {

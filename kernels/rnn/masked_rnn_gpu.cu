@@ -499,8 +499,9 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args, cha
       return error;
     }
     const float* xproj_f = reinterpret_cast<const float*>(xproj);
-    // fp16/bf16 LSTM/GRU with 65-512 units: the recurrent kernel as tensor-core
-    // fragments on a cluster per group of rows, no barrier between clusters.
+    // LSTM/GRU with 65-512 units (fp32: 65-128): the recurrent kernel as
+    // tensor-core fragments on a cluster per group of rows, no barrier between
+    // clusters.
     MmaRowGroupPlan mma_plan;
     if (PlanMmaRowGroupRnn(config, args.dtype, cc_major, &mma_plan)) {
       const int status = LaunchMmaRowGroupRnn(config, args, mma_plan, xproj_f, stream);

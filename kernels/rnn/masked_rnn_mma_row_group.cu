@@ -3,6 +3,7 @@
 #include "kernels/rnn/masked_rnn_mma_row_group.cuh"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "kernels/rnn/kernel_attributes.cuh"
 #include "kernels/rnn/rnn_device.cuh"
@@ -16,21 +17,33 @@ constexpr int kMaxClusterSize = 16;
 constexpr int kRowsPerTile = 8;   // batch rows = the n8 of the tile
 constexpr int kMaxWaves = 2;      // of 32-row clusters; more: the sliced persistent kernel
 
-// Warps per block: 4 or 8. Register budget: a k tile of A costs 4 registers;
-// 32 k tiles (128) leave room for the rest at 256 threads.
-constexpr int kMaxWarps = 8;
-
-// h in shared memory, per batch row: a 16-byte packet per group of 4 units,
-// [hi u0..u3][lo u0..u3] (the 4 units a warp owns), so a warp pushes each row
-// of its h as ONE 16-byte st.async per peer block (it was two of 8 bytes: at
-// H = 512 the 2048 stores per SM per step set the step time), and a lane loads
-// a k tile's B fragments of both parts with one 16-byte ld.shared. The row
-// stride is padded to 64 mod 128 bytes so that the 8 lanes of a 16-byte
-// access phase (rows gid, gid + 1) hit distinct banks.
-constexpr int HRowStride(int k_tiles) { return 32 * k_tiles + 32; }  // 16-bit elements
-// A buffer holds h of R rows.
-size_t HBufferBytes(int k_tiles, int row_tiles) {
-  return static_cast<size_t>(kRowsPerTile) * row_tiles * HRowStride(k_tiles) * 2;
+// Warps per block (W): 4 or 8. Register budget: a k tile of A costs 4
+// registers; 32 k tiles (128) leave room for the rest at 256 threads.
+// h in shared memory: a 16-byte packet per batch row and group of 4 units,
+// [hi u0..u3][lo u0..u3] (the 4 units a warp owns; a lane loads a k tile's B
+// fragments of both parts with one 16-byte ld.shared). A buffer is
+// [region][row][W packets]: region r holds the units of block r, so a block
+// sends its whole h of a step to a peer as ONE contiguous bulk copy (the
+// copy engine, not 16-byte stores: st.async of each packet to each peer cost
+// ~1.4 ns per store per SM, 1024 stores per SM per step at H = 512, B = 8).
+// Regions past the cluster (padding units up to 16 k_tiles) stay zero.
+// A bulk copy costs more latency than a st.async, though: few rows still go
+// as a st.async per packet (H100, fp16, one row: H = 512 1.28 us/step with
+// st.async, 1.65 with bulk copies; 8 rows 2.49 and 1.85; the crossing is at
+// ~230-460 stores per block and step).
+constexpr int kMinBulkStores = 384;
+// Rows of 8 packets (128 bytes) put the 64-byte halves in swapped order on odd
+// rows, so that the 8 lanes of a 16-byte access phase (rows gid, gid + 1) hit
+// distinct banks.
+constexpr size_t RegionBytes(int row_tiles, int warps) {
+  return static_cast<size_t>(kRowsPerTile) * row_tiles * warps * 16;
+}
+constexpr size_t HBufferBytes(int k_tiles, int row_tiles) {  // 4 k_tiles packets per row
+  return static_cast<size_t>(kRowsPerTile) * row_tiles * 4 * k_tiles * 16;
+}
+// Byte offset of packet w of `row` in a region of `warps` packets per row.
+__host__ __device__ constexpr unsigned PacketOffset(int row, int w, int warps) {
+  return static_cast<unsigned>(row * warps + (warps == 8 ? (w ^ (4 * (row & 1))) : w)) * 16;
 }
 // Two h buffers, then one mbarrier per buffer.
 size_t SharedBytes(int k_tiles, int row_tiles) {
@@ -40,7 +53,19 @@ size_t SharedBytes(int k_tiles, int row_tiles) {
 template <typename T>
 struct MmaRowGroupParams : RecurrenceIo<T> {
   int cluster_size;
-  int warps;  // per block
+  bool bulk_copy;  // allowed: h to peers as one bulk copy per peer (else st.async per packet)
+};
+
+// The MMA operand type: the tensors' own for fp16/bf16; fp32 runs on fp16
+// operands split in two, value = hi + lo (3 MMAs per k tile: W_hi h_hi +
+// W_hi h_lo + W_lo h_hi; the dropped W_lo h_lo is ~2^-22 of the product).
+template <typename T>
+struct MmaOperand {
+  using type = T;
+};
+template <>
+struct MmaOperand<float> {
+  using type = __half;
 };
 
 // The 16 bits of a value, and of a float rounded to T.
@@ -97,6 +122,27 @@ __device__ __forceinline__ void StoreAsync(unsigned address, uint4 v, unsigned r
       : "memory");
 }
 
+// 16 bytes to this block's shared memory.
+__device__ __forceinline__ void StoreShared16(unsigned address, uint4 v) {
+  asm volatile("st.shared.v4.b32 [%0], {%1, %2, %3, %4};\n" ::"r"(address), "r"(v.x), "r"(v.y),
+               "r"(v.z), "r"(v.w)
+               : "memory");
+}
+// `bytes` of this block's shared memory at `source` to a peer's at `address`
+// (the copy engine), counted on the peer's mbarrier `remote_bar`. The stores
+// that wrote `source` must be ordered before it with FenceProxyAsync.
+__device__ __forceinline__ void CopyToPeer(unsigned address, unsigned source, unsigned bytes,
+                                           unsigned remote_bar) {
+  asm volatile(
+      "cp.async.bulk.shared::cluster.shared::cta.mbarrier::complete_tx::bytes [%0], [%1], %2, "
+      "[%3];\n" ::"r"(address),
+      "r"(source), "r"(bytes), "r"(remote_bar)
+      : "memory");
+}
+__device__ __forceinline__ void FenceProxyAsync() {
+  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+}
+
 // Thread layout (lane = 4 * gid + tig, half = lane / 16):
 // - MMA: a warp's tile rows m = 4 * gate + j are gate `gate` of unit u0 + j.
 //   Accumulator d[e] holds row gid + 8 * (e / 2), batch row 2 * tig + e % 2.
@@ -105,19 +151,20 @@ __device__ __forceinline__ void StoreAsync(unsigned address, uint4 v, unsigned r
 // - k order: in k tile kt, the MMA's k positions 2 tig + 8 e + i (e, i = 0, 1)
 //   are units 16 kt + 4 tig + 2 e + i, so a lane's B fragments of both parts
 //   are the one packet of unit group 4 kt + tig.
-template <typename T, int KT, int RT, RnnCell kCell>
-__global__ void __launch_bounds__(32 * kMaxWarps, 1)
-    MmaRowGroupRnnKernel(const MmaRowGroupParams<T> p) {
+template <typename T, int KT, int RT, int W, RnnCell kCell>
+__global__ void __launch_bounds__(32 * W, 1) MmaRowGroupRnnKernel(const MmaRowGroupParams<T> p) {
+  using M = typename MmaOperand<T>::type;
+  constexpr bool kSplitWeights = !std::is_same<M, T>::value;  // fp32: W = W_hi + W_lo
   constexpr int G = kCell == RnnCell::kLstm ? 4 : 3;
-  constexpr int KP = HRowStride(KT);
   constexpr int R = kRowsPerTile * RT;
+  static_assert(W == 4 || W == 8, "warps per block");
   // Independent accumulator chains per row tile: the k-loop is a chain of
   // dependent MMAs otherwise.
   constexpr int NC = RT == 1 ? 8 : (RT == 2 ? 4 : 2);
   constexpr int kAhead = RT == 1 ? 4 : 2;  // steps of xproj/mask loaded ahead
   static_assert(KT % NC == 0 && KT % 2 == 0, "k tiles");
   extern __shared__ float4 shared_raw[];
-  T* const h_s = reinterpret_cast<T*>(shared_raw);  // [2 buffers][R][KP], packets
+  M* const h_s = reinterpret_cast<M*>(shared_raw);  // [2 buffers][region][R][W packets]
 
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int gid = lane >> 2, tig = lane & 3, half = lane >> 4;
@@ -126,28 +173,61 @@ __global__ void __launch_bounds__(32 * kMaxWarps, 1)
   const int n_cols = G * units;
   const int b0 = (blockIdx.x / p.cluster_size) * R;
   const int rows = min(R, p.batch - b0);
-  const int u0 = (static_cast<int>(rank) * p.warps + warp) * kUnitsPerWarp;
+  const int u0 = (static_cast<int>(rank) * W + warp) * kUnitsPerWarp;
 
   // The warp's 16 gate columns over all of K, as A fragments:
   // a[kt][e] holds rows gid + 8 * (e & 1), units k = 16 kt + 4 tig + 2 * (e >> 1), +1.
-  uint32_t a[KT][4];
+  auto weight = [&](int kt, int e, int i) {
+    const int m = gid + 8 * (e & 1);
+    const int gate = m >> 2, unit = u0 + (m & 3);
+    const int k = 16 * kt + 4 * tig + 2 * (e >> 1) + i;
+    return (gate < G && unit < units && k < units)
+               ? p.recurrent_kernel[static_cast<int64_t>(k) * n_cols + gate * units + unit]
+               : T(0.0f);
+  };
+  // fp32: the warp's weights are scaled by 2^scale_exp (max |w| in [2^14, 2^15))
+  // before the split, so W_lo stays clear of fp16's subnormals; the products
+  // are scaled back (exactly) after the k loop.
+  int scale_exp = 0;
+  if constexpr (kSplitWeights) {
+    float largest = 0.0f;
+#pragma unroll
+    for (int kt = 0; kt < KT; ++kt) {
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        largest = fmaxf(largest, fmaxf(fabsf(weight(kt, e, 0)), fabsf(weight(kt, e, 1))));
+      }
+    }
+#pragma unroll
+    for (int offset = 16; offset > 0; offset >>= 1) {
+      largest = fmaxf(largest, __shfl_xor_sync(0xffffffffu, largest, offset));
+    }
+    if (largest > 0.0f && largest <= 3.0e38f) {  // inf / NaN weights: NaN results, unscaled
+      frexpf(largest, &scale_exp);
+      scale_exp = 15 - scale_exp;
+    }
+  }
+  const float unscale = ldexpf(1.0f, -scale_exp);
+  uint32_t a[KT][4], a_lo[kSplitWeights ? KT : 1][4];
 #pragma unroll
   for (int kt = 0; kt < KT; ++kt) {
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
-      const int m = gid + 8 * (e & 1);
-      const int gate = m >> 2, unit = u0 + (m & 3);
-      const int k = 16 * kt + 4 * tig + 2 * (e >> 1);
-      uint32_t pair = 0;
+      uint32_t pair = 0, pair_lo = 0;
 #pragma unroll
       for (int i = 0; i < 2; ++i) {
-        if (gate < G && unit < units && k + i < units) {
-          pair |= RawBits(p.recurrent_kernel[static_cast<int64_t>(k + i) * n_cols +
-                                             gate * units + unit])
-                  << (16 * i);
+        const T w = weight(kt, e, i);
+        if constexpr (kSplitWeights) {
+          const float scaled = ldexpf(w, scale_exp);
+          const __half hi = __float2half_rn(scaled);
+          pair |= RawBits(hi) << (16 * i);
+          pair_lo |= RawBits(__float2half_rn(scaled - __half2float(hi))) << (16 * i);
+        } else {
+          pair |= RawBits(w) << (16 * i);
         }
       }
       a[kt][e] = pair;
+      if constexpr (kSplitWeights) a_lo[kt][e] = pair_lo;
     }
   }
 
@@ -179,13 +259,20 @@ __global__ void __launch_bounds__(32 * kMaxWarps, 1)
 
   // Every block holds all of h: zero both buffers (padding k, rows past the
   // batch and lo of the initial h stay 0), then the initial h of the group's rows.
+  constexpr unsigned kRegionBytes = RegionBytes(RT, W);
+  constexpr unsigned kBufferBytes = HBufferBytes(KT, RT);
   uint32_t* const h_words = reinterpret_cast<uint32_t*>(h_s);
-  for (int i = threadIdx.x; i < R * KP; i += blockDim.x) h_words[i] = 0u;  // 2 buffers
+  for (int i = threadIdx.x; i < kBufferBytes / 2; i += blockDim.x) h_words[i] = 0u;  // 2 buffers
   __syncthreads();
   if (p.initial_h) {
     for (int i = threadIdx.x; i < rows * units; i += blockDim.x) {
       const int u = i % units;  // hi of unit u: packet u / 4, slot u % 4
-      h_s[(i / units) * KP + 2 * u - (u & 3)] = p.initial_h[static_cast<int64_t>(b0) * units + i];
+      const int packet = u / kUnitsPerWarp;
+      const unsigned at = (packet / W) * kRegionBytes + PacketOffset(i / units, packet % W, W);
+      const float h0 = ToAcc<float>(p.initial_h[static_cast<int64_t>(b0) * units + i]);
+      const M hi = FromAcc<M>(h0);
+      h_s[at / 2 + u % kUnitsPerWarp] = hi;
+      h_s[at / 2 + kUnitsPerWarp + u % kUnitsPerWarp] = FromAcc<M>(h0 - ToAcc<float>(hi));
     }
   }
 
@@ -235,29 +322,38 @@ __global__ void __launch_bounds__(32 * kMaxWarps, 1)
 #pragma unroll
   for (int s = 0; s < kAhead; ++s) load_step(s);
 
-  // Where this lane pushes h: the packet of row pn of each row tile to blocks
-  // first_rank + 4 i of the cluster.
+  // This lane's packet: row pn of each row tile (lanes pn + 8 i hold it).
   const int pn = lane & 7;
   const int source_lane = (pn >> 1) + 16 * (pn & 1);  // the lane whose row is pn
   const int first_rank = lane >> 3;
-  constexpr unsigned kBufferBytes = R * KP * sizeof(T);
-  constexpr unsigned kTileBytes = kRowsPerTile * KP * sizeof(T);
+  constexpr unsigned kTileBytes = kRowsPerTile * W * 16;  // a row tile of a region
+  const unsigned h_base = SharedAddress(h_s);
+  const unsigned own_region = rank * kRegionBytes;
+  const unsigned packet_at = own_region + PacketOffset(pn, warp, W);
   // mbarrier of buffer X at bars + 8 X (after the two h buffers).
   uint64_t* const bar_pointer =
       reinterpret_cast<uint64_t*>(reinterpret_cast<char*>(h_s) + 2 * kBufferBytes);
   const unsigned bars = SharedAddress(bar_pointer);
+  // st.async: lanes pn + 8 f store packet pn to blocks f + 4 i. Bulk copy: lane
+  // l of warp 0 copies the block's region to block l.
+  const bool bulk = p.bulk_copy && rows * W * p.cluster_size >= kMinBulkStores;
+  const bool copier = bulk && warp == 0 && lane < p.cluster_size && lane != rank;
   unsigned remote[kMaxClusterSize / 4], remote_bars[kMaxClusterSize / 4];
 #pragma unroll
   for (int i = 0; i < kMaxClusterSize / 4; ++i) {
-    const int dst = first_rank + 4 * i;
-    remote[i] = dst < p.cluster_size ? MapToRank(h_s + pn * KP + 2 * u0, dst) : 0u;
+    const int dst = bulk ? (i == 0 ? lane : kMaxClusterSize) : first_rank + 4 * i;
+    remote[i] = dst < p.cluster_size ? MapToRank(h_s, dst) : 0u;
     remote_bars[i] = dst < p.cluster_size ? MapToRank(bar_pointer, dst) : 0u;
   }
-  // B fragments: row gid, unit group tig of each k tile.
-  const unsigned h_read = SharedAddress(h_s + gid * KP + 8 * tig);
-  // h bytes a block receives per step: a packet per warp of the cluster and
-  // row of the batch (rows past it are never sent: nobody reads their results).
-  const unsigned step_bytes = rows * p.warps * p.cluster_size * 16;
+  // B fragments of k tile kt: row gid, packet 4 kt + tig = packet (4 kt) % W +
+  // tig of region 4 kt / W; read_at[q] for (4 kt) % W = 4 q.
+  const unsigned read_at[2] = {h_base + PacketOffset(gid, tig, W),
+                               h_base + PacketOffset(gid, (4 + tig) % W, W)};
+  // h bytes a block receives per step: a packet per warp of the cluster (less
+  // its own with bulk copies) and row of the batch (rows past it are never
+  // sent: nobody reads their results).
+  const unsigned row_bytes = rows * W * 16;  // of one region
+  const unsigned step_bytes = row_bytes * (p.cluster_size - (bulk ? 1 : 0));
   if (threadIdx.x == 0) {
     BarrierInit(bars, 1);
     BarrierInit(bars + 8, 1);
@@ -298,9 +394,14 @@ __global__ void __launch_bounds__(32 * kMaxWarps, 1)
 #pragma unroll
         for (int j = 0; j < RT; ++j) {
           // {hi, hi, lo, lo} B fragments of k tile kt: h = hi + lo.
-          const uint4 b = LoadShared16(h_read + cur + j * kTileBytes + kt * 64);
-          Mma16816<T>(acc[j][(2 * kt) % NC], a[kt], b.x, b.y);
-          Mma16816<T>(acc[j][(2 * kt + 1) % NC], a[kt], b.z, b.w);
+          const uint4 b = LoadShared16(read_at[(4 * kt) % W / 4] + cur +
+                                       (4 * kt / W) * kRegionBytes + j * kTileBytes);
+          constexpr int kMmas = kSplitWeights ? 3 : 2;
+          Mma16816<M>(acc[j][(kMmas * kt) % NC], a[kt], b.x, b.y);
+          Mma16816<M>(acc[j][(kMmas * kt + 1) % NC], a[kt], b.z, b.w);
+          if constexpr (kSplitWeights) {
+            Mma16816<M>(acc[j][(kMmas * kt + 2) % NC], a_lo[kt], b.x, b.y);
+          }
         }
       }
 
@@ -312,6 +413,7 @@ __global__ void __launch_bounds__(32 * kMaxWarps, 1)
           d[e] = acc[j][0][e];
 #pragma unroll
           for (int q = 1; q < NC; ++q) d[e] += acc[j][q][e];
+          if constexpr (kSplitWeights) d[e] *= unscale;
         }
         // Lanes < 16 hold gates 0 and 2, lanes >= 16 gates 1 and 3, both for
         // rows 2 tig and 2 tig + 1: swap so each lane has all gates of one row.
@@ -347,8 +449,8 @@ __global__ void __launch_bounds__(32 * kMaxWarps, 1)
         // chaotic recurrence (large recurrent weights) grew to O(1) within
         // 25-50 steps; hi + lo keeps ~2^-22 (fp16) / 2^-16 (bf16).
         const float h_out = active ? h[j] : 0.0f;
-        const float h_rest = h_out - ToAcc<float>(FromAcc<T>(h_out));
-        const uint32_t both = RoundBits<T>(h_out) | (RoundBits<T>(h_rest) << 16);
+        const float h_rest = h_out - ToAcc<float>(FromAcc<M>(h_out));
+        const uint32_t both = RoundBits<M>(h_out) | (RoundBits<M>(h_rest) << 16);
         // Pack the 4 units of a row (lanes tig + 16 half + 4 q hold unit q):
         // [hi0 hi1][hi2 hi3][lo0 lo1][lo2 lo3], hand packet pn to every lane
         // pn + 8 i, push to the cluster.
@@ -363,13 +465,26 @@ __global__ void __launch_bounds__(32 * kMaxWarps, 1)
             __shfl_sync(0xffffffffu, __byte_perm(both2, both3, 0x7632), source_lane);
         const uint4 packet = make_uint4(hi01, hi23, lo01, lo23);
         if (tau + 1 < p.time && kRowsPerTile * j + pn < rows) {  // the last h is nobody's input
+          if (bulk) {
+            if (first_rank == 0) StoreShared16(h_base + next + packet_at + j * kTileBytes, packet);
+          } else {
 #pragma unroll
-          for (int i = 0; i < kMaxClusterSize / 4; ++i) {
-            if (first_rank + 4 * i < p.cluster_size) {
-              StoreAsync(remote[i] + next + j * kTileBytes, packet,
-                         remote_bars[i] + 8 * ((s + 1) & 1));
+            for (int i = 0; i < kMaxClusterSize / 4; ++i) {
+              if (first_rank + 4 * i < p.cluster_size) {
+                StoreAsync(remote[i] + next + packet_at + j * kTileBytes, packet,
+                           remote_bars[i] + 8 * ((s + 1) & 1));
+              }
             }
           }
+        }
+      }
+      if (bulk && tau + 1 < p.time) {
+        // The block's h of step tau + 1 is in its region: copy it to every peer.
+        FenceProxyAsync();
+        __syncthreads();
+        if (copier) {
+          CopyToPeer(remote[0] + next + own_region, h_base + next + own_region, row_bytes,
+                     remote_bars[0] + 8 * ((s + 1) & 1));
         }
       }
       load_step(s);
@@ -393,26 +508,29 @@ __global__ void __launch_bounds__(32 * kMaxWarps, 1)
 }
 
 // Clusters of p.cluster_size blocks the device holds at once for this kernel.
-template <typename T, int KT, int RT, RnnCell kCell>
+template <typename T, int KT, int RT, int W, RnnCell kCell>
 cudaError_t ActiveClusters(const MmaRowGroupParams<T>& p, int* clusters) {
   // Also sets the kernel's shared-memory and cluster-size attributes.
-  return MaxActiveClusters(MmaRowGroupRnnKernel<T, KT, RT, kCell>, 32 * p.warps,
-                           SharedBytes(KT, RT), p.cluster_size, clusters);
+  return MaxActiveClusters(MmaRowGroupRnnKernel<T, KT, RT, W, kCell>, 32 * W, SharedBytes(KT, RT),
+                           p.cluster_size, clusters);
 }
 
-template <typename T, int KT, int RT, RnnCell kCell>
-int LaunchTyped(const MmaRowGroupParams<T>& p, int groups, cudaStream_t stream) {
-  const ClusterLaunch launch(groups * p.cluster_size, 32 * p.warps, SharedBytes(KT, RT),
-                             p.cluster_size, stream);
-  return cudaLaunchKernelEx(&launch.config, MmaRowGroupRnnKernel<T, KT, RT, kCell>, p);
-}
-
-// Splits the unit warps over blocks of `warps` warps; false past 16 blocks.
-template <typename T>
-bool SetBlocks(int unit_warps, int warps, MmaRowGroupParams<T>* p) {
-  p->cluster_size = (unit_warps + warps - 1) / warps;
-  p->warps = (unit_warps + p->cluster_size - 1) / p->cluster_size;
-  return p->cluster_size <= kMaxClusterSize;
+// Launches when the batch's groups of 8 RT rows fit the device in `waves`
+// waves of clusters of W-warp blocks (false past 16 blocks).
+template <typename T, int KT, int RT, int W, RnnCell kCell>
+cudaError_t LaunchIfFits(MmaRowGroupParams<T> p, int unit_warps, int waves, cudaStream_t stream,
+                         bool* launched) {
+  *launched = false;
+  p.cluster_size = (unit_warps + W - 1) / W;
+  if (p.cluster_size > kMaxClusterSize) return cudaSuccess;
+  const int groups = (p.batch + kRowsPerTile * RT - 1) / (kRowsPerTile * RT);
+  int clusters = 0;
+  const cudaError_t error = ActiveClusters<T, KT, RT, W, kCell>(p, &clusters);
+  if (error != cudaSuccess || clusters < 1 || groups > waves * clusters) return error;
+  *launched = true;
+  const ClusterLaunch launch(groups * p.cluster_size, 32 * W, SharedBytes(KT, RT), p.cluster_size,
+                             stream);
+  return cudaLaunchKernelEx(&launch.config, MmaRowGroupRnnKernel<T, KT, RT, W, kCell>, p);
 }
 
 // Blocks of 4 warps (a bigger cluster: each SM holds half as many MMAs and
@@ -422,31 +540,16 @@ bool SetBlocks(int unit_warps, int warps, MmaRowGroupParams<T>* p) {
 // only more MMAs per step); past that 32 rows in at most kMaxWaves waves.
 // H100, fp16 H = 128: 4 warps 0.95 us/step at B = 8, 8 warps 1.2, 16 warps
 // 1.6; at B = 128, where 4-warp clusters run in waves, 8 warps win.
-template <typename T, int KT, int RT, RnnCell kCell>
-cudaError_t LaunchIfFits(const MmaRowGroupParams<T>& p, int waves, cudaStream_t stream,
-                       bool* launched) {
-  const int groups = (p.batch + kRowsPerTile * RT - 1) / (kRowsPerTile * RT);
-  int clusters = 0;
-  const cudaError_t error = ActiveClusters<T, KT, RT, kCell>(p, &clusters);
-  *launched = error == cudaSuccess && clusters >= 1 && groups <= waves * clusters;
-  if (!*launched) return error;
-  return static_cast<cudaError_t>(LaunchTyped<T, KT, RT, kCell>(p, groups, stream));
-}
-
 template <typename T, int KT, RnnCell kCell>
-int LaunchForRows(MmaRowGroupParams<T> p, int unit_warps, cudaStream_t stream) {
+int LaunchForRows(const MmaRowGroupParams<T>& p, int unit_warps, cudaStream_t stream) {
   bool launched = false;
-  cudaError_t error = cudaSuccess;
-  if (SetBlocks(unit_warps, 4, &p)) {
-    error = LaunchIfFits<T, KT, 1, kCell>(p, 1, stream, &launched);
-    if (launched || error != cudaSuccess) return error;
-  }
-  if (!SetBlocks(unit_warps, kMaxWarps, &p)) return cudaErrorCooperativeLaunchTooLarge;
-  error = LaunchIfFits<T, KT, 1, kCell>(p, 1, stream, &launched);
+  cudaError_t error = LaunchIfFits<T, KT, 1, 4, kCell>(p, unit_warps, 1, stream, &launched);
   if (launched || error != cudaSuccess) return error;
-  error = LaunchIfFits<T, KT, 2, kCell>(p, 1, stream, &launched);
+  error = LaunchIfFits<T, KT, 1, 8, kCell>(p, unit_warps, 1, stream, &launched);
   if (launched || error != cudaSuccess) return error;
-  error = LaunchIfFits<T, KT, 4, kCell>(p, kMaxWaves, stream, &launched);
+  error = LaunchIfFits<T, KT, 2, 8, kCell>(p, unit_warps, 1, stream, &launched);
+  if (launched || error != cudaSuccess) return error;
+  error = LaunchIfFits<T, KT, 4, 8, kCell>(p, unit_warps, kMaxWaves, stream, &launched);
   if (launched || error != cudaSuccess) return error;
   return cudaErrorCooperativeLaunchTooLarge;
 }
@@ -457,10 +560,18 @@ int LaunchForTiles(const MmaRowGroupParams<T>& p, const MmaRowGroupPlan& plan,
   switch (plan.k_tiles) {
     case 8:
       return LaunchForRows<T, 8, kCell>(p, plan.unit_warps, stream);
+    // fp32 holds two sets of A fragments: 16 k tiles of them spilled (300+
+    // bytes per thread), so fp32 stops at 8.
     case 16:
-      return LaunchForRows<T, 16, kCell>(p, plan.unit_warps, stream);
+      if constexpr (!std::is_same<T, float>::value) {
+        return LaunchForRows<T, 16, kCell>(p, plan.unit_warps, stream);
+      }
+      break;
     case 32:
-      return LaunchForRows<T, 32, kCell>(p, plan.unit_warps, stream);
+      if constexpr (!std::is_same<T, float>::value) {
+        return LaunchForRows<T, 32, kCell>(p, plan.unit_warps, stream);
+      }
+      break;
   }
   return cudaErrorInvalidValue;
 }
@@ -470,6 +581,7 @@ int LaunchForType(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
                   const MmaRowGroupPlan& plan, const float* xproj, cudaStream_t stream) {
   MmaRowGroupParams<T> p;
   FillRecurrenceIo(config, args, xproj, &p);
+  p.bulk_copy = !EnvFlag("TFTRT_MASKING_RNN_ROWS_ST_ASYNC");
   switch (config.cell) {
     case RnnCell::kLstm:
       return LaunchForTiles<T, RnnCell::kLstm>(p, plan, stream);
@@ -489,7 +601,8 @@ bool PlanMmaRowGroupRnn(const MaskedRnnConfig& config, DType dtype, int cc_major
     return false;
   }
   if (cc_major < 9) return false;
-  if (dtype != DType::kFloat16 && dtype != DType::kBFloat16) return false;
+  const bool split_fp32 = dtype == DType::kFloat32;  // weights in two fp16 parts: <= 8 k tiles
+  if (dtype != DType::kFloat16 && dtype != DType::kBFloat16 && !split_fp32) return false;
   if (config.cell == RnnCell::kSimpleRnn) return false;
   if (config.cell == RnnCell::kGru && !config.reset_after) return false;
   if (config.activation != Activation::kTanh ||
@@ -498,11 +611,11 @@ bool PlanMmaRowGroupRnn(const MaskedRnnConfig& config, DType dtype, int cc_major
   }
   if (config.batch < 1 || config.batch > (int64_t{1} << 24)) return false;
   if (config.time < 1 || config.time > (int64_t{1} << 30)) return false;
-  if (config.units <= 64 || config.units > 512) return false;
+  if (config.units <= 64 || config.units > (split_fp32 ? 128 : 512)) return false;
   const int units = static_cast<int>(config.units);
   const int k_tiles = units <= 128 ? 8 : (units <= 256 ? 16 : 32);
   plan->k_tiles = k_tiles;
-  plan->unit_warps = (units + kUnitsPerWarp - 1) / kUnitsPerWarp;  // <= 128 = 16 x kMaxWarps
+  plan->unit_warps = (units + kUnitsPerWarp - 1) / kUnitsPerWarp;  // <= 128 = 16 x 8
   return true;
 }
 
@@ -513,6 +626,8 @@ int LaunchMmaRowGroupRnn(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& 
       return LaunchForType<__half>(config, args, plan, xproj, stream);
     case DType::kBFloat16:
       return LaunchForType<__nv_bfloat16>(config, args, plan, xproj, stream);
+    case DType::kFloat32:
+      return LaunchForType<float>(config, args, plan, xproj, stream);
     default:
       break;
   }
