@@ -209,10 +209,11 @@ int main() {
           RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 300, 2, 3, 128, index % 2 == 0, true,
                  0, &rng);
           RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 5, 3, 3, 100, true, false, 0, &rng);
-          // Tensor-core row-group kernel (fp16/bf16 LSTM/GRU), 16-block
-          // clusters: 32 rows per cluster (B = 200, partial last group) and 16
-          // (B = 60).
+          // Tensor-core row-group kernel (LSTM/GRU), 16-block clusters (H100:
+          // 7 at once): 32 rows per cluster (B = 200, partial last group), 24
+          // (B = 130) and 16 (B = 60).
           RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 200, 2, 3, 512, true, true, 0, &rng);
+          RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 130, 2, 3, 512, true, false, 0, &rng);
           RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 60, 2, 3, 512, false, true, 0, &rng);
           // The same with h sent as a st.async per packet instead of bulk copies.
           setenv("TFTRT_MASKING_RNN_ROWS_ST_ASYNC", "1", 1);

@@ -29,9 +29,9 @@ constexpr int kMaxWaves = 2;      // of 32-row clusters; more: the sliced persis
 // Regions past the cluster (padding units up to 16 k_tiles) stay zero.
 // A bulk copy costs more latency than a st.async, though: few rows still go
 // as a st.async per packet (H100, fp16, one row: H = 512 1.28 us/step with
-// st.async, 1.65 with bulk copies; 8 rows 2.49 and 1.85; the crossing is at
-// ~230-460 stores per block and step).
-constexpr int kMinBulkStores = 384;
+// st.async, 1.65 with bulk copies; 8 rows 2.49 and 1.85; at 256 stores per
+// block and step, H = 128 B = 32, bulk copies are 2% faster).
+constexpr int kMinBulkStores = 256;
 // Rows of 8 packets (128 bytes) put the 64-byte halves in swapped order on odd
 // rows, so that the 8 lanes of a 16-byte access phase (rows gid, gid + 1) hit
 // distinct banks.
@@ -53,7 +53,9 @@ size_t SharedBytes(int k_tiles, int row_tiles) {
 template <typename T>
 struct MmaRowGroupParams : RecurrenceIo<T> {
   int cluster_size;
-  bool bulk_copy;  // allowed: h to peers as one bulk copy per peer (else st.async per packet)
+  // How h goes to the peers: bulk copies from kMinBulkStores, else st.async
+  // per packet (kAuto), or always one of them (debug knobs, for A/B runs).
+  enum class Copy { kAuto, kStAsync, kBulk } copy;
 };
 
 // The MMA operand type: the tensors' own for fp16/bf16; fp32 runs on fp16
@@ -336,7 +338,9 @@ __global__ void __launch_bounds__(32 * W, 1) MmaRowGroupRnnKernel(const MmaRowGr
   const unsigned bars = SharedAddress(bar_pointer);
   // st.async: lanes pn + 8 f store packet pn to blocks f + 4 i. Bulk copy: lane
   // l of warp 0 copies the block's region to block l.
-  const bool bulk = p.bulk_copy && rows * W * p.cluster_size >= kMinBulkStores;
+  using Copy = typename MmaRowGroupParams<T>::Copy;
+  const bool bulk = p.copy == Copy::kBulk ||
+                    (p.copy == Copy::kAuto && rows * W * p.cluster_size >= kMinBulkStores);
   const bool copier = bulk && warp == 0 && lane < p.cluster_size && lane != rank;
   unsigned remote[kMaxClusterSize / 4], remote_bars[kMaxClusterSize / 4];
 #pragma unroll
@@ -535,7 +539,7 @@ cudaError_t LaunchIfFits(MmaRowGroupParams<T> p, int unit_warps, int waves, cuda
 
 // Blocks of 4 warps (a bigger cluster: each SM holds half as many MMAs and
 // cell updates per step) while all groups of 8 rows fit the device at once;
-// else blocks of 8 warps with 8, 16 or 32 rows per cluster, the fewest that
+// else blocks of 8 warps with 8, 16, 24 or 32 rows per cluster, the fewest that
 // fit in one wave (a wave more costs a whole recurrence; more rows per cluster
 // only more MMAs per step); past that 32 rows in at most kMaxWaves waves.
 // H100, fp16 H = 128: 4 warps 0.95 us/step at B = 8, 8 warps 1.2, 16 warps
@@ -548,6 +552,8 @@ int LaunchForRows(const MmaRowGroupParams<T>& p, int unit_warps, cudaStream_t st
   error = LaunchIfFits<T, KT, 1, 8, kCell>(p, unit_warps, 1, stream, &launched);
   if (launched || error != cudaSuccess) return error;
   error = LaunchIfFits<T, KT, 2, 8, kCell>(p, unit_warps, 1, stream, &launched);
+  if (launched || error != cudaSuccess) return error;
+  error = LaunchIfFits<T, KT, 3, 8, kCell>(p, unit_warps, 1, stream, &launched);
   if (launched || error != cudaSuccess) return error;
   error = LaunchIfFits<T, KT, 4, 8, kCell>(p, unit_warps, kMaxWaves, stream, &launched);
   if (launched || error != cudaSuccess) return error;
@@ -581,7 +587,10 @@ int LaunchForType(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
                   const MmaRowGroupPlan& plan, const float* xproj, cudaStream_t stream) {
   MmaRowGroupParams<T> p;
   FillRecurrenceIo(config, args, xproj, &p);
-  p.bulk_copy = !EnvFlag("TFTRT_MASKING_RNN_ROWS_ST_ASYNC");
+  using Copy = typename MmaRowGroupParams<T>::Copy;
+  p.copy = EnvFlag("TFTRT_MASKING_RNN_ROWS_ST_ASYNC")
+               ? Copy::kStAsync
+               : (EnvFlag("TFTRT_MASKING_RNN_ROWS_BULK") ? Copy::kBulk : Copy::kAuto);
   switch (config.cell) {
     case RnnCell::kLstm:
       return LaunchForTiles<T, RnnCell::kLstm>(p, plan, stream);
