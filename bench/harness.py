@@ -427,10 +427,13 @@ def masking_check_suite():
   # tail of single elements ((1000, 7), (4099, 7), (3, 5), fp16 (513, 63)), rows of whole
   # vectors ((17, 8), (2049, 64)), 16-row tiles with 16 lanes per row ((100, 129)), tens of
   # tiles ((70000, 3)). Vector kernel: (5, 256) fp32, (7, 1000); scalar: (11, 129) fp64.
+  # One-vector-rows kernel (16-byte rows): (64, 8), (17, 8), (40000, 8) fp16/bf16, (2051, 4)
+  # fp32, (4097, 2) fp64: partial and several 2048-row chunks.
   for dtype, (rows, feats), mode, mask_dtype, mv in itertools.product(
       [torch.float32, torch.float16, torch.bfloat16, torch.float64],
       [(1, 1), (37, 3), (64, 8), (33, 64), (5, 256), (7, 1000), (1000, 7), (9, 0), (0, 5),
-       (11, 129), (4099, 7), (3, 5), (17, 8), (2049, 64), (513, 63), (100, 129), (70000, 3)],
+       (11, 129), (4099, 7), (3, 5), (17, 8), (2049, 64), (513, 63), (100, 129), (70000, 3),
+       (40000, 8), (2051, 4), (4097, 2)],
       ["where", "multiply"], ["bool", "int32"], [0.0, -1.0, float("inf"), float("nan")]):
     check_masking_case(g, dtype, rows, feats, mode, mask_dtype, mv)
     n += 1
@@ -488,7 +491,7 @@ def bench_masking(results):
         f"{copy_bw:.0f} GB/s (read + write)")
   del a, b
   rows_out = []
-  kernels = {0: "scalar", 1: "vector", 2: "tile"}
+  kernels = {0: "scalar", 1: "vector", 2: "tile", 3: "rows16"}
   for dtype, elements, feats, mask_dtype in [
       (torch.float32, 1 << 26, 8, "bool"), (torch.float32, 1 << 26, 64, "bool"),
       (torch.float32, 1 << 26, 256, "bool"), (torch.float32, 1 << 28, 64, "bool"),
@@ -510,15 +513,16 @@ def bench_masking(results):
     row = dict(dtype=str(dtype)[6:], elements=rows * feats, features=feats, mask=mask_dtype,
                kernel=kernel, ms=ms, gbps=bw, fraction_of_copy=bw / copy_bw)
     ab = ""
-    if kernel == "tile":
-      # Same run A/B: the kernel these shapes took before the tile kernel.
-      os.environ["TFTRT_MASKING_NO_TILE"] = "1"
+    if kernel in ("tile", "rows16"):
+      # Same run A/B: the kernel these shapes took before (tile: vector or scalar; rows16: tile).
+      knob = "TFTRT_MASKING_NO_TILE" if kernel == "tile" else "TFTRT_MASKING_NO_ONE_VECTOR_ROWS"
+      os.environ[knob] = "1"
       try:
         old_ms, _ = time_fn(fn, budget_s=0.5)
       finally:
-        del os.environ["TFTRT_MASKING_NO_TILE"]
-      row["no_tile_fraction_of_copy"] = nbytes / old_ms / 1e6 / copy_bw
-      ab = f" (without tile kernel: {100 * row['no_tile_fraction_of_copy']:5.1f}%)"
+        del os.environ[knob]
+      row[f"no_{kernel}_fraction_of_copy"] = nbytes / old_ms / 1e6 / copy_bw
+      ab = f" (without {kernel} kernel: {100 * row[f'no_{kernel}_fraction_of_copy']:5.1f}%)"
     rows_out.append(row)
     print(f"  {row['dtype']:8s} {rows * feats:>10d} el F={feats:<5d} mask={mask_dtype:5s} "
           f"{kernel:6s} {ms:7.3f} ms {bw:6.0f} GB/s = {100 * bw / copy_bw:5.1f}% of copy{ab}")

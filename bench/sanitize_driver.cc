@@ -179,6 +179,8 @@ int main() {
     for (MaskDType mask_dtype : {MaskDType::kBool, MaskDType::kInt32}) {
       for (int64_t features : {1, 3, 8, 64, 67}) RunMasking(dtype, 19, features, mask_dtype, &rng);
       RunMasking(dtype, 4099, 7, mask_dtype, &rng);  // many short rows, a partial tail
+      // 16-byte rows: the one-vector-rows kernel, a partial last chunk.
+      RunMasking(dtype, 4099, 16 / static_cast<int64_t>(ElementBytes(dtype)), mask_dtype, &rng);
       // Tile kernel with 3 blocks, each looping over several tiles (the buffer is
       // refilled after the previous tile's stores): odd rows, rows of whole
       // vectors, 16 lanes per row (fp32 F = 129).
