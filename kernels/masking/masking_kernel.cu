@@ -23,14 +23,12 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
-#include <map>
-#include <mutex>
-#include <utility>
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
+#include "kernels/common/kernel_attributes.cuh"
 #include "kernels/masking/masking.h"
 
 namespace tftrt_masking {
@@ -374,30 +372,19 @@ int EnvInt(const char* name) {
   return value != nullptr ? std::atoi(value) : 0;
 }
 
-// Blocks of `kernel` the current device runs at once: SMs x blocks per SM,
-// asked once per (device, kernel).
-cudaError_t ResidentBlocks(const void* kernel, int* blocks) {
-  static std::mutex mutex;
-  static std::map<std::pair<int, const void*>, int> cache;
-  int device = 0;
+// Blocks of `kernel` (kMaskingTileThreads threads, no dynamic shared memory)
+// the current device runs at once: SMs x blocks per SM.
+template <typename Kernel>
+cudaError_t ResidentBlocks(Kernel kernel, int* blocks) {
+  int device = 0, sms = 0, per_sm = 0;
   cudaError_t error = cudaGetDevice(&device);
-  if (error != cudaSuccess) return error;
-  std::lock_guard<std::mutex> lock(mutex);
-  const auto found = cache.find({device, kernel});
-  if (found != cache.end()) {
-    *blocks = found->second;
-    return cudaSuccess;
-  }
-  int sms = 0, per_sm = 0;
-  if ((error = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device)) !=
+  if (error != cudaSuccess ||
+      (error = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device)) !=
           cudaSuccess ||
-      (error = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel,
-                                                             kMaskingTileThreads, 0)) !=
-          cudaSuccess) {
+      (error = MaxActiveBlocksPerSm(kernel, kMaskingTileThreads, 0, &per_sm)) != cudaSuccess) {
     return error;
   }
   *blocks = sms * per_sm;
-  cache[{device, kernel}] = *blocks;
   return cudaSuccess;
 }
 
@@ -435,8 +422,7 @@ int Launch(const void* x, int64_t rows, int64_t features, float mask_value,
   if (kind == MaskingKernelKind::kTile) {
     const auto kernel = MaskingTileKernel<T, MaskT>;
     int resident_blocks = 0;
-    const cudaError_t error = ResidentBlocks(reinterpret_cast<const void*>(kernel),
-                                             &resident_blocks);
+    const cudaError_t error = ResidentBlocks(kernel, &resident_blocks);
     if (error != cudaSuccess) return error;
     const int max_grid = EnvInt("TFTRT_MASKING_TILE_MAX_GRID");
     if (max_grid > 0) resident_blocks = std::min(resident_blocks, max_grid);

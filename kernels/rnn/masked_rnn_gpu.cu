@@ -15,7 +15,7 @@
 #include <cstring>
 #include <type_traits>
 
-#include "kernels/rnn/kernel_attributes.cuh"
+#include "kernels/common/kernel_attributes.cuh"
 #include "kernels/rnn/masked_rnn.h"
 #include "kernels/rnn/masked_rnn_mma_row_group.cuh"
 #include "kernels/rnn/masked_rnn_persistent.cuh"

@@ -5,12 +5,9 @@
 #include <cooperative_groups.h>
 
 #include <algorithm>
-#include <map>
-#include <mutex>
-#include <tuple>
 #include <type_traits>
 
-#include "kernels/rnn/kernel_attributes.cuh"
+#include "kernels/common/kernel_attributes.cuh"
 #include "kernels/rnn/rnn_device.cuh"
 
 namespace tftrt_masking {
@@ -435,53 +432,15 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
   }
 }
 
-// Occupancy answers per (device, kernel, shared bytes, cluster size). Values:
-// clusters (cluster modes) or blocks per SM (global mode).
-using OccupancyKey = std::tuple<int, const void*, size_t, int>;
-
-std::map<OccupancyKey, int>& OccupancyCache() {
-  static std::map<OccupancyKey, int> cache;
-  return cache;
-}
-
-// Sets the kernel's attributes and asks the occupancy question once per key.
+// Clusters (cluster modes) or blocks per SM (global mode) the device holds at
+// once for the plan; also sets the kernel's attributes.
 template <typename Kernel>
 cudaError_t Occupancy(Kernel kernel, const PersistentPlan& plan, bool cluster, int* value) {
-  int device = 0;
-  cudaError_t error = cudaGetDevice(&device);
-  if (error != cudaSuccess) return error;
-  const OccupancyKey key(device, reinterpret_cast<const void*>(kernel), plan.shared_bytes,
-                         cluster ? plan.unit_slices : 0);
-  std::lock_guard<std::mutex> lock(KernelAttributeMutex());
-  const auto found = OccupancyCache().find(key);
-  if (found != OccupancyCache().end()) {
-    *value = found->second;
-    return cudaSuccess;
-  }
-  error = EnsureDynamicSharedMemoryLocked(device, reinterpret_cast<const void*>(kernel),
-                                          plan.shared_bytes);
-  if (error != cudaSuccess) return error;
-  if (cluster && plan.unit_slices > 8) {
-    error = cudaFuncSetAttribute(kernel, cudaFuncAttributeNonPortableClusterSizeAllowed, 1);
-    if (error != cudaSuccess) return error;
-  }
-  int answer = 0;
   if (cluster) {
-    const ClusterLaunch launch(plan.blocks(), kPersistentThreads, plan.shared_bytes,
-                               plan.unit_slices, nullptr);
-    error = cudaOccupancyMaxActiveClusters(&answer, kernel, &launch.config);
-    if (error != cudaSuccess) {
-      cudaGetLastError();
-      answer = 0;  // cannot run as a cluster of this size: remembered as "no"
-    }
-  } else {
-    error = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&answer, kernel, kPersistentThreads,
-                                                          plan.shared_bytes);
-    if (error != cudaSuccess) return error;
+    return MaxActiveClusters(kernel, kPersistentThreads, plan.shared_bytes, plan.unit_slices,
+                             value);
   }
-  OccupancyCache()[key] = answer;
-  *value = answer;
-  return cudaSuccess;
+  return MaxActiveBlocksPerSm(kernel, kPersistentThreads, plan.shared_bytes, value);
 }
 
 template <typename T, int RB, int kMode>

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "kernels/rnn/kernel_attributes.cuh"
+#include "kernels/common/kernel_attributes.cuh"
 #include "kernels/rnn/rnn_device.cuh"
 
 namespace tftrt_masking {

@@ -1,8 +1,9 @@
-// Host helpers for the recurrent kernels' launch attributes. cudaFuncSetAttribute
-// and the occupancy queries cost tens of microseconds, which showed up as fixed
-// cost per call at T = 10, so their answers are kept per (device, kernel).
-#ifndef TFTRT_MASKING_KERNELS_RNN_KERNEL_ATTRIBUTES_CUH_
-#define TFTRT_MASKING_KERNELS_RNN_KERNEL_ATTRIBUTES_CUH_
+// Host helpers for the kernels' launch attributes (recurrences, Masking).
+// cudaFuncSetAttribute and the occupancy queries cost tens of microseconds,
+// which showed up as fixed cost per call at T = 10, so their answers are kept
+// per (device, kernel, launch shape).
+#ifndef TFTRT_MASKING_KERNELS_COMMON_KERNEL_ATTRIBUTES_CUH_
+#define TFTRT_MASKING_KERNELS_COMMON_KERNEL_ATTRIBUTES_CUH_
 
 #include <cuda_runtime.h>
 
@@ -14,7 +15,6 @@
 #include <utility>
 
 namespace tftrt_masking {
-namespace rnn_gpu {
 
 // Debug knobs (environment, read per launch): set unless unset, empty or "0".
 inline bool EnvFlag(const char* name) {
@@ -72,13 +72,15 @@ struct ClusterLaunch {
   ClusterLaunch& operator=(const ClusterLaunch&) = delete;
 };
 
-// Clusters of `cluster_size` blocks (threads, shared_bytes each) the current
-// device holds at once for `kernel`; 0 when it cannot run such a cluster.
-// Also raises the kernel's shared-memory limit and allows clusters > 8 (a
-// non-portable size, which Hopper has). Answers are kept per key.
+// The occupancy answer for `kernel` with blocks of `threads` threads and
+// `shared_bytes` of dynamic shared memory on the current device: clusters of
+// `cluster_size` blocks held at once (0 when it cannot run such a cluster), or
+// for cluster_size 0 blocks per SM. Also raises the kernel's shared-memory
+// limit and allows clusters > 8 (a non-portable size, which Hopper has).
+// Answers are kept per key.
 template <typename Kernel>
-cudaError_t MaxActiveClusters(Kernel kernel, int threads, size_t shared_bytes, int cluster_size,
-                              int* clusters) {
+cudaError_t CachedOccupancy(Kernel kernel, int threads, size_t shared_bytes, int cluster_size,
+                            int* answer) {
   using Key = std::tuple<int, const void*, int, size_t, int>;
   static std::map<Key, int> cache;
   int device = 0;
@@ -89,27 +91,44 @@ cudaError_t MaxActiveClusters(Kernel kernel, int threads, size_t shared_bytes, i
   const Key key(device, address, threads, shared_bytes, cluster_size);
   const auto found = cache.find(key);
   if (found != cache.end()) {
-    *clusters = found->second;
+    *answer = found->second;
     return cudaSuccess;
   }
   if ((error = EnsureDynamicSharedMemoryLocked(device, address, shared_bytes)) != cudaSuccess) {
     return error;
   }
-  if (cluster_size > 8 &&
-      (error = cudaFuncSetAttribute(kernel, cudaFuncAttributeNonPortableClusterSizeAllowed, 1)) !=
-          cudaSuccess) {
-    return error;
+  if (cluster_size == 0) {
+    error = cudaOccupancyMaxActiveBlocksPerMultiprocessor(answer, kernel, threads, shared_bytes);
+    if (error != cudaSuccess) return error;
+  } else {
+    if (cluster_size > 8 &&
+        (error = cudaFuncSetAttribute(kernel, cudaFuncAttributeNonPortableClusterSizeAllowed,
+                                      1)) != cudaSuccess) {
+      return error;
+    }
+    const ClusterLaunch launch(cluster_size, threads, shared_bytes, cluster_size, nullptr);
+    if (cudaOccupancyMaxActiveClusters(answer, kernel, &launch.config) != cudaSuccess) {
+      cudaGetLastError();
+      *answer = 0;  // no cluster of this size: remembered as "no"
+    }
   }
-  const ClusterLaunch launch(cluster_size, threads, shared_bytes, cluster_size, nullptr);
-  if (cudaOccupancyMaxActiveClusters(clusters, kernel, &launch.config) != cudaSuccess) {
-    cudaGetLastError();
-    *clusters = 0;  // no cluster of this size: remembered as "no"
-  }
-  cache[key] = *clusters;
+  cache[key] = *answer;
   return cudaSuccess;
 }
 
-}  // namespace rnn_gpu
+// Clusters of `cluster_size` (>= 1) blocks the current device holds at once.
+template <typename Kernel>
+cudaError_t MaxActiveClusters(Kernel kernel, int threads, size_t shared_bytes, int cluster_size,
+                              int* clusters) {
+  return CachedOccupancy(kernel, threads, shared_bytes, cluster_size, clusters);
+}
+
+// Blocks per SM the current device holds at once.
+template <typename Kernel>
+cudaError_t MaxActiveBlocksPerSm(Kernel kernel, int threads, size_t shared_bytes, int* blocks) {
+  return CachedOccupancy(kernel, threads, shared_bytes, 0, blocks);
+}
+
 }  // namespace tftrt_masking
 
-#endif  // TFTRT_MASKING_KERNELS_RNN_KERNEL_ATTRIBUTES_CUH_
+#endif  // TFTRT_MASKING_KERNELS_COMMON_KERNEL_ATTRIBUTES_CUH_
