@@ -230,19 +230,20 @@ PATHS = ("auto", "stasync", "bulk", "fmarows", "persistent", "nomma", "global", 
 def set_path(path):
   """'auto' (row kernels, clusters / tensor cores where they apply), 'stasync' / 'bulk' (auto,
   but the tensor-core row-group kernel always sends h with a st.async per packet / with bulk
-  copies), 'fmarows' (no tensor-core
-  row-group kernel: fp16/bf16 H 65-128 on the FFMA row-block kernel, H > 128 persistent),
+  copies), 'fmarows' (no tensor-core row-group kernel: fp16/bf16 H 65-128 on the FFMA
+  row-block kernel, H > 128 persistent),
   'persistent' (no row kernels), 'nomma' (FFMA persistent only), 'global' (no row kernels, no
   clusters, no tensor cores) or 'simple' (one launch per step)."""
   assert path in PATHS, path
-  os.environ["TFTRT_MASKING_RNN_SIMPLE"] = "1" if path == "simple" else "0"
-  os.environ["TFTRT_MASKING_RNN_NO_MMA_ROWS"] = "0" if path in ("auto", "stasync", "bulk") else "1"
-  os.environ["TFTRT_MASKING_RNN_ROWS_ST_ASYNC"] = "1" if path == "stasync" else "0"
-  os.environ["TFTRT_MASKING_RNN_ROWS_BULK"] = "1" if path == "bulk" else "0"
-  os.environ["TFTRT_MASKING_RNN_NO_ROW_BLOCK"] = "0" if path in ("auto", "stasync", "bulk",
-                                                                 "fmarows") else "1"
-  os.environ["TFTRT_MASKING_RNN_NO_CLUSTER"] = "1" if path == "global" else "0"
-  os.environ["TFTRT_MASKING_RNN_NO_MMA"] = "1" if path == "nomma" else "0"
+  mma_rows = path in ("auto", "stasync", "bulk")
+  flag = lambda on: "1" if on else "0"
+  os.environ["TFTRT_MASKING_RNN_SIMPLE"] = flag(path == "simple")
+  os.environ["TFTRT_MASKING_RNN_NO_MMA_ROWS"] = flag(not mma_rows)
+  os.environ["TFTRT_MASKING_RNN_ROWS_ST_ASYNC"] = flag(path == "stasync")
+  os.environ["TFTRT_MASKING_RNN_ROWS_BULK"] = flag(path == "bulk")
+  os.environ["TFTRT_MASKING_RNN_NO_ROW_BLOCK"] = flag(not (mma_rows or path == "fmarows"))
+  os.environ["TFTRT_MASKING_RNN_NO_CLUSTER"] = flag(path == "global")
+  os.environ["TFTRT_MASKING_RNN_NO_MMA"] = flag(path == "nomma")
 
 
 def check_rnn(case: RnnCase, label: str, want=None, simple=False, verbose=False):
