@@ -224,18 +224,20 @@ def rel_error(got, want):
   return float(diff / denom) if denom > 0 else float(diff)
 
 
-PATHS = ("auto", "stasync", "bulk", "fmarows", "persistent", "nomma", "global", "simple")
+PATHS = (
+    "auto", "serial", "stasync", "bulk", "fmarows", "persistent", "nomma", "global", "simple")
 
 
 def set_path(path):
-  """'auto' (row kernels, clusters / tensor cores where they apply), 'stasync' / 'bulk' (auto,
+  """'auto' (row kernels, clusters / tensor cores where they apply), 'serial' (auto, but the
+  recurrence starts after the input projection, not during its tail), 'stasync' / 'bulk' (auto,
   but the tensor-core row-group kernel always sends h with a st.async per packet / with bulk
   copies), 'fmarows' (no tensor-core row-group kernel: fp16/bf16 H 65-128 on the FFMA
   row-block kernel, H > 128 persistent),
   'persistent' (no row kernels), 'nomma' (FFMA persistent only), 'global' (no row kernels, no
   clusters, no tensor cores) or 'simple' (one launch per step)."""
   assert path in PATHS, path
-  mma_rows = path in ("auto", "stasync", "bulk")
+  mma_rows = path in ("auto", "serial", "stasync", "bulk")
   flag = lambda on: "1" if on else "0"
   os.environ["TFTRT_MASKING_RNN_SIMPLE"] = flag(path == "simple")
   os.environ["TFTRT_MASKING_RNN_NO_MMA_ROWS"] = flag(not mma_rows)
@@ -244,6 +246,7 @@ def set_path(path):
   os.environ["TFTRT_MASKING_RNN_NO_ROW_BLOCK"] = flag(not (mma_rows or path == "fmarows"))
   os.environ["TFTRT_MASKING_RNN_NO_CLUSTER"] = flag(path == "global")
   os.environ["TFTRT_MASKING_RNN_NO_MMA"] = flag(path == "nomma")
+  os.environ["TFTRT_MASKING_RNN_NO_OVERLAP"] = flag(path == "serial")
 
 
 def check_rnn(case: RnnCase, label: str, want=None, simple=False, verbose=False):
@@ -332,6 +335,16 @@ def rnn_check_suite(full=True):
                    zero_output_for_mask=count % 4 == 0, initial_state=True)
     count += 1
     check_paths(case, f"row-group {cell} B{b} U{u} {dtype}", ("auto", "stasync", "bulk", "fmarows"),
+                worst)
+  # Input projection with K split over a thread-block cluster (sm_90, small products with
+  # more than one K tile): uneven slices (F = 70, 100, 257), partial 64-row tiles (B*T = 66,
+  # 130), the row kernels and the persistent one behind it.
+  for (b, t, f, u), dtype in itertools.product(
+      ((1, 9, 70, 32), (2, 33, 257, 16), (1, 130, 100, 24), (3, 22, 64, 200)), dtypes):
+    case = RnnCase("lstm", b, t, f, u, dtype, mask_kind="holes", seed=count,
+                   go_backwards=count % 2 == 0, return_sequences=True, initial_state=True)
+    count += 1
+    check_paths(case, f"split-K projection B{b} T{t} F{f} U{u} {dtype}", ("auto", "global"),
                 worst)
   # Large recurrent weights (uniform +-0.87, the plugin harness' N(0, 0.5^2) scale: a
   # chaotic recurrence) over 50 steps. With h rounded to 16 bits for the product the

@@ -216,6 +216,10 @@ int main() {
           RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 300, 2, 3, 128, index % 2 == 0, true,
                  0, &rng);
           RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 5, 3, 3, 100, true, false, 0, &rng);
+          // Input projection with K split over a cluster (F = 100: uneven slices;
+          // B * T = 130: a partial 64-row tile).
+          RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 2, 65, 100, 32, index % 2 == 1, true, 0,
+                 &rng);
           // Tensor-core row-group kernel (LSTM/GRU), 16-block clusters (H100:
           // 7 at once): 32 rows per cluster (B = 200, partial last group), 24
           // (B = 130) and 16 (B = 60).

@@ -50,26 +50,47 @@ cudaError_t EnsureDynamicSharedMemory(Kernel kernel, size_t bytes) {
   return EnsureDynamicSharedMemoryLocked(device, reinterpret_cast<const void*>(kernel), bytes);
 }
 
-// A launch configuration with a 1-D thread-block cluster (the attribute lives
-// in the object: neither copied nor moved).
-struct ClusterLaunch {
+// A launch configuration for cudaLaunchKernelEx (the attributes live in the
+// object: neither copied nor moved):
+// - cluster_size >= 1: a 1-D thread-block cluster of that many blocks (or a
+//   3-D cluster shape);
+// - overlap_previous (sm_90+ only): programmatic dependent launch. The kernel
+//   may start once every block of the stream's previous kernel has called
+//   AllowNextGridToStart(), and calls WaitForPreviousGrid() (rnn_device.cuh)
+//   before it reads that kernel's output, so its launch and prologue overlap
+//   the previous kernel's tail (the recurrences after the input projection).
+struct KernelLaunch {
   cudaLaunchConfig_t config = {};
-  cudaLaunchAttribute attribute[1] = {};
-  ClusterLaunch(unsigned blocks, unsigned threads, size_t shared_bytes, unsigned cluster_size,
-                cudaStream_t stream) {
-    config.gridDim = dim3(blocks);
-    config.blockDim = dim3(threads);
+  cudaLaunchAttribute attributes[2] = {};
+  KernelLaunch(unsigned blocks, unsigned threads, size_t shared_bytes, unsigned cluster_size,
+               cudaStream_t stream, bool overlap_previous = false)
+      : KernelLaunch(dim3(blocks), dim3(threads), shared_bytes, dim3(cluster_size, 1, 1), stream,
+                     overlap_previous) {}
+  // cluster.x == 0: no cluster.
+  KernelLaunch(dim3 grid, dim3 block, size_t shared_bytes, dim3 cluster, cudaStream_t stream,
+               bool overlap_previous) {
+    config.gridDim = grid;
+    config.blockDim = block;
     config.dynamicSmemBytes = shared_bytes;
     config.stream = stream;
-    attribute[0].id = cudaLaunchAttributeClusterDimension;
-    attribute[0].val.clusterDim.x = cluster_size;
-    attribute[0].val.clusterDim.y = 1;
-    attribute[0].val.clusterDim.z = 1;
-    config.attrs = attribute;
-    config.numAttrs = 1;
+    unsigned count = 0;
+    if (cluster.x >= 1) {
+      attributes[count].id = cudaLaunchAttributeClusterDimension;
+      attributes[count].val.clusterDim.x = cluster.x;
+      attributes[count].val.clusterDim.y = cluster.y;
+      attributes[count].val.clusterDim.z = cluster.z;
+      ++count;
+    }
+    if (overlap_previous) {
+      attributes[count].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+      attributes[count].val.programmaticStreamSerializationAllowed = 1;
+      ++count;
+    }
+    config.attrs = attributes;
+    config.numAttrs = count;
   }
-  ClusterLaunch(const ClusterLaunch&) = delete;
-  ClusterLaunch& operator=(const ClusterLaunch&) = delete;
+  KernelLaunch(const KernelLaunch&) = delete;
+  KernelLaunch& operator=(const KernelLaunch&) = delete;
 };
 
 // The occupancy answer for `kernel` with blocks of `threads` threads and
@@ -106,7 +127,7 @@ cudaError_t CachedOccupancy(Kernel kernel, int threads, size_t shared_bytes, int
                                       1)) != cudaSuccess) {
       return error;
     }
-    const ClusterLaunch launch(cluster_size, threads, shared_bytes, cluster_size, nullptr);
+    const KernelLaunch launch(cluster_size, threads, shared_bytes, cluster_size, nullptr);
     if (cudaOccupancyMaxActiveClusters(answer, kernel, &launch.config) != cudaSuccess) {
       cudaGetLastError();
       *answer = 0;  // no cluster of this size: remembered as "no"

@@ -64,35 +64,72 @@ WorkspaceLayout Layout(const MaskedRnnConfig& config, DType dtype) {
 // Input projection: C[M, N] = A[M, K] @ W[K, N] + bias[N] (bias may be null).
 constexpr int kTileM = 64, kTileN = 64, kTileK = 16;
 
+// Split K (small products, sm_90+): the gridDim.z blocks of a cluster along z
+// each sum one slice of K, whole K tiles; gridDim.z == 1: all of K.
+struct KSlice {
+  int begin, end;
+  __device__ KSlice(int k, int tile_k) {
+    const int tiles = (k + tile_k - 1) / tile_k;
+    const int per_block = (tiles + gridDim.z - 1) / gridDim.z * tile_k;
+    begin = min(k, static_cast<int>(blockIdx.z) * per_block);
+    end = min(k, begin + per_block);
+  }
+};
+
+// Split-K epilogue: each block of the cluster holds its partial tile in
+// `partial` ([tile_rows][pitch] floats); block q sums rows [q, q + 1) *
+// tile_rows / S of all S partial tiles in rank order (deterministic) and stores
+// them with the bias. tile_rows % S == 0 (S <= 8, tiles of 64 rows).
+template <typename T>
+__device__ void StoreSplitKTile(const float* partial, int tile_rows, int tile_cols, int pitch,
+                                int64_t row0, int col0, int64_t m, int n,
+                                const T* __restrict__ bias, float* __restrict__ c) {
+  const unsigned split = gridDim.z, rank = ClusterRank();
+  ClusterBarrier();  // every partial tile is complete
+  const int rows = tile_rows / static_cast<int>(split);
+  for (int e = threadIdx.x; e < rows * tile_cols; e += blockDim.x) {
+    const int r = static_cast<int>(rank) * rows + e / tile_cols, col = e % tile_cols;
+    float sum = 0.0f;
+    for (unsigned q = 0; q < split; ++q) sum += LoadFromCluster(MapToRank(partial + r * pitch + col, q));
+    const int64_t row = row0 + r;
+    const int gc = col0 + col;
+    if (row < m && gc < n) c[row * n + gc] = sum + (bias ? ToAcc<float>(bias[gc]) : 0.0f);
+  }
+  ClusterBarrier();  // no block leaves while its partial tile is read
+}
+
 template <typename T, typename Acc>
 __global__ void __launch_bounds__(256) ProjectionKernel(const T* __restrict__ a,
                                                         const T* __restrict__ w,
                                                         const T* __restrict__ bias, int64_t m,
                                                         int n, int k, Acc* __restrict__ c) {
+  AllowNextGridToStart();  // the recurrence waits for this whole grid before reading c
   __shared__ Acc a_tile[kTileK][kTileM + 1];
   __shared__ Acc w_tile[kTileK][kTileN];
   const int tid = threadIdx.x;
   const int tx = tid % 16, ty = tid / 16;  // 4x4 outputs per thread
   const int64_t row0 = static_cast<int64_t>(blockIdx.y) * kTileM;
   const int col0 = blockIdx.x * kTileN;
+  const KSlice slice(k, kTileK);
   Acc acc[4][4];
 #pragma unroll
   for (int i = 0; i < 4; ++i) {
 #pragma unroll
     for (int j = 0; j < 4; ++j) acc[i][j] = Acc(0);
   }
-  for (int k0 = 0; k0 < k; k0 += kTileK) {
+  for (int k0 = slice.begin; k0 < slice.end; k0 += kTileK) {
 #pragma unroll
     for (int l = 0; l < 4; ++l) {
       const int e = tid + l * 256;  // 1024 elements per tile
       const int ar = e / kTileK, ak = e % kTileK;
       const int64_t grow = row0 + ar;
       const int gk = k0 + ak;
-      a_tile[ak][ar] = (grow < m && gk < k) ? ToAcc<Acc>(a[grow * k + gk]) : Acc(0);
+      a_tile[ak][ar] = (grow < m && gk < slice.end) ? ToAcc<Acc>(a[grow * k + gk]) : Acc(0);
       const int wk = e / kTileN, wc = e % kTileN;
       const int gwk = k0 + wk, gc = col0 + wc;
-      w_tile[wk][wc] =
-          (gwk < k && gc < n) ? ToAcc<Acc>(w[static_cast<int64_t>(gwk) * n + gc]) : Acc(0);
+      w_tile[wk][wc] = (gwk < slice.end && gc < n)
+                           ? ToAcc<Acc>(w[static_cast<int64_t>(gwk) * n + gc])
+                           : Acc(0);
     }
     __syncthreads();
 #pragma unroll
@@ -109,6 +146,18 @@ __global__ void __launch_bounds__(256) ProjectionKernel(const T* __restrict__ a,
       }
     }
     __syncthreads();
+  }
+  if constexpr (std::is_same<Acc, float>::value) {
+    if (gridDim.z > 1) {
+      __shared__ float partial[kTileM * (kTileN + 1)];
+#pragma unroll
+      for (int i = 0; i < 4; ++i) {
+#pragma unroll
+        for (int j = 0; j < 4; ++j) partial[(ty * 4 + i) * (kTileN + 1) + tx + 16 * j] = acc[i][j];
+      }
+      StoreSplitKTile(partial, kTileM, kTileN, kTileN + 1, row0, col0, m, n, bias, c);
+      return;
+    }
   }
 #pragma unroll
   for (int i = 0; i < 4; ++i) {
@@ -135,6 +184,7 @@ __global__ void __launch_bounds__(256) ProjectionKernelBig(const T* __restrict__
                                                            const T* __restrict__ w,
                                                            const T* __restrict__ bias, int64_t m,
                                                            int n, int k, float* __restrict__ c) {
+  AllowNextGridToStart();  // the recurrence waits for this whole grid before reading c
   __shared__ __align__(16) float a_tile[kBigTileK][kBigTile];
   __shared__ __align__(16) float w_tile[kBigTileK][kBigTile];
   const int tid = threadIdx.x;
@@ -208,6 +258,7 @@ __global__ void __launch_bounds__(256) ProjectionKernelMma(const T* __restrict__
                                                            const T* __restrict__ w,
                                                            const T* __restrict__ bias, int64_t m,
                                                            int n, int k, float* __restrict__ c) {
+  AllowNextGridToStart();  // the recurrence waits for this whole grid before reading c
   constexpr int kRows = 32 * RI;
   __shared__ __align__(16) T a_tile[kRows][kMmaPitch];     // [row][k]
   __shared__ __align__(16) T w_tile[kMmaTile][kMmaPitch];  // [col][k]
@@ -217,6 +268,7 @@ __global__ void __launch_bounds__(256) ProjectionKernelMma(const T* __restrict__
   const int64_t row0 = static_cast<int64_t>(blockIdx.y) * kRows;
   const int col0 = blockIdx.x * kMmaTile;
   const T zero = FromAcc<T>(0.0f);
+  const KSlice slice(k, kMmaTileK);
   float acc[RI][4][4];
 #pragma unroll
   for (int i = 0; i < RI; ++i) {
@@ -226,19 +278,19 @@ __global__ void __launch_bounds__(256) ProjectionKernelMma(const T* __restrict__
       for (int q = 0; q < 4; ++q) acc[i][j][q] = 0.0f;
     }
   }
-  for (int k0 = 0; k0 < k; k0 += kMmaTileK) {
+  for (int k0 = slice.begin; k0 < slice.end; k0 += kMmaTileK) {
 #pragma unroll 4
     for (int e = tid; e < kRows * kMmaTileK; e += 256) {
       const int r = e / kMmaTileK, kk = e % kMmaTileK;  // A: consecutive threads along k
       const int64_t grow = row0 + r;
       const int gk = k0 + kk;
-      a_tile[r][kk] = (grow < m && gk < k) ? a[grow * k + gk] : zero;
+      a_tile[r][kk] = (grow < m && gk < slice.end) ? a[grow * k + gk] : zero;
     }
 #pragma unroll 4
     for (int e = tid; e < kMmaTile * kMmaTileK; e += 256) {
       const int wk = e / kMmaTile, wc = e % kMmaTile;  // W: consecutive threads along n
       const int gwk = k0 + wk, gc = col0 + wc;
-      w_tile[wc][wk] = (gwk < k && gc < n) ? w[static_cast<int64_t>(gwk) * n + gc] : zero;
+      w_tile[wc][wk] = (gwk < slice.end && gc < n) ? w[static_cast<int64_t>(gwk) * n + gc] : zero;
     }
     __syncthreads();
 #pragma unroll
@@ -262,6 +314,27 @@ __global__ void __launch_bounds__(256) ProjectionKernelMma(const T* __restrict__
       }
     }
     __syncthreads();
+  }
+  if constexpr (RI == 2) {  // split K: 64-row tiles only (the partial tile's 33 KB)
+    if (gridDim.z > 1) {
+      __shared__ float partial[kRows * (kMmaTile + 1)];
+#pragma unroll
+      for (int i = 0; i < RI; ++i) {
+#pragma unroll
+        for (int half = 0; half < 2; ++half) {
+#pragma unroll
+          for (int j = 0; j < 4; ++j) {
+#pragma unroll
+            for (int q = 0; q < 2; ++q) {
+              partial[(warp_row + i * 16 + group + half * 8) * (kMmaTile + 1) + warp_col + j * 8 +
+                      quad * 2 + q] = acc[i][j][half * 2 + q];
+            }
+          }
+        }
+      }
+      StoreSplitKTile(partial, kRows, kMmaTile, kMmaTile + 1, row0, col0, m, n, bias, c);
+      return;
+    }
   }
 #pragma unroll
   for (int i = 0; i < RI; ++i) {
@@ -287,12 +360,41 @@ __global__ void __launch_bounds__(256) ProjectionKernelMma(const T* __restrict__
 // tiles: at B = 1, T = 512, N = 128 the big FFMA tile gave 4 blocks and the
 // projection cost more than the recurrence (F = 256: +30 us). fp16/bf16 always
 // run on the tensor cores (the 64x64 FFMA tile cost ~15 us at B*T = 800,
-// F = 256, N = 1024).
+// F = 256, N = 1024). Small tiles still left most SMs idle, each block walking
+// K one global round trip per K tile (B = 1, T = 512, F = 256: 16 blocks,
+// ~10 us): on sm_90+ (clusters = true) K is split over a cluster of up to
+// kMaxKSplit blocks until about one block per SM works.
 constexpr int64_t kSmallGridBlocks = 64;
+constexpr int kMaxKSplit = 8;
+
+// Blocks of a K-split cluster for `tiles` output tiles: a power of 2 that keeps
+// the grid within two blocks per SM (both resident: <= 48 KB of shared memory
+// and 128 registers per thread) and at least one K tile per block.
+int ProjectionKSplit(int64_t tiles, int k, int tile_k, int num_sms) {
+  int split = 1;
+  while (split < kMaxKSplit && tiles * split * 2 <= 2 * num_sms &&
+         (k + tile_k - 1) / tile_k >= split * 2) {
+    split *= 2;
+  }
+  return split;
+}
+
+template <typename Kernel, typename T, typename Acc>
+cudaError_t LaunchProjectionTiles(Kernel kernel, dim3 grid, int split, const T* a, const T* w,
+                                  const T* bias, int64_t m, int n, int k, Acc* c,
+                                  cudaStream_t stream) {
+  if (split == 1) {
+    kernel<<<grid, 256, 0, stream>>>(a, w, bias, m, n, k, c);
+    return cudaGetLastError();
+  }
+  const KernelLaunch launch(dim3(grid.x, grid.y, split), dim3(256), 0, dim3(1, 1, split), stream,
+                            /*overlap_previous=*/false);
+  return cudaLaunchKernelEx(&launch.config, kernel, a, w, bias, m, n, k, c);
+}
 
 template <typename T, typename Acc>
 cudaError_t LaunchProjection(const T* x, const T* kernel, const T* bias, int64_t rows, int n,
-                             int k, Acc* xproj, cudaStream_t stream) {
+                             int k, Acc* xproj, int num_sms, bool clusters, cudaStream_t stream) {
   constexpr bool kTensorCores =
       std::is_same<T, __half>::value || std::is_same<T, __nv_bfloat16>::value;
   static_assert(!kTensorCores || std::is_same<Acc, float>::value, "16-bit types accumulate in fp32");
@@ -306,21 +408,28 @@ cudaError_t LaunchProjection(const T* x, const T* kernel, const T* bias, int64_t
     const int64_t m = std::min(chunk_rows, rows - r0);
     const dim3 grid(static_cast<unsigned>((n + tile_n - 1) / tile_n),
                     static_cast<unsigned>((m + tile_m - 1) / tile_m));
+    const int split = (clusters && !big && std::is_same<Acc, float>::value)
+                          ? ProjectionKSplit(int64_t{grid.x} * grid.y, k,
+                                             kTensorCores ? kMmaTileK : kTileK, num_sms)
+                          : 1;
     const T* a = x + r0 * k;
     Acc* c = xproj + r0 * n;
+    cudaError_t error = cudaSuccess;
     if constexpr (kTensorCores) {
-      if (big) {
-        ProjectionKernelMma<T, 4><<<grid, 256, 0, stream>>>(a, kernel, bias, m, n, k, c);
-      } else {
-        ProjectionKernelMma<T, 2><<<grid, 256, 0, stream>>>(a, kernel, bias, m, n, k, c);
-      }
+      error = big ? LaunchProjectionTiles(ProjectionKernelMma<T, 4>, grid, 1, a, kernel, bias, m, n,
+                                          k, c, stream)
+                  : LaunchProjectionTiles(ProjectionKernelMma<T, 2>, grid, split, a, kernel, bias,
+                                          m, n, k, c, stream);
     } else if (!big) {
-      ProjectionKernel<T, Acc><<<grid, 256, 0, stream>>>(a, kernel, bias, m, n, k, c);
+      error = LaunchProjectionTiles(ProjectionKernel<T, Acc>, grid, split, a, kernel, bias, m, n, k,
+                                    c, stream);
     } else if constexpr (std::is_same<Acc, float>::value) {
-      ProjectionKernelBig<T><<<grid, 256, 0, stream>>>(a, kernel, bias, m, n, k, c);
+      error = LaunchProjectionTiles(ProjectionKernelBig<T>, grid, 1, a, kernel, bias, m, n, k, c,
+                                    stream);
     }
+    if (error != cudaSuccess) return error;
   }
-  return cudaGetLastError();
+  return cudaSuccess;
 }
 
 // ---------------------------------------------------------------------------
@@ -480,24 +589,25 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args, cha
   const T* bias = config.has_bias ? static_cast<const T*>(args.bias) : nullptr;
   cudaError_t error = cudaSuccess;
 
+  int device = 0, cc_major = 0, num_sms = 0, shared_limit = 0;
+  if ((error = cudaGetDevice(&device)) != cudaSuccess ||
+      (error = cudaDeviceGetAttribute(&cc_major, cudaDevAttrComputeCapabilityMajor, device)) !=
+          cudaSuccess ||
+      (error = cudaDeviceGetAttribute(&num_sms, cudaDevAttrMultiProcessorCount, device)) !=
+          cudaSuccess ||
+      (error = cudaDeviceGetAttribute(&shared_limit, cudaDevAttrMaxSharedMemoryPerBlockOptin,
+                                      device)) != cudaSuccess) {
+    return error;
+  }
   if (rows > 0) {
     error = LaunchProjection(static_cast<const T*>(args.x), static_cast<const T*>(args.kernel),
                              bias, rows, static_cast<int>(n), static_cast<int>(config.input_size),
-                             xproj, stream);
+                             xproj, num_sms, cc_major >= 9 && !EnvFlag("TFTRT_MASKING_RNN_NO_CLUSTER"),
+                             stream);
     if (error != cudaSuccess) return error;
   }
 
   if (config.time > 0 && !EnvFlag("TFTRT_MASKING_RNN_SIMPLE") && !std::is_same<Acc, double>::value) {
-    int device = 0, cc_major = 0, num_sms = 0, shared_limit = 0;
-    if ((error = cudaGetDevice(&device)) != cudaSuccess ||
-        (error = cudaDeviceGetAttribute(&cc_major, cudaDevAttrComputeCapabilityMajor, device)) !=
-            cudaSuccess ||
-        (error = cudaDeviceGetAttribute(&num_sms, cudaDevAttrMultiProcessorCount, device)) !=
-            cudaSuccess ||
-        (error = cudaDeviceGetAttribute(&shared_limit, cudaDevAttrMaxSharedMemoryPerBlockOptin,
-                                        device)) != cudaSuccess) {
-      return error;
-    }
     const float* xproj_f = reinterpret_cast<const float*>(xproj);
     // LSTM/GRU with 65-512 units (fp32: 65-128): the recurrent kernel as
     // tensor-core fragments on a cluster per group of rows, no barrier between

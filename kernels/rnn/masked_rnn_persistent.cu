@@ -472,7 +472,7 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
   if (kCluster) {
     // Clusters are co-scheduled by the hardware and independent of each other:
     // no cooperative launch (and no grid-wide co-residency) needed.
-    const ClusterLaunch launch(plan.blocks(), kPersistentThreads, plan.shared_bytes,
+    const KernelLaunch launch(plan.blocks(), kPersistentThreads, plan.shared_bytes,
                                plan.unit_slices, stream);
     const int clusters = occupancy;
     if (clusters < 1) return cudaErrorCooperativeLaunchTooLarge;  // caller takes another plan

@@ -33,11 +33,13 @@ struct RowBlockPlan {
   int rows_per_block = 0;   // 1, 2 or 4 (warp-row mode: warps per block)
   int blocks = 0;
   size_t shared_bytes = 0;
+  bool overlap_projection = false;  // sm_90+: starts during the input projection's tail
 };
 
 // Host-side: returns false when the shape does not fit this kernel (fp64, GRU
 // reset_after=false, activations other than tanh/sigmoid, units > 128, a
-// 2-block cluster where the device has none (clusters = false), or so many
+// 2-block cluster where the device has none (clusters = false: before sm_90,
+// which also means no overlap with the input projection), or so many
 // rows that the sliced persistent kernel shares weights better).
 bool PlanRowBlockRnn(const MaskedRnnConfig& config, DType dtype, int num_sms, bool clusters,
                      size_t shared_limit, RowBlockPlan* plan);

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 
+#include "kernels/common/kernel_attributes.cuh"
 #include "kernels/rnn/cell_math.h"
 #include "kernels/rnn/masked_rnn.h"
 
@@ -104,6 +105,33 @@ __device__ __forceinline__ void StoreToCluster(unsigned address, float value) {
   asm volatile("st.shared::cluster.f32 [%0], %1;\n" ::"r"(address), "f"(value) : "memory");
 #endif
 }
+__device__ __forceinline__ float LoadFromCluster(unsigned address) {
+  float value = 0.0f;
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("ld.shared::cluster.f32 %0, [%1];\n" : "=f"(value) : "r"(address) : "memory");
+#endif
+  return value;
+}
+
+// Programmatic dependent launch (KernelLaunch's overlap_previous; sm_90+, no-ops
+// elsewhere and in a launch that did not ask for it). The input projection lets
+// the recurrence start at once; the recurrence loads its weights, then waits
+// for the projection's whole grid (and its memory) before it reads xproj.
+// xproj is read with plain loads: the compiler hoists __ldg (read-only,
+// invariant) loads above the wait, which read a half-written xproj (seen).
+__device__ __forceinline__ void AllowNextGridToStart() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.launch_dependents;\n" ::: "memory");
+#endif
+}
+__device__ __forceinline__ void WaitForPreviousGrid() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;\n" ::: "memory");
+#endif
+}
+// Host side: the launchers ask for the overlap unless the debug knob
+// TFTRT_MASKING_RNN_NO_OVERLAP is set (an A/B of the same build).
+inline bool OverlapWithProjection() { return !EnvFlag("TFTRT_MASKING_RNN_NO_OVERLAP"); }
 
 // The Keras default activations (the only ones the row kernels serve) from the
 // hardware exp2 and reciprocal: ~1e-7 absolute error, far inside the 1e-5
