@@ -117,21 +117,33 @@ __global__ void __launch_bounds__(256) ProjectionKernel(const T* __restrict__ a,
 #pragma unroll
     for (int j = 0; j < 4; ++j) acc[i][j] = Acc(0);
   }
-  for (int k0 = slice.begin; k0 < slice.end; k0 += kTileK) {
+  // The next K tile's elements are loaded into registers while this one is
+  // multiplied (one global round trip per K tile was the whole cost).
+  Acc a_next[4], w_next[4];
+  auto load = [&](int k0) {
 #pragma unroll
     for (int l = 0; l < 4; ++l) {
       const int e = tid + l * 256;  // 1024 elements per tile
       const int ar = e / kTileK, ak = e % kTileK;
       const int64_t grow = row0 + ar;
       const int gk = k0 + ak;
-      a_tile[ak][ar] = (grow < m && gk < slice.end) ? ToAcc<Acc>(a[grow * k + gk]) : Acc(0);
+      a_next[l] = (grow < m && gk < slice.end) ? ToAcc<Acc>(a[grow * k + gk]) : Acc(0);
       const int wk = e / kTileN, wc = e % kTileN;
       const int gwk = k0 + wk, gc = col0 + wc;
-      w_tile[wk][wc] = (gwk < slice.end && gc < n)
-                           ? ToAcc<Acc>(w[static_cast<int64_t>(gwk) * n + gc])
-                           : Acc(0);
+      w_next[l] = (gwk < slice.end && gc < n) ? ToAcc<Acc>(w[static_cast<int64_t>(gwk) * n + gc])
+                                              : Acc(0);
+    }
+  };
+  if (slice.begin < slice.end) load(slice.begin);
+  for (int k0 = slice.begin; k0 < slice.end; k0 += kTileK) {
+#pragma unroll
+    for (int l = 0; l < 4; ++l) {
+      const int e = tid + l * 256;
+      a_tile[e % kTileK][e / kTileK] = a_next[l];
+      w_tile[e / kTileN][e % kTileN] = w_next[l];
     }
     __syncthreads();
+    if (k0 + kTileK < slice.end) load(k0 + kTileK);
 #pragma unroll
     for (int kk = 0; kk < kTileK; ++kk) {
       Acc av[4], wv[4];
@@ -180,7 +192,7 @@ __global__ void __launch_bounds__(256) ProjectionKernel(const T* __restrict__ a,
 constexpr int kBigTile = 128, kBigTileK = 8;
 
 template <typename T>
-__global__ void __launch_bounds__(256) ProjectionKernelBig(const T* __restrict__ a,
+__global__ void __launch_bounds__(256, 2) ProjectionKernelBig(const T* __restrict__ a,
                                                            const T* __restrict__ w,
                                                            const T* __restrict__ bias, int64_t m,
                                                            int n, int k, float* __restrict__ c) {
@@ -201,21 +213,31 @@ __global__ void __launch_bounds__(256) ProjectionKernelBig(const T* __restrict__
   // W tile 8 k x 128 cols (each thread: one k, 4 consecutive... strided cols).
   const int a_row = tid / 2, a_k = (tid % 2) * 4;
   const int w_k = tid / 32, w_col = tid % 32;
-  for (int k0 = 0; k0 < k; k0 += kBigTileK) {
+  // The next K tile is loaded into registers while this one is multiplied.
+  float a_next[4], w_next[4];
+  auto load = [&](int k0) {
     const int64_t grow = row0 + a_row;
 #pragma unroll
     for (int l = 0; l < 4; ++l) {
       const int gk = k0 + a_k + l;
-      a_tile[a_k + l][a_row] = (grow < m && gk < k) ? ToAcc<float>(a[grow * k + gk]) : 0.0f;
+      a_next[l] = (grow < m && gk < k) ? ToAcc<float>(a[grow * k + gk]) : 0.0f;
     }
     const int gwk = k0 + w_k;
 #pragma unroll
     for (int l = 0; l < 4; ++l) {
       const int gc = col0 + w_col + 32 * l;
-      w_tile[w_k][w_col + 32 * l] =
-          (gwk < k && gc < n) ? ToAcc<float>(w[static_cast<int64_t>(gwk) * n + gc]) : 0.0f;
+      w_next[l] = (gwk < k && gc < n) ? ToAcc<float>(w[static_cast<int64_t>(gwk) * n + gc]) : 0.0f;
+    }
+  };
+  if (k > 0) load(0);
+  for (int k0 = 0; k0 < k; k0 += kBigTileK) {
+#pragma unroll
+    for (int l = 0; l < 4; ++l) {
+      a_tile[a_k + l][a_row] = a_next[l];
+      w_tile[w_k][w_col + 32 * l] = w_next[l];
     }
     __syncthreads();
+    if (k0 + kBigTileK < k) load(k0 + kBigTileK);
 #pragma unroll
     for (int kk = 0; kk < kBigTileK; ++kk) {
       const float4 a0 = *reinterpret_cast<const float4*>(&a_tile[kk][ty * 4]);
