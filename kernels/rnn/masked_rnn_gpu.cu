@@ -385,7 +385,7 @@ __global__ void __launch_bounds__(256) ProjectionKernelMma(const T* __restrict__
 // F = 256, N = 1024). Small tiles still left most SMs idle, each block walking
 // K one global round trip per K tile (B = 1, T = 512, F = 256: 16 blocks,
 // ~10 us): on sm_90+ (clusters = true) K is split over a cluster of up to
-// kMaxKSplit blocks until about one block per SM works.
+// kMaxKSplit blocks until about two blocks per SM work.
 constexpr int64_t kSmallGridBlocks = 64;
 constexpr int kMaxKSplit = 8;
 
@@ -393,10 +393,11 @@ constexpr int kMaxKSplit = 8;
 // the grid within two blocks per SM (both resident: <= 48 KB of shared memory
 // and 128 registers per thread) and at least one K tile per block.
 int ProjectionKSplit(int64_t tiles, int k, int tile_k, int num_sms) {
+  const int k_tiles = (k + tile_k - 1) / tile_k;
   int split = 1;
-  while (split < kMaxKSplit && tiles * split * 2 <= 2 * num_sms &&
-         (k + tile_k - 1) / tile_k >= split * 2) {
-    split *= 2;
+  for (int next = 2; next <= kMaxKSplit && tiles * next <= 2 * num_sms && next <= k_tiles;
+       next *= 2) {
+    split = next;
   }
   return split;
 }

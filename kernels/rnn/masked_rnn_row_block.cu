@@ -352,8 +352,8 @@ __global__ void __launch_bounds__(32 * kWarpRowMaxWarps, 1)
   // reloaded right after the step has read it and the loads are unpredicated
   // (the pointer stops at the last step): the compiler then reuses the slot's
   // registers, where a select on the loaded value or a load issued before the
-  // read cost a register copy that waited for the load (ncu: 28% of the
-  // step's stalls).
+  // read cost a register copy per slot and step that waited for the load
+  // (SASS; ncu blamed 28% of the stalls on them, under its cache flush).
   WaitForPreviousGrid();  // the input projection (xproj) is complete from here on
   constexpr int kAhead = 4;
   const int64_t t_step = p.go_backwards ? -1 : 1;
