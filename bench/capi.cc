@@ -49,7 +49,7 @@ void tm_masking_launch_config(int64_t rows, int64_t features, int64_t* out4) {
   out4[3] = c.lanes_per_row;
 }
 
-// 0 scalar, 1 vector, 2 tile, 3 one-vector-rows kernel (MaskingKernelKind) for rows of
+// 0 scalar, 1 vector, 2 tile, 3 short-rows kernel (MaskingKernelKind) for rows of
 // `features` elements.
 int tm_masking_kernel(int64_t features, int64_t element_bytes, int32_t aligned) {
   return static_cast<int>(ChooseMaskingKernel(features, element_bytes, aligned != 0));

@@ -225,7 +225,8 @@ def rel_error(got, want):
 
 
 PATHS = (
-    "auto", "serial", "stasync", "bulk", "fmarows", "persistent", "nomma", "global", "simple")
+    "auto", "serial", "stasync", "bulk", "fmarows", "persistent", "nomma", "global", "simple",
+    "oldproj", "rows8")
 
 
 def set_path(path):
@@ -235,9 +236,11 @@ def set_path(path):
   copies), 'fmarows' (no tensor-core row-group kernel: fp16/bf16 H 65-128 on the FFMA
   row-block kernel, H > 128 persistent),
   'persistent' (no row kernels), 'nomma' (FFMA persistent only), 'global' (no row kernels, no
-  clusters, no tensor cores) or 'simple' (one launch per step)."""
+  clusters, no tensor cores), 'simple' (one launch per step), 'oldproj' (auto, but big
+  projections on the unpipelined tiles: FFMA for fp32, 2-byte loads for fp16/bf16) or 'rows8'
+  (auto, but the row-group kernel's blocks have 8 warps, never 4)."""
   assert path in PATHS, path
-  mma_rows = path in ("auto", "serial", "stasync", "bulk")
+  mma_rows = path in ("auto", "serial", "stasync", "bulk", "oldproj", "rows8")
   flag = lambda on: "1" if on else "0"
   os.environ["TFTRT_MASKING_RNN_SIMPLE"] = flag(path == "simple")
   os.environ["TFTRT_MASKING_RNN_NO_MMA_ROWS"] = flag(not mma_rows)
@@ -247,6 +250,8 @@ def set_path(path):
   os.environ["TFTRT_MASKING_RNN_NO_CLUSTER"] = flag(path == "global")
   os.environ["TFTRT_MASKING_RNN_NO_MMA"] = flag(path == "nomma")
   os.environ["TFTRT_MASKING_RNN_NO_OVERLAP"] = flag(path == "serial")
+  os.environ["TFTRT_MASKING_RNN_NO_PIPELINED_PROJECTION"] = flag(path == "oldproj")
+  os.environ["TFTRT_MASKING_RNN_ROWS_8_WARPS"] = flag(path == "rows8")
 
 
 def check_rnn(case: RnnCase, label: str, want=None, simple=False, verbose=False):
@@ -279,10 +284,12 @@ def check_paths(case: RnnCase, label: str, paths, worst, want=None):
 
 
 def rnn_check_suite(full=True):
-  print("== RNN correctness (rel. L2 error vs NumPy float64 reference; fp32 math: no TF32; "
-        "recurrent products IEEE FFMA, or for LSTM/GRU with 65-128 units on sm_90 fp16 tensor "
-        "cores from hi + lo splits of the weights and h (3 MMAs, fp32 accumulation); row kernels "
-        "use ex2/rcp.approx activations) ==")
+  print("== RNN correctness (rel. L2 error vs NumPy float64 reference; fp32 math: no plain "
+        "TF32; input projections IEEE FFMA, or for big products (>= 64 tiles of 128 x 128) 3xTF32 "
+        "(big + small TF32 parts, 3 MMAs, fp32 accumulation); recurrent products IEEE FFMA, or "
+        "for LSTM/GRU with 65-128 units on sm_90 fp16 tensor cores from hi + lo splits of the "
+        "weights and h (3 MMAs, fp32 accumulation); row kernels use ex2/rcp.approx "
+        "activations) ==")
   dtypes = [torch.float32, torch.float16, torch.bfloat16, torch.float64]
   count = 0
   worst = {d: 0.0 for d in dtypes}
@@ -345,6 +352,19 @@ def rnn_check_suite(full=True):
                    go_backwards=count % 2 == 0, return_sequences=True, initial_state=True)
     count += 1
     check_paths(case, f"split-K projection B{b} T{t} F{f} U{u} {dtype}", ("auto", "global"),
+                worst)
+  # Big projections (>= 64 tiles of 128 x 128): the pipelined tensor-core tile (fp16/bf16 MMAs,
+  # fp32 as 3xTF32) where rows are whole 16-byte pieces (F = 72: a partial K tile; B*T = 8384:
+  # a partial row tile; GRU N = 288: a partial column tile), the older tiles for F = 70 and
+  # with the knob.
+  for (cell, b, t, f, u), dtype in itertools.product(
+      (("lstm", 64, 131, 72, 128), ("gru", 40, 201, 64, 96), ("lstm", 64, 131, 70, 128),
+       ("lstm", 64, 131, 256, 32)),
+      (torch.float16, torch.bfloat16, torch.float32)):
+    case = RnnCase(cell, b, t, f, u, dtype, mask_kind="holes", seed=count,
+                   go_backwards=count % 2 == 0, return_sequences=True, initial_state=True)
+    count += 1
+    check_paths(case, f"big projection {cell} B{b} T{t} F{f} U{u} {dtype}", ("auto", "oldproj"),
                 worst)
   # Large recurrent weights (uniform +-0.87, the plugin harness' N(0, 0.5^2) scale: a
   # chaotic recurrence) over 50 steps. With h rounded to 16 bits for the product the
@@ -437,31 +457,33 @@ def masking_check_suite():
   print("== Masking correctness (bitwise vs NumPy reference) ==")
   g = torch.Generator().manual_seed(5)
   n = 0
-  # Tile kernel (aligned rows < 256 bytes or odd rows <= 1 KiB): partial last tiles with a
-  # tail of single elements ((1000, 7), (4099, 7), (3, 5), fp16 (513, 63)), rows of whole
-  # vectors ((17, 8), (2049, 64)), 16-row tiles with 16 lanes per row ((100, 129)), tens of
-  # tiles ((70000, 3)). Vector kernel: (5, 256) fp32, (7, 1000); scalar: (11, 129) fp64.
-  # One-vector-rows kernel (16-byte rows): (64, 8), (17, 8), (40000, 8) fp16/bf16, (2051, 4)
-  # fp32, (4097, 2) fp64: partial and several 2048-row chunks.
+  # Tile kernel (other aligned rows < 256 bytes or odd rows <= 1 KiB): partial last tiles
+  # with a tail of single elements ((1000, 7), (4099, 7), (3, 5), fp16 (513, 63)), rows of
+  # whole vectors ((2049, 24), fp32 (2049, 12)), 16-row tiles with 16 lanes per row
+  # ((100, 129)), tens of tiles ((70000, 3)). Vector kernel: (5, 256) fp32, (7, 1000); scalar:
+  # (11, 129) fp64. Short-rows kernel (rows of 1, 2, 4, 8 vectors): (64, 8), (17, 8),
+  # (40000, 8), (2051, 4), (4097, 2), (3001, 16), (5003, 32), fp16/bf16 (33, 64), (2049, 64):
+  # partial and several chunks.
   for dtype, (rows, feats), mode, mask_dtype, mv in itertools.product(
       [torch.float32, torch.float16, torch.bfloat16, torch.float64],
       [(1, 1), (37, 3), (64, 8), (33, 64), (5, 256), (7, 1000), (1000, 7), (9, 0), (0, 5),
        (11, 129), (4099, 7), (3, 5), (17, 8), (2049, 64), (513, 63), (100, 129), (70000, 3),
-       (40000, 8), (2051, 4), (4097, 2)],
+       (40000, 8), (2051, 4), (4097, 2), (3001, 16), (5003, 32), (2049, 24), (2049, 12)],
       ["where", "multiply"], ["bool", "int32"], [0.0, -1.0, float("inf"), float("nan")]):
     check_masking_case(g, dtype, rows, feats, mode, mask_dtype, mv)
     n += 1
-  # Tile kernel with at most 3 blocks: every block loops over several tiles (the next
-  # tile's loads in flight while the current one is written).
-  os.environ["TFTRT_MASKING_TILE_MAX_GRID"] = "3"
+  # Tile and short-rows kernels with at most 3 blocks: every block loops over several tiles
+  # (the next tile's loads in flight while the current one is written) or chunks.
+  os.environ["TFTRT_MASKING_MAX_GRID"] = "3"
   try:
     for dtype, (rows, feats), mode in itertools.product(
         [torch.float32, torch.float16, torch.bfloat16, torch.float64],
-        [(70000, 3), (4099, 7), (2049, 64), (100, 129)], ["where", "multiply"]):
+        [(70000, 3), (4099, 7), (2049, 24), (100, 129), (2049, 64), (9001, 8)],
+        ["where", "multiply"]):
       check_masking_case(g, dtype, rows, feats, mode, "bool", -1.0, label=" grid<=3")
       n += 1
   finally:
-    del os.environ["TFTRT_MASKING_TILE_MAX_GRID"]
+    del os.environ["TFTRT_MASKING_MAX_GRID"]
   # Odd alignment: a view starting one element in takes the scalar path.
   x = torch.randn(1001, generator=g).to(DEV)[1:].view(100, 10)
   out, mask = run_masking(x, 0.0, "where", "bool")
@@ -505,13 +527,14 @@ def bench_masking(results):
         f"{copy_bw:.0f} GB/s (read + write)")
   del a, b
   rows_out = []
-  kernels = {0: "scalar", 1: "vector", 2: "tile", 3: "rows16"}
+  kernels = {0: "scalar", 1: "vector", 2: "tile", 3: "short"}
   for dtype, elements, feats, mask_dtype in [
       (torch.float32, 1 << 26, 8, "bool"), (torch.float32, 1 << 26, 64, "bool"),
       (torch.float32, 1 << 26, 256, "bool"), (torch.float32, 1 << 28, 64, "bool"),
       (torch.float32, 1 << 26, 64, "int32"), (torch.float16, 1 << 26, 64, "bool"),
       (torch.float32, 1 << 26, 7, "bool"), (torch.float32, 1 << 26, 1000, "bool"),
-      (torch.float16, 1 << 26, 8, "bool"), (torch.bfloat16, 1 << 26, 64, "bool")]:
+      (torch.float16, 1 << 26, 8, "bool"), (torch.bfloat16, 1 << 26, 64, "bool"),
+      (torch.float32, 1 << 26, 32, "bool"), (torch.float16, 1 << 26, 32, "bool")]:
     rows = elements // feats
     x = (torch.rand(rows, feats, device=DEV) * 2 - 1).to(dtype)
     x[torch.rand(rows, device=DEV) < 0.3] = 0
@@ -527,9 +550,9 @@ def bench_masking(results):
     row = dict(dtype=str(dtype)[6:], elements=rows * feats, features=feats, mask=mask_dtype,
                kernel=kernel, ms=ms, gbps=bw, fraction_of_copy=bw / copy_bw)
     ab = ""
-    if kernel in ("tile", "rows16"):
-      # Same run A/B: the kernel these shapes took before (tile: vector or scalar; rows16: tile).
-      knob = "TFTRT_MASKING_NO_TILE" if kernel == "tile" else "TFTRT_MASKING_NO_ONE_VECTOR_ROWS"
+    if kernel in ("tile", "short"):
+      # Same run A/B: the kernel these shapes took before (tile: vector or scalar; short: tile).
+      knob = "TFTRT_MASKING_NO_TILE" if kernel == "tile" else "TFTRT_MASKING_NO_SHORT_ROWS"
       os.environ[knob] = "1"
       try:
         old_ms, _ = time_fn(fn, budget_s=0.5)
@@ -661,6 +684,7 @@ def main():
   parser.add_argument("--quick", action="store_true")
   parser.add_argument("--json")
   parser.add_argument("--skip-masking", action="store_true")
+  parser.add_argument("--masking-only", action="store_true", help="the masking table alone")
   parser.add_argument("--hs", help="comma-separated H values to benchmark (default: all)")
   parser.add_argument("--bs", help="comma-separated B values")
   parser.add_argument("--ts", help="comma-separated T values")
@@ -708,9 +732,10 @@ def main():
     if not args.skip_masking:
       bench_masking(results)
     ints = lambda v: [int(x) for x in v.split(",")] if v else None
-    bench_rnn(results, quick=args.quick, hs=ints(args.hs), bs=ints(args.bs), ts=ints(args.ts),
-              fs=ints(args.fs), extra_paths=[p for p in args.paths.split(",") if p],
-              dtypes=args.dtypes.split(","))
+    if not args.masking_only:
+      bench_rnn(results, quick=args.quick, hs=ints(args.hs), bs=ints(args.bs), ts=ints(args.ts),
+                fs=ints(args.fs), extra_paths=[p for p in args.paths.split(",") if p],
+                dtypes=args.dtypes.split(","))
   if args.json:
     with open(args.json, "w") as f:
       json.dump(results, f, indent=1)

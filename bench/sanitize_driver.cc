@@ -184,14 +184,19 @@ int main() {
     for (MaskDType mask_dtype : {MaskDType::kBool, MaskDType::kInt32}) {
       for (int64_t features : {1, 3, 8, 64, 67}) RunMasking(dtype, 19, features, mask_dtype, &rng);
       RunMasking(dtype, 4099, 7, mask_dtype, &rng);  // many short rows, a partial tail
-      // 16-byte rows: the one-vector-rows kernel, a partial last chunk.
-      RunMasking(dtype, 4099, 16 / static_cast<int64_t>(ElementBytes(dtype)), mask_dtype, &rng);
-      // Tile kernel with 3 blocks, each looping over several tiles (the buffer is
-      // refilled after the previous tile's stores): odd rows, rows of whole
-      // vectors, 16 lanes per row (fp32 F = 129).
-      setenv("TFTRT_MASKING_TILE_MAX_GRID", "3", 1);
-      for (int64_t features : {7, 32, 129}) RunMasking(dtype, 4099, features, mask_dtype, &rng);
-      unsetenv("TFTRT_MASKING_TILE_MAX_GRID");
+      // Rows of 1 and 8 16-byte vectors: the short-rows kernel, a partial last chunk.
+      for (int64_t vectors : {1, 8}) {
+        RunMasking(dtype, 4099, vectors * 16 / static_cast<int64_t>(ElementBytes(dtype)),
+                   mask_dtype, &rng);
+      }
+      // Tile and short-rows kernels with 3 blocks, each looping over several
+      // tiles (the buffer is refilled after the previous tile's stores) or
+      // chunks: odd rows, rows of whole vectors, 16 lanes per row (fp32 F = 129).
+      setenv("TFTRT_MASKING_MAX_GRID", "3", 1);
+      for (int64_t features : {7, 24, 32, 129}) {
+        RunMasking(dtype, 4099, features, mask_dtype, &rng);
+      }
+      unsetenv("TFTRT_MASKING_MAX_GRID");
       RunMasking(dtype, 0, 8, mask_dtype, &rng);
       RunMasking(dtype, 5, 0, mask_dtype, &rng);
     }
@@ -226,6 +231,10 @@ int main() {
           RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 200, 2, 3, 512, true, true, 0, &rng);
           RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 130, 2, 3, 512, true, false, 0, &rng);
           RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 60, 2, 3, 512, false, true, 0, &rng);
+          // Big projection (LSTM 136, GRU 102 tiles of 128 x 128): fp16/bf16/fp32 on
+          // the pipelined tensor-core tile, partial row and K tiles (B * T = 4288, F = 72).
+          RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 64, 67, 72, 128, index % 2 == 0, true,
+                 0, &rng);
           // The same with h sent as a st.async per packet instead of bulk copies.
           setenv("TFTRT_MASKING_RNN_ROWS_ST_ASYNC", "1", 1);
           RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 20, 2, 3, 512, true, false, 0, &rng);

@@ -70,8 +70,8 @@ MaskingLaunchConfig GetMaskingLaunchConfig(int64_t rows, int64_t features);
 enum class MaskingKernelKind : int32_t {
   kScalar = 0,  // unaligned pointers, zero features, long rows of odd length
   kVector = 1,  // aligned rows of whole 16-byte vectors, >= 256 bytes
-  kTile = 2,    // aligned, rows < 256 bytes, or not whole vectors and <= 1 KiB
-  kOneVectorRows = 3,  // aligned rows of exactly 16 bytes
+  kTile = 2,    // aligned, other rows < 256 bytes, or not whole vectors and <= 1 KiB
+  kShortRows = 3,  // aligned rows of 1, 2, 4 or 8 whole 16-byte vectors
 };
 // element_bytes: sizeof(T), one of 2, 4, 8; aligned: x and output 16-byte aligned.
 MaskingKernelKind ChooseMaskingKernel(int64_t features, int64_t element_bytes, bool aligned);

@@ -4,22 +4,23 @@
 // - vector kernel: aligned rows of whole 16-byte vectors, >= 256 bytes. A group
 //   of lanes_per_row lanes of one warp holds its row in registers (up to
 //   kHeldVectors per lane), decides the mask and writes the row (~95% of copy).
-// - tile kernel: aligned pointers, rows < 256 bytes, or rows up to 1 KiB that
-//   are not whole 16-byte vectors (odd F). Short rows give a lane group too few
+// - tile kernel: aligned pointers, other rows < 256 bytes, or rows up to 1 KiB
+//   that are not whole 16-byte vectors (odd F). Short rows give a lane group too few
 //   bytes in flight (77-79% of copy), odd rows cannot be read as vectors at all
 //   (scalar kernel: 19% at F = 7). Here the tensor is one flat byte stream: a
 //   block moves tiles of whole rows (<= 16 KiB) through shared memory with
 //   16-byte loads and stores, and decides the rows from shared memory.
-// - one-vector-rows kernel: aligned rows of exactly 16 bytes (fp16 F = 8,
-//   fp32 F = 4): a row per 16-byte load, 8 rows per thread in flight, no
-//   shared memory (the tile kernel: 75% of copy at fp16 F = 8).
+// - short-rows kernel: aligned rows of 1, 2, 4 or 8 whole 16-byte vectors
+//   (16-128 bytes; fp16 F = 8..64, fp32 F = 4..32): one vector per lane, 8 rows
+//   per thread in flight, no shared memory (the tile kernel: 75% of copy at
+//   fp16 F = 8, 79-85% at fp16 F = 64).
 // - scalar kernel: everything else (unaligned pointers, zero features, long odd
 //   rows), element by element.
 // Debug knobs (environment, read per launch): TFTRT_MASKING_NO_TILE=1 (the
 // vector or scalar kernel instead of the tile kernel, for A/B timings),
-// TFTRT_MASKING_NO_ONE_VECTOR_ROWS=1 (the tile kernel for 16-byte rows),
-// TFTRT_MASKING_TILE_MAX_GRID=N (at most N tile blocks: small tensors then loop
-// over several tiles per block, for tests).
+// TFTRT_MASKING_NO_SHORT_ROWS=1 (the tile kernel for short rows),
+// TFTRT_MASKING_MAX_GRID=N (at most N tile or short-rows blocks: small tensors
+// then loop over several tiles or chunks per block, for tests).
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -183,33 +184,43 @@ __global__ void MaskingVectorKernel(const uint4* __restrict__ x, int64_t rows,
   }
 }
 
-// Rows of one 16-byte vector: thread t of a block holds rows first + t + j *
-// blockDim (j < kOneVectorRowsPerThread), so each load of a warp reads 512
-// contiguous bytes and a thread has 128 bytes in flight.
-constexpr int kOneVectorRowsPerThread = 8;
-constexpr int kOneVectorRowsThreads = 256;
+// Short rows of V = 1, 2, 4 or 8 whole 16-byte vectors (16-128 bytes): the V
+// lanes of a row each hold one vector of it, for kShortRowsPerThread rows
+// (one per pass) in flight, so each load of a warp reads 512 contiguous bytes
+// and a thread has 128 bytes in flight. A row's V lanes agree through one warp
+// vote per pass; no shared memory.
+constexpr int kShortRowsPerThread = 8;
+constexpr int kShortRowsThreads = 256;
 
-template <typename T, typename MaskT>
-__global__ void __launch_bounds__(kOneVectorRowsThreads)
-    MaskingOneVectorRowsKernel(const uint4* __restrict__ x, int64_t rows, T masked_value,
-                               MaskedOutputMode mode, uint4* __restrict__ output,
-                               MaskT* __restrict__ mask) {
-  const int64_t chunk = int64_t{kOneVectorRowsThreads} * kOneVectorRowsPerThread;
-  for (int64_t first = blockIdx.x * chunk + threadIdx.x; first < rows;
-       first += int64_t{gridDim.x} * chunk) {
-    uint4 held[kOneVectorRowsPerThread];
+template <typename T, typename MaskT, int V>
+__global__ void __launch_bounds__(kShortRowsThreads)
+    MaskingShortRowsKernel(const uint4* __restrict__ x, int64_t rows, T masked_value,
+                           MaskedOutputMode mode, uint4* __restrict__ output,
+                           MaskT* __restrict__ mask) {
+  static_assert(V == 1 || V == 2 || V == 4 || V == 8, "a row's lanes inside one warp");
+  constexpr int kRowsPerPass = kShortRowsThreads / V;
+  constexpr int64_t kChunkRows = int64_t{kRowsPerPass} * kShortRowsPerThread;
+  const int vector = threadIdx.x % V;
+  const int row_in_pass = threadIdx.x / V;
+  const int vote_shift = threadIdx.x % 32 / V * V;  // this row's lanes in the warp's vote
+  constexpr unsigned kRowLanes = (1u << V) - 1u;
+  // Block-uniform loop: every lane reaches every vote.
+  for (int64_t first = blockIdx.x * kChunkRows; first < rows;
+       first += int64_t{gridDim.x} * kChunkRows) {
+    uint4 held[kShortRowsPerThread];
 #pragma unroll
-    for (int j = 0; j < kOneVectorRowsPerThread; ++j) {
-      const int64_t row = first + j * kOneVectorRowsThreads;
-      if (row < rows) held[j] = __ldcs(x + row);
+    for (int j = 0; j < kShortRowsPerThread; ++j) {
+      const int64_t row = first + row_in_pass + j * kRowsPerPass;
+      if (row < rows) held[j] = __ldcs(x + row * V + vector);
     }
 #pragma unroll
-    for (int j = 0; j < kOneVectorRowsPerThread; ++j) {
-      const int64_t row = first + j * kOneVectorRowsThreads;
-      if (row >= rows) break;
-      const bool keep = AnyNotEqual(held[j], masked_value);
-      mask[row] = static_cast<MaskT>(keep);
-      __stcs(output + row, MaskVector<T>(held[j], keep, mode));
+    for (int j = 0; j < kShortRowsPerThread; ++j) {
+      const int64_t row = first + row_in_pass + j * kRowsPerPass;
+      const bool any = row < rows && AnyNotEqual(held[j], masked_value);
+      const bool keep = (__ballot_sync(~0u, any) >> vote_shift & kRowLanes) != 0;
+      if (row >= rows) continue;
+      if (vector == 0) mask[row] = static_cast<MaskT>(keep);
+      __stcs(output + row * V + vector, MaskVector<T>(held[j], keep, mode));
     }
   }
 }
@@ -395,6 +406,19 @@ __half FromFloat<__half>(float v) { return __float2half(v); }
 template <>
 __nv_bfloat16 FromFloat<__nv_bfloat16>(float v) { return __float2bfloat16(v); }
 
+template <typename T, typename MaskT, int V>
+int LaunchShortRows(const void* x, int64_t rows, float mask_value, MaskedOutputMode mode,
+                    void* output, void* mask, int max_grid, cudaStream_t stream) {
+  constexpr int64_t kChunkRows = int64_t{kShortRowsThreads} / V * kShortRowsPerThread;
+  constexpr int64_t kMaxBlocks = int64_t{1} << 20;  // then the blocks loop
+  int64_t grid = std::min((rows + kChunkRows - 1) / kChunkRows, kMaxBlocks);
+  if (max_grid > 0) grid = std::min<int64_t>(grid, max_grid);
+  MaskingShortRowsKernel<T, MaskT, V><<<grid, kShortRowsThreads, 0, stream>>>(
+      static_cast<const uint4*>(x), rows, FromFloat<T>(mask_value), mode,
+      static_cast<uint4*>(output), static_cast<MaskT*>(mask));
+  return cudaGetLastError();
+}
+
 template <typename T, typename MaskT>
 int Launch(const void* x, int64_t rows, int64_t features, float mask_value,
            MaskedOutputMode mode, void* output, void* mask, cudaStream_t stream) {
@@ -403,18 +427,26 @@ int Launch(const void* x, int64_t rows, int64_t features, float mask_value,
                        reinterpret_cast<uintptr_t>(output) % sizeof(uint4) == 0;
   if (rows <= 0) return cudaSuccess;
   MaskingKernelKind kind = ChooseMaskingKernel(features, sizeof(T), aligned);
-  if (kind == MaskingKernelKind::kOneVectorRows &&
-      EnvInt("TFTRT_MASKING_NO_ONE_VECTOR_ROWS") > 0) {
+  if (kind == MaskingKernelKind::kShortRows && EnvInt("TFTRT_MASKING_NO_SHORT_ROWS") > 0) {
     kind = MaskingKernelKind::kTile;
   }
-  if (kind == MaskingKernelKind::kOneVectorRows) {
-    constexpr int64_t kChunk = int64_t{kOneVectorRowsThreads} * kOneVectorRowsPerThread;
-    constexpr int64_t kMaxBlocks = int64_t{1} << 20;  // then the blocks loop
-    const int64_t grid = std::min((rows + kChunk - 1) / kChunk, kMaxBlocks);
-    MaskingOneVectorRowsKernel<T, MaskT><<<grid, kOneVectorRowsThreads, 0, stream>>>(
-        static_cast<const uint4*>(x), rows, FromFloat<T>(mask_value), mode,
-        static_cast<uint4*>(output), static_cast<MaskT*>(mask));
-    return cudaGetLastError();
+  const int max_grid = EnvInt("TFTRT_MASKING_MAX_GRID");
+  if (kind == MaskingKernelKind::kShortRows) {
+    switch (features / kPerVector) {
+      case 1:
+        return LaunchShortRows<T, MaskT, 1>(x, rows, mask_value, mode, output, mask, max_grid,
+                                            stream);
+      case 2:
+        return LaunchShortRows<T, MaskT, 2>(x, rows, mask_value, mode, output, mask, max_grid,
+                                            stream);
+      case 4:
+        return LaunchShortRows<T, MaskT, 4>(x, rows, mask_value, mode, output, mask, max_grid,
+                                            stream);
+      case 8:
+        return LaunchShortRows<T, MaskT, 8>(x, rows, mask_value, mode, output, mask, max_grid,
+                                            stream);
+    }
+    return cudaErrorInvalidValue;
   }
   if (kind == MaskingKernelKind::kTile && EnvInt("TFTRT_MASKING_NO_TILE") > 0) {
     kind = features % kPerVector == 0 ? MaskingKernelKind::kVector : MaskingKernelKind::kScalar;
@@ -424,7 +456,6 @@ int Launch(const void* x, int64_t rows, int64_t features, float mask_value,
     int resident_blocks = 0;
     const cudaError_t error = ResidentBlocks(kernel, &resident_blocks);
     if (error != cudaSuccess) return error;
-    const int max_grid = EnvInt("TFTRT_MASKING_TILE_MAX_GRID");
     if (max_grid > 0) resident_blocks = std::min(resident_blocks, max_grid);
     const MaskingTileConfig config =
         GetMaskingTileConfig(rows, features * static_cast<int64_t>(sizeof(T)), resident_blocks);

@@ -26,9 +26,15 @@ MaskingKernelKind ChooseMaskingKernel(int64_t features, int64_t element_bytes, b
     return MaskingKernelKind::kScalar;
   }
   const bool whole_vectors = features % (16 / element_bytes) == 0;
-  // 16-byte rows: the tile kernel's shared-memory round trip per row cost
-  // 75% of copy at fp16 F = 8; 8 rows per thread in flight, straight through.
-  if (features * element_bytes == 16) return MaskingKernelKind::kOneVectorRows;
+  // Rows of 1, 2, 4 or 8 vectors: the tile kernel's shared-memory round trip
+  // cost 75% of copy at fp16 F = 8 and 79-85% at fp16 F = 64; one vector per
+  // lane, 8 rows per thread in flight, straight through.
+  if (whole_vectors) {
+    const int64_t vectors = features / (16 / element_bytes);
+    if (vectors == 1 || vectors == 2 || vectors == 4 || vectors == 8) {
+      return MaskingKernelKind::kShortRows;
+    }
+  }
   // Compared as a feature count: no overflow for absurd feature counts.
   const bool fits_tile = features <= kMaskingTileMaxRowBytes / element_bytes;
   // Rows of >= 256 bytes give a vector-kernel lane group enough bytes in flight

@@ -377,6 +377,202 @@ __global__ void __launch_bounds__(256) ProjectionKernelMma(const T* __restrict__
   }
 }
 
+// Projection for big products on the tensor cores, pipelined: 128x128 tiles, K
+// tiles of 64 bytes per row, 16-byte cp.async copies into a double buffer (the
+// next K tile lands while this one is multiplied), 8 warps of 64x32.
+// fp16/bf16: mma m16n8k16, fragments through ldmatrix (W stays [k][n] in
+// shared memory and is read with .trans); ProjectionKernelMma's 2-byte loads,
+// transposed stores and single buffer ran ~45 TFLOP/s (B = 32, T = 512,
+// F = 256, N = 512: ~90 us). fp32: 3xTF32 (each operand split into a TF32 part
+// and a TF32 remainder, big*big + big*small + small*big, fp32 accumulation:
+// ~2^-21 relative, where one TF32 product gives ~3e-4), m16n8k8; the FFMA tile
+// cannot pass 33.5 TFMA/s and ran ~40 us at B = 32, T = 512, F = 256, N = 128.
+// Needs whole 16-byte pieces: k % 8 == 0, n % 8 == 0 (also what the float2
+// stores of column pairs assume), 16-byte aligned x and kernel
+// (`PipelinedProjectionFits`).
+constexpr int kPipeTileM = 128, kPipeTileN = 128, kPipeRowBytes = 64;
+
+template <typename T>
+struct PipeTile {
+  static constexpr int kK = kPipeRowBytes / sizeof(T);  // K tile: 32 halves or 16 floats
+  static constexpr int kPad = 16 / sizeof(T);           // one 16-byte piece
+  // A rows of 80 bytes: the 8 rows of an ldmatrix hit distinct banks. W rows of
+  // 128 + kPad elements: the same for .trans (16-bit), and for fp32's scalar
+  // B loads (k rows q = 0..3 start 8 banks apart).
+  static constexpr int kAPitch = kK + kPad;
+  static constexpr int kWPitch = kPipeTileN + kPad;
+  static constexpr int kWPieces = kPipeTileN * sizeof(T) / 16;  // 16-byte pieces per W row
+};
+
+__device__ __forceinline__ uint32_t ToTf32(float x) {
+  uint32_t r;
+  asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(r) : "f"(x));
+  return r;
+}
+// D += A (16x8, row) * B (8x8, col) in TF32, fp32 accumulators.
+__device__ __forceinline__ void MmaTf32(float* d, const uint32_t* a, uint32_t b0, uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
+      "{%8,%9}, {%0,%1,%2,%3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+// x = big + small, both TF32 (small: the rounding remainder, itself rounded).
+__device__ __forceinline__ void SplitTf32(float x, uint32_t* big, uint32_t* small) {
+  *big = ToTf32(x);
+  *small = ToTf32(x - __uint_as_float(*big));
+}
+
+// fp32 holds both operands' splits: one block per SM of up to 255 registers
+// (128 spilled in the K loop).
+template <typename T>
+__global__ void __launch_bounds__(256, std::is_same<T, float>::value ? 1 : 2)
+    ProjectionKernelPipelined(const T* __restrict__ a,
+                                                                    const T* __restrict__ w,
+                                                                    const T* __restrict__ bias,
+                                                                    int64_t m, int n, int k,
+                                                                    float* __restrict__ c) {
+  AllowNextGridToStart();  // the recurrence waits for this whole grid before reading c
+  using Tile = PipeTile<T>;
+  constexpr int kK = Tile::kK;
+  constexpr int kPerPiece = 16 / sizeof(T);
+  __shared__ __align__(16) T a_s[2][kPipeTileM][Tile::kAPitch];  // [stage][row][k]
+  __shared__ __align__(16) T w_s[2][kK][Tile::kWPitch];          // [stage][k][col]
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const int group = lane >> 2, quad = lane & 3;
+  const int warp_row = (warp / 4) * 64, warp_col = (warp % 4) * 32;
+  const int64_t row0 = static_cast<int64_t>(blockIdx.y) * kPipeTileM;
+  const int col0 = blockIdx.x * kPipeTileN;
+
+  // Each thread copies 2 of the A tile's 512 16-byte pieces (128 rows x 4) and
+  // 2 of W's (kK rows x kWPieces); pieces outside the matrices are zero-filled.
+  static_assert(kPipeTileM * 4 == 512 && kK * Tile::kWPieces == 512, "2 + 2 pieces per thread");
+  auto load_tile = [&](int k0, int stage) {
+#pragma unroll
+    for (int i = 0; i < 2; ++i) {
+      const int e = tid + i * 256;
+      const int r = e / 4, kc = (e % 4) * kPerPiece;
+      const bool in_a = row0 + r < m && k0 + kc < k;
+      CopyAsync16(SharedAddress(&a_s[stage][r][kc]), in_a ? a + (row0 + r) * k + k0 + kc : a,
+                  in_a ? 16 : 0);
+      const int kr = e / Tile::kWPieces, nc = (e % Tile::kWPieces) * kPerPiece;
+      const bool in_w = k0 + kr < k && col0 + nc < n;
+      CopyAsync16(SharedAddress(&w_s[stage][kr][nc]),
+                  in_w ? w + static_cast<int64_t>(k0 + kr) * n + col0 + nc : w, in_w ? 16 : 0);
+    }
+  };
+
+  float acc[4][4][4];
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+#pragma unroll
+      for (int q = 0; q < 4; ++q) acc[i][j][q] = 0.0f;
+    }
+  }
+  const int k_tiles = (k + kK - 1) / kK;
+  load_tile(0, 0);
+  CopyAsyncCommit();
+  for (int kt = 0; kt < k_tiles; ++kt) {
+    const int stage = kt & 1;
+    // The other stage was last read in iteration kt - 1, behind its barrier.
+    if (kt + 1 < k_tiles) load_tile((kt + 1) * kK, stage ^ 1);
+    CopyAsyncCommit();  // possibly empty: the wait below then still means tile kt
+    CopyAsyncWait<1>();
+    __syncthreads();
+    if constexpr (std::is_same<T, float>::value) {
+#pragma unroll
+      for (int kk = 0; kk < kK; kk += 8) {
+        // B fragments (k8 x n8): b0 = W[k = quad][n = group], b1 = W[quad + 4][group].
+        uint32_t b_big[4][2], b_small[4][2];
+#pragma unroll
+        for (int j = 0; j < 4; ++j) {
+          const int col = warp_col + j * 8 + group;
+          SplitTf32(w_s[stage][kk + quad][col], &b_big[j][0], &b_small[j][0]);
+          SplitTf32(w_s[stage][kk + quad + 4][col], &b_big[j][1], &b_small[j][1]);
+        }
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+          // A fragment (m16 x k8) as 4 8x8 b16 matrices = 8 rows x 4 floats each:
+          // (rows 0-7, k 0-3), (rows 8-15, k 0-3), (rows 0-7, k 4-7), (rows 8-15, k 4-7).
+          const int matrix = lane / 8;
+          uint32_t raw[4], a_big[4], a_small[4];
+          LoadMatrixX4(SharedAddress(&a_s[stage][warp_row + i * 16 + (matrix & 1) * 8 + lane % 8]
+                                          [kk + (matrix >> 1) * 4]),
+                       raw);
+#pragma unroll
+          for (int q = 0; q < 4; ++q) SplitTf32(__uint_as_float(raw[q]), &a_big[q], &a_small[q]);
+#pragma unroll
+          for (int j = 0; j < 4; ++j) {
+            MmaTf32(acc[i][j], a_small, b_big[j][0], b_big[j][1]);
+            MmaTf32(acc[i][j], a_big, b_small[j][0], b_small[j][1]);
+            MmaTf32(acc[i][j], a_big, b_big[j][0], b_big[j][1]);
+          }
+        }
+      }
+    } else {
+#pragma unroll
+      for (int kk = 0; kk < kK; kk += 16) {
+        // A fragments (m16 x k16): lanes 0-15 address rows, lanes 16-31 the k + 8 half.
+        uint32_t af[4][4];
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+          LoadMatrixX4(
+              SharedAddress(&a_s[stage][warp_row + i * 16 + lane % 16][kk + lane / 16 * 8]), af[i]);
+        }
+        // B fragments of two n8 tiles per ldmatrix: matrices (k lo, n), (k hi, n),
+        // (k lo, n + 8), (k hi, n + 8).
+        uint32_t bf[4][2];
+#pragma unroll
+        for (int jp = 0; jp < 2; ++jp) {
+          const int matrix = lane / 8;
+          uint32_t r[4];
+          LoadMatrixX4Trans(SharedAddress(&w_s[stage][kk + (matrix & 1) * 8 + lane % 8]
+                                              [warp_col + jp * 16 + (matrix >> 1) * 8]),
+                            r);
+          bf[2 * jp][0] = r[0];
+          bf[2 * jp][1] = r[1];
+          bf[2 * jp + 1][0] = r[2];
+          bf[2 * jp + 1][1] = r[3];
+        }
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+#pragma unroll
+          for (int j = 0; j < 4; ++j) Mma16816<T>(acc[i][j], af[i], bf[j][0], bf[j][1]);
+        }
+      }
+    }
+    __syncthreads();  // this stage is refilled in iteration kt + 1
+  }
+
+  // Both MMA shapes leave rows group / group + 8 and columns 2 quad, 2 quad + 1
+  // of each 16 x 8 tile in a thread.
+#pragma unroll
+  for (int j = 0; j < 4; ++j) {
+    const int col = col0 + warp_col + j * 8 + quad * 2;  // even, n % 8 == 0: col + 1 < n too
+    if (col >= n) continue;
+    const float b0 = bias ? ToAcc<float>(bias[col]) : 0.0f;
+    const float b1 = bias ? ToAcc<float>(bias[col + 1]) : 0.0f;
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+#pragma unroll
+      for (int half = 0; half < 2; ++half) {
+        const int64_t row = row0 + warp_row + i * 16 + group + half * 8;
+        if (row >= m) continue;
+        *reinterpret_cast<float2*>(c + row * n + col) =
+            make_float2(acc[i][j][2 * half] + b0, acc[i][j][2 * half + 1] + b1);
+      }
+    }
+  }
+}
+
+template <typename T>
+bool PipelinedProjectionFits(const T* x, const T* kernel, int n, int k) {
+  return k % 8 == 0 && n % 8 == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0 &&
+         reinterpret_cast<uintptr_t>(kernel) % 16 == 0;
+}
+
 // xproj = x @ kernel + bias over all rows (chunked: grid y is at most 65535).
 // Small products (fewer 128x128 tiles than kSmallGridBlocks) take smaller
 // tiles: at B = 1, T = 512, N = 128 the big FFMA tile gave 4 blocks and the
@@ -423,7 +619,14 @@ cudaError_t LaunchProjection(const T* x, const T* kernel, const T* bias, int64_t
   static_assert(!kTensorCores || std::is_same<Acc, float>::value, "16-bit types accumulate in fp32");
   const int64_t big_blocks = ((n + kBigTile - 1) / kBigTile) * ((rows + kBigTile - 1) / kBigTile);
   const bool big = std::is_same<Acc, float>::value && big_blocks >= kSmallGridBlocks;
-  static_assert(kMmaTile == kBigTile, "128-row tiles of both big kernels");
+  static_assert(kMmaTile == kBigTile && kPipeTileM == kBigTile && kPipeTileN == kBigTile,
+                "128-row tiles of the big kernels");
+  // Big products on the pipelined tensor-core tile where the rows are whole
+  // 16-byte pieces (TFTRT_MASKING_RNN_NO_PIPELINED_PROJECTION=1: the older
+  // tiles, for A/B); float64 keeps its FFMA tile.
+  constexpr bool kPipelinable = kTensorCores || std::is_same<T, float>::value;
+  const bool pipelined = kPipelinable && PipelinedProjectionFits(x, kernel, n, k) &&
+                         !EnvFlag("TFTRT_MASKING_RNN_NO_PIPELINED_PROJECTION");
   const int tile_m = big ? kBigTile : (kTensorCores ? kMmaTile / 2 : kTileM);
   const int tile_n = big || kTensorCores ? kBigTile : kTileN;
   const int64_t chunk_rows = int64_t{65535} * tile_m;
@@ -439,16 +642,24 @@ cudaError_t LaunchProjection(const T* x, const T* kernel, const T* bias, int64_t
     Acc* c = xproj + r0 * n;
     cudaError_t error = cudaSuccess;
     if constexpr (kTensorCores) {
-      error = big ? LaunchProjectionTiles(ProjectionKernelMma<T, 4>, grid, 1, a, kernel, bias, m, n,
-                                          k, c, stream)
-                  : LaunchProjectionTiles(ProjectionKernelMma<T, 2>, grid, split, a, kernel, bias,
-                                          m, n, k, c, stream);
+      if (big && pipelined) {
+        error = LaunchProjectionTiles(ProjectionKernelPipelined<T>, grid, 1, a, kernel, bias, m, n,
+                                      k, c, stream);
+      } else if (big) {
+        error = LaunchProjectionTiles(ProjectionKernelMma<T, 4>, grid, 1, a, kernel, bias, m, n, k,
+                                      c, stream);
+      } else {
+        error = LaunchProjectionTiles(ProjectionKernelMma<T, 2>, grid, split, a, kernel, bias, m,
+                                      n, k, c, stream);
+      }
     } else if (!big) {
       error = LaunchProjectionTiles(ProjectionKernel<T, Acc>, grid, split, a, kernel, bias, m, n, k,
                                     c, stream);
-    } else if constexpr (std::is_same<Acc, float>::value) {
-      error = LaunchProjectionTiles(ProjectionKernelBig<T>, grid, 1, a, kernel, bias, m, n, k, c,
-                                    stream);
+    } else if constexpr (std::is_same<T, float>::value) {
+      error = pipelined ? LaunchProjectionTiles(ProjectionKernelPipelined<float>, grid, 1, a,
+                                                kernel, bias, m, n, k, c, stream)
+                        : LaunchProjectionTiles(ProjectionKernelBig<float>, grid, 1, a, kernel,
+                                                bias, m, n, k, c, stream);
     }
     if (error != cudaSuccess) return error;
   }

@@ -30,8 +30,13 @@ constexpr int kMaxWaves = 2;      // of 32-row clusters; more: the sliced persis
 // A bulk copy costs more latency than a st.async, though: few rows still go
 // as a st.async per packet (H100, fp16, one row: H = 512 1.28 us/step with
 // st.async, 1.65 with bulk copies; 8 rows 2.49 and 1.85; at 256 stores per
-// block and step, H = 128 B = 32, bulk copies are 2% faster).
+// block and step, H = 128 B = 32, bulk copies are 2% faster). A copy of a small
+// region is not worth it either: at 256 stores per block and step, 16-block
+// clusters copying 256-byte regions ran slower than st.async (H100, T = 512:
+// H = 256 B = 4 0.566 vs 0.510 ms, H = 512 B = 2 0.822 vs 0.667), 8-block
+// clusters with 512-byte regions 0-5% faster (H = 128 B = 8, 16).
 constexpr int kMinBulkStores = 256;
+constexpr int kMinBulkPackets = 32;  // 16-byte packets per block region: 512 bytes
 // Rows of 8 packets (128 bytes) put the 64-byte halves in swapped order on odd
 // rows, so that the 8 lanes of a 16-byte access phase (rows gid, gid + 1) hit
 // distinct banks.
@@ -53,8 +58,9 @@ size_t SharedBytes(int k_tiles, int row_tiles) {
 template <typename T>
 struct MmaRowGroupParams : RecurrenceIo<T> {
   int cluster_size;
-  // How h goes to the peers: bulk copies from kMinBulkStores, else st.async
-  // per packet (kAuto), or always one of them (debug knobs, for A/B runs).
+  // How h goes to the peers: bulk copies from kMinBulkStores stores and
+  // kMinBulkPackets packets per region, else st.async per packet (kAuto), or
+  // always one of them (debug knobs, for A/B runs).
   enum class Copy { kAuto, kStAsync, kBulk } copy;
 };
 
@@ -340,7 +346,8 @@ __global__ void __launch_bounds__(32 * W, 1) MmaRowGroupRnnKernel(const MmaRowGr
   // l of warp 0 copies the block's region to block l.
   using Copy = typename MmaRowGroupParams<T>::Copy;
   const bool bulk = p.copy == Copy::kBulk ||
-                    (p.copy == Copy::kAuto && rows * W * p.cluster_size >= kMinBulkStores);
+                    (p.copy == Copy::kAuto && rows * W * p.cluster_size >= kMinBulkStores &&
+                     rows * W >= kMinBulkPackets);
   const bool copier = bulk && warp == 0 && lane < p.cluster_size && lane != rank;
   unsigned remote[kMaxClusterSize / 4], remote_bars[kMaxClusterSize / 4];
 #pragma unroll
@@ -548,11 +555,15 @@ cudaError_t LaunchIfFits(MmaRowGroupParams<T> p, int unit_warps, int waves, cuda
 // only more MMAs per step); past that 32 rows in at most kMaxWaves waves.
 // H100, fp16 H = 128: 4 warps 0.95 us/step at B = 8, 8 warps 1.2, 16 warps
 // 1.6; at B = 128, where 4-warp clusters run in waves, 8 warps win.
+// TFTRT_MASKING_RNN_ROWS_8_WARPS=1 skips the 4-warp blocks (A/B).
 template <typename T, int KT, RnnCell kCell>
 int LaunchForRows(const MmaRowGroupParams<T>& p, int unit_warps, cudaStream_t stream) {
   bool launched = false;
-  cudaError_t error = LaunchIfFits<T, KT, 1, 4, kCell>(p, unit_warps, 1, stream, &launched);
-  if (launched || error != cudaSuccess) return error;
+  cudaError_t error = cudaSuccess;
+  if (!EnvFlag("TFTRT_MASKING_RNN_ROWS_8_WARPS")) {
+    error = LaunchIfFits<T, KT, 1, 4, kCell>(p, unit_warps, 1, stream, &launched);
+    if (launched || error != cudaSuccess) return error;
+  }
   error = LaunchIfFits<T, KT, 1, 8, kCell>(p, unit_warps, 1, stream, &launched);
   if (launched || error != cudaSuccess) return error;
   error = LaunchIfFits<T, KT, 2, 8, kCell>(p, unit_warps, 1, stream, &launched);

@@ -21,22 +21,6 @@ constexpr int kMaxRows = 4;
 // stalled every step (0.6 us/step at H = 32).
 constexpr int kStages = 8;
 
-// 4-byte asynchronous copy global -> shared; bytes past src_bytes are zeroed
-// (also for src_bytes = 0: the destination is always written).
-__device__ __forceinline__ void CopyAsync4(void* shared, const void* global, int src_bytes) {
-  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(SharedAddress(shared)),
-               "l"(global), "r"(src_bytes)
-               : "memory");
-}
-__device__ __forceinline__ void CopyAsyncCommit() {
-  asm volatile("cp.async.commit_group;\n" ::: "memory");
-}
-// Waits until at most `kPending` of this thread's newest copy groups are in flight.
-template <int kPending>
-__device__ __forceinline__ void CopyAsyncWait() {
-  asm volatile("cp.async.wait_group %0;\n" ::"n"(kPending) : "memory");
-}
-
 template <typename T>
 struct RowBlockParams : RecurrenceIo<T> {
   int units_per_block;  // units / cluster size (rounded up)
@@ -347,13 +331,14 @@ __global__ void __launch_bounds__(32 * kWarpRowMaxWarps, 1)
   float y = 0.0f;
   h_s[lane] = h;  // padding lanes hold 0 (their weights are 0 too)
 
-  // x of step tau + kAhead is loaded into registers while step tau runs (the
-  // loop is unrolled by kAhead so the register slots are static). A slot is
-  // reloaded right after the step has read it and the loads are unpredicated
-  // (the pointer stops at the last step): the compiler then reuses the slot's
-  // registers, where a select on the loaded value or a load issued before the
-  // read cost a register copy per slot and step that waited for the load
-  // (SASS; ncu blamed 28% of the stalls on them, under its cache flush).
+  // x of step tau + kAhead - 1 is loaded into registers while step tau runs
+  // (the loop is unrolled by kAhead so the register slots are static), into
+  // the slot that step tau - 1 read: that value's last use is behind the
+  // previous step's __syncwarp, so the load can target the slot's registers.
+  // Reloading the slot the step itself reads let the compiler hoist the load
+  // above the read and copy the loaded value into the slot at the group's end
+  // (SASS: MOVs that waited for the loads). Loads are unpredicated (the
+  // pointer stops at the last step).
   WaitForPreviousGrid();  // the input projection (xproj) is complete from here on
   constexpr int kAhead = 4;
   const int64_t t_step = p.go_backwards ? -1 : 1;
@@ -368,7 +353,7 @@ __global__ void __launch_bounds__(32 * kWarpRowMaxWarps, 1)
     if (--x_loads_left > 0) x_src += x_advance;
   };
 #pragma unroll
-  for (int j = 0; j < kAhead; ++j) load_x(j);
+  for (int j = 0; j < kAhead - 1; ++j) load_x(j);
 
   // The mask of 32 steps is one warp vote: lane i reads step 32 c + i a chunk
   // ahead, the vote at the chunk's start gives bit i = keep step 32 c + i. No
@@ -392,69 +377,86 @@ __global__ void __launch_bounds__(32 * kWarpRowMaxWarps, 1)
   const bool store_output = active && p.return_sequences;
   const bool zero_masked = p.zero_output_for_mask;
   T* out = p.output + static_cast<int64_t>(b) * p.time * units + u;
-  static_assert(32 % kAhead == 0, "a mask chunk is whole unrolled iterations");
-  for (int tau0 = 0; tau0 < p.time; tau0 += kAhead) {
+  // One step; j (the x slot, and tau's parity since groups start at multiples
+  // of kAhead) is a compile-time constant after unrolling.
+  auto run_step = [&](const int j, const int tau) {
+    // h @ U for this unit's G columns: 2G independent FMA chains, the first
+    // starting from x + bias (GRU's candidate: bias only, r scales it).
+    float acc[G][2];
+#pragma unroll
+    for (int g = 0; g < G; ++g) {
+      const bool scaled_by_r = kCell == RnnCell::kGru && g == 2;
+      acc[g][0] = scaled_by_r ? rec_bias[g] : x_next[j][g] + rec_bias[g];
+      acc[g][1] = 0.0f;
+    }
+    const float x_cand = kCell == RnnCell::kGru ? x_next[j][G - 1] : 0.0f;
+    load_x((j + kAhead - 1) % kAhead);  // step tau + kAhead - 1
+    const bool keep = (keep_bits >> (tau & 31)) & 1u;
+
+    const float4* const h4 = reinterpret_cast<const float4*>(h_s + (j & 1) * 32);
+#pragma unroll
+    for (int k4 = 0; k4 < 8; ++k4) {
+      const float4 hv = h4[k4];  // broadcast
+#pragma unroll
+      for (int g = 0; g < G; ++g) {
+        acc[g][0] = fmaf(hv.x, w[g][4 * k4], acc[g][0]);
+        acc[g][1] = fmaf(hv.y, w[g][4 * k4 + 1], acc[g][1]);
+        acc[g][0] = fmaf(hv.z, w[g][4 * k4 + 2], acc[g][0]);
+        acc[g][1] = fmaf(hv.w, w[g][4 * k4 + 3], acc[g][1]);
+      }
+    }
+    float z[G];
+#pragma unroll
+    for (int g = 0; g < G; ++g) z[g] = acc[g][0] + acc[g][1];
+    float h_new, c_new = c;
+    if constexpr (kCell == RnnCell::kLstm) {
+      const float i = FastSigmoid(z[0]);
+      const float f = FastSigmoid(z[1]);
+      const float cand = FastTanh(z[2]);
+      const float o = FastSigmoid(z[3]);
+      c_new = fmaf(f, c, i * cand);
+      h_new = o * FastTanh(c_new);
+    } else if constexpr (kCell == RnnCell::kGru) {
+      const float zg = FastSigmoid(z[0]);
+      const float r = FastSigmoid(z[1]);
+      const float hh = FastTanh(fmaf(r, z[2], x_cand));
+      h_new = zg * h + (1.0f - zg) * hh;
+    } else {
+      h_new = FastTanh(z[0]);
+    }
+    h = keep ? h_new : h;
+    c = keep ? c_new : c;
+    y = keep ? RoundTo<T>(h_new) : (zero_masked ? 0.0f : y);
+    h_s[((j + 1) & 1) * 32 + lane] = active ? h : 0.0f;
+    if (store_output) {
+      *out = FromAcc<T>(y);
+      out += units;
+    }
+    __syncwarp();  // h of step tau + 1 visible to the whole warp
+  };
+  auto next_mask_chunk = [&](int tau0) {
     if (tau0 > 0 && (tau0 & 31) == 0) {
       keep_bits = __ballot_sync(~0u, mask_ahead != 0);
       load_mask_chunk(tau0 / 32 + 1);
     }
+  };
+  // Whole groups of kAhead steps, then the last time % kAhead. No exit inside
+  // the unrolled group: an exit after each step made the compiler copy every
+  // slot into fixed registers before it (SASS: a MOV of the x just loaded,
+  // which waited for the load, on every step).
+  static_assert(32 % kAhead == 0, "a mask chunk is whole unrolled groups");
+  static_assert(kAhead % 2 == 0, "a group starts on an even step (h_s parity)");
+  int tau0 = 0;
+  for (; tau0 + kAhead <= p.time; tau0 += kAhead) {
+    next_mask_chunk(tau0);
 #pragma unroll
-    for (int j = 0; j < kAhead; ++j) {
-      const int tau = tau0 + j;
-      if (tau >= p.time) break;
-      // h @ U for this unit's G columns: 2G independent FMA chains, the first
-      // starting from x + bias (GRU's candidate: bias only, r scales it).
-      float acc[G][2];
+    for (int j = 0; j < kAhead; ++j) run_step(j, tau0 + j);
+  }
+  if (tau0 < p.time) {
+    next_mask_chunk(tau0);
 #pragma unroll
-      for (int g = 0; g < G; ++g) {
-        const bool scaled_by_r = kCell == RnnCell::kGru && g == 2;
-        acc[g][0] = scaled_by_r ? rec_bias[g] : x_next[j][g] + rec_bias[g];
-        acc[g][1] = 0.0f;
-      }
-      const float x_cand = kCell == RnnCell::kGru ? x_next[j][G - 1] : 0.0f;
-      load_x(j);
-      const bool keep = (keep_bits >> (tau & 31)) & 1u;
-
-      const float4* const h4 = reinterpret_cast<const float4*>(h_s + (j & 1) * 32);
-#pragma unroll
-      for (int k4 = 0; k4 < 8; ++k4) {
-        const float4 hv = h4[k4];  // broadcast
-#pragma unroll
-        for (int g = 0; g < G; ++g) {
-          acc[g][0] = fmaf(hv.x, w[g][4 * k4], acc[g][0]);
-          acc[g][1] = fmaf(hv.y, w[g][4 * k4 + 1], acc[g][1]);
-          acc[g][0] = fmaf(hv.z, w[g][4 * k4 + 2], acc[g][0]);
-          acc[g][1] = fmaf(hv.w, w[g][4 * k4 + 3], acc[g][1]);
-        }
-      }
-      float z[G];
-#pragma unroll
-      for (int g = 0; g < G; ++g) z[g] = acc[g][0] + acc[g][1];
-      float h_new, c_new = c;
-      if constexpr (kCell == RnnCell::kLstm) {
-        const float i = FastSigmoid(z[0]);
-        const float f = FastSigmoid(z[1]);
-        const float cand = FastTanh(z[2]);
-        const float o = FastSigmoid(z[3]);
-        c_new = fmaf(f, c, i * cand);
-        h_new = o * FastTanh(c_new);
-      } else if constexpr (kCell == RnnCell::kGru) {
-        const float zg = FastSigmoid(z[0]);
-        const float r = FastSigmoid(z[1]);
-        const float hh = FastTanh(fmaf(r, z[2], x_cand));
-        h_new = zg * h + (1.0f - zg) * hh;
-      } else {
-        h_new = FastTanh(z[0]);
-      }
-      h = keep ? h_new : h;
-      c = keep ? c_new : c;
-      y = keep ? RoundTo<T>(h_new) : (zero_masked ? 0.0f : y);
-      h_s[((j + 1) & 1) * 32 + lane] = active ? h : 0.0f;  // kAhead is even: parity of tau
-      if (store_output) {
-        *out = FromAcc<T>(y);
-        out += units;
-      }
-      __syncwarp();  // h of step tau + 1 visible to the whole warp
+    for (int j = 0; j < kAhead - 1; ++j) {
+      if (tau0 + j < p.time) run_step(j, tau0 + j);
     }
   }
   if (!active) return;
@@ -587,7 +589,12 @@ bool PlanRowBlockRnn(const MaskedRnnConfig& config, DType dtype, int num_sms, bo
     plan->cluster_size = 1;
     plan->rows_per_block = warps;
     plan->blocks = static_cast<int>((config.batch + warps - 1) / warps);
-    plan->shared_bytes = warps * WarpRowSharedFloats(GateCount(config.cell)) * sizeof(float);
+    // One block per SM (blocks <= SMs): more than half of a block's shared-memory
+    // limit keeps a second one off any SM. Blocks started during the projection
+    // (programmatic dependent launch) were packed onto the few SMs it left free
+    // and shared their schedulers: B = 32 and 64 ran 0.134 -> 0.187 ms (T = 512).
+    const size_t needed = warps * WarpRowSharedFloats(GateCount(config.cell)) * sizeof(float);
+    plan->shared_bytes = std::max(needed, shared_limit / 2 + 1024);
     plan->overlap_projection = clusters && OverlapWithProjection();
     return plan->shared_bytes <= shared_limit;
   }

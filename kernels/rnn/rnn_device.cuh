@@ -67,6 +67,41 @@ __device__ __forceinline__ unsigned SharedAddress(const void* pointer) {
   return static_cast<unsigned>(__cvta_generic_to_shared(pointer));
 }
 
+// Asynchronous copies global -> shared (cp.async, sm_80+) of 4 or 16 bytes;
+// bytes past src_bytes are zeroed (also for src_bytes = 0: the destination is
+// always written, nothing is read).
+__device__ __forceinline__ void CopyAsync4(void* shared, const void* global, int src_bytes) {
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(SharedAddress(shared)),
+               "l"(global), "r"(src_bytes)
+               : "memory");
+}
+__device__ __forceinline__ void CopyAsync16(unsigned shared, const void* global, int src_bytes) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(shared), "l"(global),
+               "r"(src_bytes)
+               : "memory");
+}
+__device__ __forceinline__ void CopyAsyncCommit() {
+  asm volatile("cp.async.commit_group;\n" ::: "memory");
+}
+// Waits until at most `kPending` of this thread's newest copy groups are in flight.
+template <int kPending>
+__device__ __forceinline__ void CopyAsyncWait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(kPending) : "memory");
+}
+
+// Four 8x8 matrices of 16-bit elements from shared memory (lanes 8i..8i+7 give
+// matrix i's row addresses, 16-byte aligned); .trans hands out their transposes.
+__device__ __forceinline__ void LoadMatrixX4(unsigned shared, uint32_t (&r)[4]) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(shared));
+}
+__device__ __forceinline__ void LoadMatrixX4Trans(unsigned shared, uint32_t (&r)[4]) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(shared));
+}
+
 // Thread-block cluster primitives (sm_90+; the launcher only asks for a
 // cluster on such devices, older archs compile a trap).
 __device__ __forceinline__ unsigned ClusterRank() {

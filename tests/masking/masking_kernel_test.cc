@@ -154,9 +154,10 @@ TEST(MaskingLaunchConfig, NothingToDoForEmptyTensors) {
   EXPECT_EQ(GetMaskingLaunchConfig(0, 8).grid, 0);
 }
 
-// Short or odd rows take the tile kernel (rows of exactly 16 bytes their own),
-// aligned rows of >= 256 bytes the vector kernel, the rest (unaligned, zero
-// features, long odd rows) the scalar one.
+// Aligned rows of 1, 2, 4 or 8 whole 16-byte vectors take the short-rows
+// kernel, other short or odd rows the tile kernel, aligned rows of >= 256
+// bytes the vector kernel, the rest (unaligned, zero features, long odd rows)
+// the scalar one.
 TEST(MaskingKernelChoice, ShortAndOddRowsTakeTheTileKernel) {
   struct Case {
     int64_t features, element_bytes;
@@ -166,17 +167,20 @@ TEST(MaskingKernelChoice, ShortAndOddRowsTakeTheTileKernel) {
   const MaskingKernelKind kScalar = MaskingKernelKind::kScalar;
   const MaskingKernelKind kVector = MaskingKernelKind::kVector;
   const MaskingKernelKind kTile = MaskingKernelKind::kTile;
-  const MaskingKernelKind kRows16 = MaskingKernelKind::kOneVectorRows;
+  const MaskingKernelKind kShort = MaskingKernelKind::kShortRows;
   const Case cases[] = {
-      {4, 4, true, kRows16},   {8, 2, true, kRows16},    {2, 8, true, kRows16},
+      {4, 4, true, kShort},    {8, 2, true, kShort},     {2, 8, true, kShort},
+      {8, 4, true, kShort},    {16, 4, true, kShort},    {32, 4, true, kShort},
+      {64, 2, true, kShort},   {16, 2, true, kShort},    {16, 8, true, kShort},
+      {12, 4, true, kTile},    {24, 4, true, kTile},     {48, 2, true, kTile},
       {4, 4, false, kScalar},  {3, 4, true, kTile},      {9, 2, true, kTile},
-      {7, 4, true, kTile},     {8, 4, true, kTile},      {63, 4, true, kTile},
+      {7, 4, true, kTile},     {63, 4, true, kTile},     {32, 8, true, kVector},
       {64, 4, true, kVector},  {129, 4, true, kTile},    {255, 4, true, kTile},
       {256, 4, true, kVector}, {257, 4, true, kScalar},  {1000, 4, true, kVector},
-      {1, 4, true, kTile},     {64, 2, true, kTile},     {127, 2, true, kTile},
+      {1, 4, true, kTile},     {127, 2, true, kTile},    {8, 4, false, kScalar},
       {128, 2, true, kVector}, {129, 2, true, kTile},    {512, 2, true, kVector},
       {513, 2, true, kScalar}, {1, 8, true, kTile},      {31, 8, true, kTile},
-      {32, 8, true, kVector},  {127, 8, true, kTile},    {129, 8, true, kScalar},
+      {127, 8, true, kTile},   {129, 8, true, kScalar},  {64, 2, false, kScalar},
       {7, 4, false, kScalar},  {64, 4, false, kScalar},  {0, 4, true, kScalar},
       {int64_t{1} << 61, 4, true, kVector}, {(int64_t{1} << 61) + 1, 4, true, kScalar},
   };
