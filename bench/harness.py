@@ -285,11 +285,11 @@ def check_paths(case: RnnCase, label: str, paths, worst, want=None):
 
 def rnn_check_suite(full=True):
   print("== RNN correctness (rel. L2 error vs NumPy float64 reference; fp32 math: no plain "
-        "TF32; input projections IEEE FFMA, or for big products (>= 64 tiles of 128 x 128) 3xTF32 "
-        "(big + small TF32 parts, 3 MMAs, fp32 accumulation); recurrent products IEEE FFMA, or "
-        "for LSTM/GRU with 65-128 units on sm_90 fp16 tensor cores from hi + lo splits of the "
-        "weights and h (3 MMAs, fp32 accumulation); row kernels use ex2/rcp.approx "
-        "activations) ==")
+        "TF32; input projections IEEE FFMA, or for big products (>= 64 tiles of 128 x 128) with "
+        "units <= 32 3xTF32 (big + small TF32 parts, 3 MMAs, fp32 accumulation); recurrent "
+        "products IEEE FFMA, or for LSTM/GRU with 65-128 units on sm_90 fp16 tensor cores from "
+        "hi + lo splits of the weights and h (3 MMAs, fp32 accumulation); row kernels use "
+        "ex2/rcp.approx activations) ==")
   dtypes = [torch.float32, torch.float16, torch.bfloat16, torch.float64]
   count = 0
   worst = {d: 0.0 for d in dtypes}
@@ -353,10 +353,10 @@ def rnn_check_suite(full=True):
     count += 1
     check_paths(case, f"split-K projection B{b} T{t} F{f} U{u} {dtype}", ("auto", "global"),
                 worst)
-  # Big projections (>= 64 tiles of 128 x 128): the pipelined tensor-core tile (fp16/bf16 MMAs,
-  # fp32 as 3xTF32) where rows are whole 16-byte pieces (F = 72: a partial K tile; B*T = 8384:
-  # a partial row tile; GRU N = 288: a partial column tile), the older tiles for F = 70 and
-  # with the knob.
+  # Big projections (>= 64 tiles of 128 x 128): the pipelined tensor-core tile (fp16/bf16
+  # MMAs, fp32 with units <= 32 as 3xTF32) where rows are whole 16-byte pieces (F = 72: a
+  # partial K tile; B*T = 8384: a partial row tile; GRU N = 288: a partial column tile), the
+  # older tiles for F = 70, fp32 with more units and with the knob.
   for (cell, b, t, f, u), dtype in itertools.product(
       (("lstm", 64, 131, 72, 128), ("gru", 40, 201, 64, 96), ("lstm", 64, 131, 70, 128),
        ("lstm", 64, 131, 256, 32)),

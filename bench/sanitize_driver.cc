@@ -231,9 +231,12 @@ int main() {
           RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 200, 2, 3, 512, true, true, 0, &rng);
           RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 130, 2, 3, 512, true, false, 0, &rng);
           RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 60, 2, 3, 512, false, true, 0, &rng);
-          // Big projection (LSTM 136, GRU 102 tiles of 128 x 128): fp16/bf16/fp32 on
-          // the pipelined tensor-core tile, partial row and K tiles (B * T = 4288, F = 72).
+          // Big projections on the pipelined tensor-core tile, partial row and K
+          // tiles: fp16/bf16 (LSTM 136, GRU 102 tiles of 128 x 128, B * T = 4288,
+          // F = 72) and, with units <= 32, fp32 as 3xTF32 (65 tiles, B * T = 8256).
           RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 64, 67, 72, 128, index % 2 == 0, true,
+                 0, &rng);
+          RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 64, 129, 72, 32, index % 2 == 1, true,
                  0, &rng);
           // The same with h sent as a st.async per packet instead of bulk copies.
           setenv("TFTRT_MASKING_RNN_ROWS_ST_ASYNC", "1", 1);

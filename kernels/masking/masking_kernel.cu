@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <type_traits>
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -432,19 +433,15 @@ int Launch(const void* x, int64_t rows, int64_t features, float mask_value,
   }
   const int max_grid = EnvInt("TFTRT_MASKING_MAX_GRID");
   if (kind == MaskingKernelKind::kShortRows) {
+    auto launch = [&](auto vectors) {  // vectors: std::integral_constant, 16-byte vectors per row
+      return LaunchShortRows<T, MaskT, decltype(vectors)::value>(x, rows, mask_value, mode, output,
+                                                                 mask, max_grid, stream);
+    };
     switch (features / kPerVector) {
-      case 1:
-        return LaunchShortRows<T, MaskT, 1>(x, rows, mask_value, mode, output, mask, max_grid,
-                                            stream);
-      case 2:
-        return LaunchShortRows<T, MaskT, 2>(x, rows, mask_value, mode, output, mask, max_grid,
-                                            stream);
-      case 4:
-        return LaunchShortRows<T, MaskT, 4>(x, rows, mask_value, mode, output, mask, max_grid,
-                                            stream);
-      case 8:
-        return LaunchShortRows<T, MaskT, 8>(x, rows, mask_value, mode, output, mask, max_grid,
-                                            stream);
+      case 1: return launch(std::integral_constant<int, 1>());
+      case 2: return launch(std::integral_constant<int, 2>());
+      case 4: return launch(std::integral_constant<int, 4>());
+      case 8: return launch(std::integral_constant<int, 8>());
     }
     return cudaErrorInvalidValue;
   }

@@ -382,11 +382,12 @@ __global__ void __launch_bounds__(256) ProjectionKernelMma(const T* __restrict__
 // next K tile lands while this one is multiplied), 8 warps of 64x32.
 // fp16/bf16: mma m16n8k16, fragments through ldmatrix (W stays [k][n] in
 // shared memory and is read with .trans); ProjectionKernelMma's 2-byte loads,
-// transposed stores and single buffer ran ~45 TFLOP/s (B = 32, T = 512,
-// F = 256, N = 512: ~90 us). fp32: 3xTF32 (each operand split into a TF32 part
-// and a TF32 remainder, big*big + big*small + small*big, fp32 accumulation:
-// ~2^-21 relative, where one TF32 product gives ~3e-4), m16n8k8; the FFMA tile
-// cannot pass 33.5 TFMA/s and ran ~40 us at B = 32, T = 512, F = 256, N = 128.
+// transposed stores and single buffer made the F = 256 calls slow (H100,
+// B = 32, T = 512, H = 128: 0.513 -> 0.445 ms per call). fp32 (where the
+// caller asks for it): 3xTF32, each operand split into a TF32 part and a TF32
+// remainder, big*big + big*small + small*big with fp32 accumulation (~1e-6
+// relative, where one TF32 product gives ~3e-4), m16n8k8; the FFMA tile is
+// bound by 33.5 TFMA/s (B = 32, T = 512, F = 256, H = 32: 0.159 -> 0.149 ms).
 // Needs whole 16-byte pieces: k % 8 == 0, n % 8 == 0 (also what the float2
 // stores of column pairs assume), 16-byte aligned x and kernel
 // (`PipelinedProjectionFits`).
@@ -613,7 +614,8 @@ cudaError_t LaunchProjectionTiles(Kernel kernel, dim3 grid, int split, const T* 
 
 template <typename T, typename Acc>
 cudaError_t LaunchProjection(const T* x, const T* kernel, const T* bias, int64_t rows, int n,
-                             int k, Acc* xproj, int num_sms, bool clusters, cudaStream_t stream) {
+                             int k, Acc* xproj, int num_sms, bool clusters, bool fp32_as_tf32x3,
+                             cudaStream_t stream) {
   constexpr bool kTensorCores =
       std::is_same<T, __half>::value || std::is_same<T, __nv_bfloat16>::value;
   static_assert(!kTensorCores || std::is_same<Acc, float>::value, "16-bit types accumulate in fp32");
@@ -623,9 +625,9 @@ cudaError_t LaunchProjection(const T* x, const T* kernel, const T* bias, int64_t
                 "128-row tiles of the big kernels");
   // Big products on the pipelined tensor-core tile where the rows are whole
   // 16-byte pieces (TFTRT_MASKING_RNN_NO_PIPELINED_PROJECTION=1: the older
-  // tiles, for A/B); float64 keeps its FFMA tile.
-  constexpr bool kPipelinable = kTensorCores || std::is_same<T, float>::value;
-  const bool pipelined = kPipelinable && PipelinedProjectionFits(x, kernel, n, k) &&
+  // tiles, for A/B); fp32 only where the caller asks for 3xTF32, float64 never.
+  const bool pipelinable = kTensorCores || (std::is_same<T, float>::value && fp32_as_tf32x3);
+  const bool pipelined = pipelinable && PipelinedProjectionFits(x, kernel, n, k) &&
                          !EnvFlag("TFTRT_MASKING_RNN_NO_PIPELINED_PROJECTION");
   const int tile_m = big ? kBigTile : (kTensorCores ? kMmaTile / 2 : kTileM);
   const int tile_n = big || kTensorCores ? kBigTile : kTileN;
@@ -834,10 +836,15 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args, cha
     return error;
   }
   if (rows > 0) {
+    // fp32: 3xTF32 (rel. error ~1e-6 where FFMA gives ~3e-7) only where the
+    // projection is a large share of the call: units <= 32, whose recurrence
+    // runs ~0.2 us/step (B = 32, T = 512, F = 256: 0.159 -> 0.149 ms). Wider
+    // recurrences keep FFMA: a chaotic U = 128 case (TensorRT plugin harness,
+    // rnn22) grew the difference past its fp32 bound (2.7e-4 vs 2e-4).
     error = LaunchProjection(static_cast<const T*>(args.x), static_cast<const T*>(args.kernel),
                              bias, rows, static_cast<int>(n), static_cast<int>(config.input_size),
                              xproj, num_sms, cc_major >= 9 && !EnvFlag("TFTRT_MASKING_RNN_NO_CLUSTER"),
-                             stream);
+                             config.units <= 32, stream);
     if (error != cudaSuccess) return error;
   }
 
