@@ -584,6 +584,10 @@ bool PipelinedProjectionFits(const T* x, const T* kernel, int n, int k) {
 // ~10 us): on sm_90+ (clusters = true) K is split over a cluster of up to
 // kMaxKSplit blocks until about two blocks per SM work.
 constexpr int64_t kSmallGridBlocks = 64;
+// The pipelined fp16/bf16 tile already pays from half that (run 35, H100,
+// F = 256: B = 8 T = 100 H = 256 0.142 -> 0.130 ms, B = 32 T = 10 H = 512
+// 0.065 -> 0.051, B = 1 T = 512 H = 256 0.381 -> 0.368).
+constexpr int64_t kPipelinedMinBlocks = 32;
 constexpr int kMaxKSplit = 8;
 
 // Blocks of a K-split cluster for `tiles` output tiles: a power of 2 that keeps
@@ -619,16 +623,17 @@ cudaError_t LaunchProjection(const T* x, const T* kernel, const T* bias, int64_t
   constexpr bool kTensorCores =
       std::is_same<T, __half>::value || std::is_same<T, __nv_bfloat16>::value;
   static_assert(!kTensorCores || std::is_same<Acc, float>::value, "16-bit types accumulate in fp32");
-  const int64_t big_blocks = ((n + kBigTile - 1) / kBigTile) * ((rows + kBigTile - 1) / kBigTile);
-  const bool big = std::is_same<Acc, float>::value && big_blocks >= kSmallGridBlocks;
-  static_assert(kMmaTile == kBigTile && kPipeTileM == kBigTile && kPipeTileN == kBigTile,
-                "128-row tiles of the big kernels");
   // Big products on the pipelined tensor-core tile where the rows are whole
   // 16-byte pieces (TFTRT_MASKING_RNN_NO_PIPELINED_PROJECTION=1: the older
   // tiles, for A/B); fp32 only where the caller asks for 3xTF32, float64 never.
   const bool pipelinable = kTensorCores || (std::is_same<T, float>::value && fp32_as_tf32x3);
   const bool pipelined = pipelinable && PipelinedProjectionFits(x, kernel, n, k) &&
                          !EnvFlag("TFTRT_MASKING_RNN_NO_PIPELINED_PROJECTION");
+  const int64_t big_blocks = ((n + kBigTile - 1) / kBigTile) * ((rows + kBigTile - 1) / kBigTile);
+  const bool big = std::is_same<Acc, float>::value &&
+                   big_blocks >= (pipelined && kTensorCores ? kPipelinedMinBlocks : kSmallGridBlocks);
+  static_assert(kMmaTile == kBigTile && kPipeTileM == kBigTile && kPipeTileN == kBigTile,
+                "128-row tiles of the big kernels");
   const int tile_m = big ? kBigTile : (kTensorCores ? kMmaTile / 2 : kTileM);
   const int tile_n = big || kTensorCores ? kBigTile : kTileN;
   const int64_t chunk_rows = int64_t{65535} * tile_m;
