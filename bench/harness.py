@@ -329,10 +329,11 @@ def rnn_check_suite(full=True):
     check_paths(case, f"many-tiles {cell} {dtype}", ("auto", "nomma"), worst)
   # Tensor-core row-group kernel (H100: 7 clusters of 16 blocks at once): 32 rows per cluster
   # (B=200, U=512), 24 (B=130), 16 (B=60), padded units and odd cluster sizes (U=300, 150,
-  # 70), partial last row groups.
+  # 70), partial last row groups; one cluster (B=8, 5: launched during the projection).
   # fp32 (65-128 units) runs on it with the weights and h split into two fp16 parts.
   for (b, u), cell, dtype in itertools.product(((200, 512), (130, 512), (60, 512), (13, 300),
-                                                (21, 150), (70, 70), (33, 128)),
+                                                (21, 150), (70, 70), (33, 128), (8, 128),
+                                                (5, 300)),
                                                ("lstm", "gru"),
                                                (torch.float16, torch.bfloat16, torch.float32)):
     if dtype == torch.float32 and u > 128:

@@ -313,7 +313,8 @@ __global__ void __launch_bounds__(32 * W, 1) MmaRowGroupRnnKernel(const MmaRowGr
     for (int j = 0; j < RT; ++j) {
 #pragma unroll
       for (int g = 0; g < G; ++g) {
-        x_next[s][j][g] = (live && valid[j]) ? __ldg(x_src[j] + g * units) : 0.0f;
+        // Plain loads: __ldg ones may be hoisted above WaitForPreviousGrid.
+        x_next[s][j][g] = (live && valid[j]) ? x_src[j][g * units] : 0.0f;
       }
       mask_next[s][j] = 1;
       if (live && has_mask && valid[j]) {
@@ -327,6 +328,7 @@ __global__ void __launch_bounds__(32 * W, 1) MmaRowGroupRnnKernel(const MmaRowGr
     }
     --loads_left;
   };
+  WaitForPreviousGrid();  // the input projection (xproj) is complete from here on
 #pragma unroll
   for (int s = 0; s < kAhead; ++s) load_step(s);
 
@@ -539,12 +541,13 @@ cudaError_t LaunchIfFits(MmaRowGroupParams<T> p, int unit_warps, int waves, cuda
   const cudaError_t error = ActiveClusters<T, KT, RT, W, kCell>(p, &clusters);
   if (error != cudaSuccess || clusters < 1 || groups > waves * clusters) return error;
   *launched = true;
-  // No overlap with the input projection (KernelLaunch's overlap_previous): at
-  // B = 32, H = 128, T = 512 it ran 8-13% slower (H100, run 22), while B <= 8
-  // gained 1-6%; clusters placed beside the projection's blocks are the
-  // suspect (not isolated).
+  // Overlap with the input projection (programmatic dependent launch: weights
+  // load while the projection ends) for one cluster only: B <= 8 gained 1-6%,
+  // B = 32 H = 128 T = 512 (4 clusters) ran 8-13% slower (H100, run 22), like
+  // the warp-row blocks packed onto the SMs a projection left free (v30).
+  const bool overlap = groups == 1 && OverlapWithProjection();
   const KernelLaunch launch(groups * p.cluster_size, 32 * W, SharedBytes(KT, RT), p.cluster_size,
-                            stream);
+                            stream, overlap);
   return cudaLaunchKernelEx(&launch.config, MmaRowGroupRnnKernel<T, KT, RT, W, kCell>, p);
 }
 
