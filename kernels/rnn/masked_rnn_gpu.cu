@@ -630,8 +630,9 @@ cudaError_t LaunchProjection(const T* x, const T* kernel, const T* bias, int64_t
   const bool pipelined = pipelinable && PipelinedProjectionFits(x, kernel, n, k) &&
                          !EnvFlag("TFTRT_MASKING_RNN_NO_PIPELINED_PROJECTION");
   const int64_t big_blocks = ((n + kBigTile - 1) / kBigTile) * ((rows + kBigTile - 1) / kBigTile);
-  const bool big = std::is_same<Acc, float>::value &&
-                   big_blocks >= (pipelined && kTensorCores ? kPipelinedMinBlocks : kSmallGridBlocks);
+  const int64_t min_big_blocks =
+      pipelined && kTensorCores ? kPipelinedMinBlocks : kSmallGridBlocks;
+  const bool big = std::is_same<Acc, float>::value && big_blocks >= min_big_blocks;
   static_assert(kMmaTile == kBigTile && kPipeTileM == kBigTile && kPipeTileN == kBigTile,
                 "128-row tiles of the big kernels");
   const int tile_m = big ? kBigTile : (kTensorCores ? kMmaTile / 2 : kTileM);
