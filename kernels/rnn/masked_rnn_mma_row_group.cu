@@ -542,9 +542,10 @@ cudaError_t LaunchIfFits(MmaRowGroupParams<T> p, int unit_warps, int waves, cuda
   if (error != cudaSuccess || clusters < 1 || groups > waves * clusters) return error;
   *launched = true;
   // Overlap with the input projection (programmatic dependent launch: weights
-  // load while the projection ends) for one cluster only: B <= 8 gained 1-6%,
-  // B = 32 H = 128 T = 512 (4 clusters) ran 8-13% slower (H100, run 22), like
-  // the warp-row blocks packed onto the SMs a projection left free (v30).
+  // load while the projection ends) for one cluster only: B = 1 and 8 ran
+  // 2-9% faster (H100, run 36), B = 32 H = 128 T = 512 (4 clusters) 8-13%
+  // slower (run 22), like the warp-row blocks packed onto the SMs a projection
+  // left free (bench/NOTES.md v30).
   const bool overlap = groups == 1 && OverlapWithProjection();
   const KernelLaunch launch(groups * p.cluster_size, 32 * W, SharedBytes(KT, RT), p.cluster_size,
                             stream, overlap);
