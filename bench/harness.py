@@ -254,14 +254,19 @@ def set_path(path):
   os.environ["TFTRT_MASKING_RNN_ROWS_8_WARPS"] = flag(path == "rows8")
 
 
-def check_rnn(case: RnnCase, label: str, want=None, simple=False, verbose=False):
-  path = simple if isinstance(simple, str) else ("simple" if simple else "auto")
+def run_ours(case: RnnCase, path: str) -> OursRunner:
+  """One call of ours on `path` with the outputs poisoned first; the runner holds the results."""
   set_path(path)
   runner = OursRunner(case)
   runner.poison()
   runner.run()
   torch.cuda.synchronize()
-  got = runner.results()
+  return runner
+
+
+def check_rnn(case: RnnCase, label: str, want=None, simple=False, verbose=False):
+  path = simple if isinstance(simple, str) else ("simple" if simple else "auto")
+  got = run_ours(case, path).results()
   want = want if want is not None else case.reference()
   errors = [rel_error(gv, wv) for gv, wv in zip(got, want)]
   worst = max(errors, key=lambda e: (np.isnan(e), e))
@@ -422,14 +427,7 @@ def overlap_check_suite():
     case = RnnCase(cell, b, t, f, u, dtype, mask_kind="holes_full_rows", seed=n,
                    go_backwards=n % 2 == 0, return_sequences=n % 3 != 0,
                    zero_output_for_mask=n % 4 == 0, initial_state=True)
-    outs = {}
-    for path in ("auto", "serial"):
-      set_path(path)
-      runner = OursRunner(case)
-      runner.poison()
-      runner.run()
-      torch.cuda.synchronize()
-      outs[path] = runner.results()
+    outs = {path: run_ours(case, path).results() for path in ("auto", "serial")}
     set_path("auto")
     n += 1
     if not all(np.array_equal(a, c, equal_nan=True) for a, c in zip(outs["auto"], outs["serial"])):
@@ -668,11 +666,7 @@ def bench_rnn(results, quick=False, tf32_column=True, hs=None, bs=None, ts=None,
       seed += 1
       case = RnnCase("lstm", B, T, F, H, dtype, mask_kind="holes", return_sequences=True,
                      initial_state=False, seed=seed)
-      set_path("auto")
-      runner = OursRunner(case)
-      runner.poison()
-      runner.run()
-      torch.cuda.synchronize()
+      runner = run_ours(case, "auto")
       err = max(rel_error(g, w) for g, w in zip(runner.results(), torch_reference_lstm(case)))
       ok = np.isfinite(err) and err < TOL[dtype]
       if not ok:

@@ -203,8 +203,7 @@ __global__ void __launch_bounds__(kShortRowsThreads)
   constexpr int64_t kChunkRows = int64_t{kRowsPerPass} * kShortRowsPerThread;
   const int vector = threadIdx.x % V;
   const int row_in_pass = threadIdx.x / V;
-  const int vote_shift = threadIdx.x % 32 / V * V;  // this row's lanes in the warp's vote
-  constexpr unsigned kRowLanes = (1u << V) - 1u;
+  const unsigned row_lanes = LaneGroupMask(V);  // this row's lanes in the warp's vote
   // Block-uniform loop: every lane reaches every vote.
   for (int64_t first = blockIdx.x * kChunkRows; first < rows;
        first += int64_t{gridDim.x} * kChunkRows) {
@@ -218,7 +217,7 @@ __global__ void __launch_bounds__(kShortRowsThreads)
     for (int j = 0; j < kShortRowsPerThread; ++j) {
       const int64_t row = first + row_in_pass + j * kRowsPerPass;
       const bool any = row < rows && AnyNotEqual(held[j], masked_value);
-      const bool keep = (__ballot_sync(~0u, any) >> vote_shift & kRowLanes) != 0;
+      const bool keep = (__ballot_sync(~0u, any) & row_lanes) != 0;
       if (row >= rows) continue;
       if (vector == 0) mask[row] = static_cast<MaskT>(keep);
       __stcs(output + row * V + vector, MaskVector<T>(held[j], keep, mode));

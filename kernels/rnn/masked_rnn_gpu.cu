@@ -424,15 +424,13 @@ __device__ __forceinline__ void SplitTf32(float x, uint32_t* big, uint32_t* smal
   *small = ToTf32(x - __uint_as_float(*big));
 }
 
-// fp32 holds both operands' splits: one block per SM of up to 255 registers
-// (128 spilled in the K loop).
+// fp32 holds both operands' splits: capped at 128 registers (two blocks per
+// SM) it spilled in the K loop, so one block per SM with up to 255.
 template <typename T>
 __global__ void __launch_bounds__(256, std::is_same<T, float>::value ? 1 : 2)
-    ProjectionKernelPipelined(const T* __restrict__ a,
-                                                                    const T* __restrict__ w,
-                                                                    const T* __restrict__ bias,
-                                                                    int64_t m, int n, int k,
-                                                                    float* __restrict__ c) {
+    ProjectionKernelPipelined(const T* __restrict__ a, const T* __restrict__ w,
+                              const T* __restrict__ bias, int64_t m, int n, int k,
+                              float* __restrict__ c) {
   AllowNextGridToStart();  // the recurrence waits for this whole grid before reading c
   using Tile = PipeTile<T>;
   constexpr int kK = Tile::kK;
@@ -454,12 +452,11 @@ __global__ void __launch_bounds__(256, std::is_same<T, float>::value ? 1 : 2)
       const int e = tid + i * 256;
       const int r = e / 4, kc = (e % 4) * kPerPiece;
       const bool in_a = row0 + r < m && k0 + kc < k;
-      CopyAsync16(SharedAddress(&a_s[stage][r][kc]), in_a ? a + (row0 + r) * k + k0 + kc : a,
-                  in_a ? 16 : 0);
+      CopyAsync16(&a_s[stage][r][kc], in_a ? a + (row0 + r) * k + k0 + kc : a, in_a ? 16 : 0);
       const int kr = e / Tile::kWPieces, nc = (e % Tile::kWPieces) * kPerPiece;
       const bool in_w = k0 + kr < k && col0 + nc < n;
-      CopyAsync16(SharedAddress(&w_s[stage][kr][nc]),
-                  in_w ? w + static_cast<int64_t>(k0 + kr) * n + col0 + nc : w, in_w ? 16 : 0);
+      CopyAsync16(&w_s[stage][kr][nc], in_w ? w + static_cast<int64_t>(k0 + kr) * n + col0 + nc : w,
+                  in_w ? 16 : 0);
     }
   };
 

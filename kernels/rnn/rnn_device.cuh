@@ -75,9 +75,9 @@ __device__ __forceinline__ void CopyAsync4(void* shared, const void* global, int
                "l"(global), "r"(src_bytes)
                : "memory");
 }
-__device__ __forceinline__ void CopyAsync16(unsigned shared, const void* global, int src_bytes) {
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(shared), "l"(global),
-               "r"(src_bytes)
+__device__ __forceinline__ void CopyAsync16(void* shared, const void* global, int src_bytes) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(SharedAddress(shared)),
+               "l"(global), "r"(src_bytes)
                : "memory");
 }
 __device__ __forceinline__ void CopyAsyncCommit() {

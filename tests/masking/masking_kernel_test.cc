@@ -158,7 +158,7 @@ TEST(MaskingLaunchConfig, NothingToDoForEmptyTensors) {
 // kernel, other short or odd rows the tile kernel, aligned rows of >= 256
 // bytes the vector kernel, the rest (unaligned, zero features, long odd rows)
 // the scalar one.
-TEST(MaskingKernelChoice, ShortAndOddRowsTakeTheTileKernel) {
+TEST(MaskingKernelChoice, EachRowShapeTakesItsKernel) {
   struct Case {
     int64_t features, element_bytes;
     bool aligned;
