@@ -7,6 +7,7 @@
 
 #include "kernels/common/kernel_attributes.cuh"
 #include "kernels/rnn/rnn_device.cuh"
+#include "kernels/rnn/step_stamps.cuh"
 
 namespace tftrt_masking {
 namespace rnn_gpu {
@@ -344,17 +345,26 @@ __global__ void __launch_bounds__(32 * W, 1) MmaRowGroupRnnKernel(const MmaRowGr
   uint64_t* const bar_pointer =
       reinterpret_cast<uint64_t*>(reinterpret_cast<char*>(h_s) + 2 * kBufferBytes);
   const unsigned bars = SharedAddress(bar_pointer);
-  // st.async: lanes pn + 8 f store packet pn to blocks f + 4 i. Bulk copy: lane
-  // l of warp 0 copies the block's region to block l.
+  // st.async: lanes pn + 8 f store packet pn to blocks f + 4 i. Bulk copies:
+  // with 4 warps, lane l < 4 of warp w copies the block's region to block
+  // 4 w + l: issued from one warp, the 15 copies of a 16-block cluster took
+  // ~250 cycles more per step and reached the last peers later (H100, H = 256
+  // B = 8: 1903 -> 1679 cycles per step, bench/step_phases.py). With 8 warps
+  // (1 KB regions), lane l of warp 0 copies to block l: 2 copies from each
+  // warp ran 9-10% slower at H = 512 (the copies delay the warps' next step).
   using Copy = typename MmaRowGroupParams<T>::Copy;
   const bool bulk = p.copy == Copy::kBulk ||
                     (p.copy == Copy::kAuto && rows * W * p.cluster_size >= kMinBulkStores &&
                      rows * W >= kMinBulkPackets);
-  const bool copier = bulk && warp == 0 && lane < p.cluster_size && lane != rank;
+  constexpr int kCopiesPerWarp = W == 4 ? 4 : kMaxClusterSize;
+  const int copy_peer = kCopiesPerWarp * warp + lane;
+  const bool copier = bulk && lane < kCopiesPerWarp && copy_peer < p.cluster_size &&
+                      copy_peer != static_cast<int>(rank);
   unsigned remote[kMaxClusterSize / 4], remote_bars[kMaxClusterSize / 4];
 #pragma unroll
   for (int i = 0; i < kMaxClusterSize / 4; ++i) {
-    const int dst = bulk ? (i == 0 ? lane : kMaxClusterSize) : first_rank + 4 * i;
+    const int dst = bulk ? (i == 0 && lane < kCopiesPerWarp ? copy_peer : kMaxClusterSize)
+                         : first_rank + 4 * i;
     remote[i] = dst < p.cluster_size ? MapToRank(h_s, dst) : 0u;
     remote_bars[i] = dst < p.cluster_size ? MapToRank(bar_pointer, dst) : 0u;
   }
@@ -386,11 +396,13 @@ __global__ void __launch_bounds__(32 * W, 1) MmaRowGroupRnnKernel(const MmaRowGr
       if (tau >= p.time) break;
       const unsigned cur = (s & 1) * kBufferBytes;  // kAhead is even: parity of tau
       const unsigned next = ((s + 1) & 1) * kBufferBytes;
+      StepStamp(0, tau);
       if (tau > 0) {
         // Step tau's h is the ((tau - 1) / 2)-th use of buffer tau % 2's mbarrier.
         BarrierWait(bars + 8 * (s & 1), ((tau - 1) >> 1) & 1);
         if (threadIdx.x == 0 && tau + 2 < p.time) BarrierExpectBytes(bars + 8 * (s & 1), step_bytes);
       }
+      StepStamp(1, tau);
 
       // h @ U for the warp's 16 gate columns and the group's rows.
       float acc[RT][NC][4];
@@ -437,6 +449,7 @@ __global__ void __launch_bounds__(32 * W, 1) MmaRowGroupRnnKernel(const MmaRowGr
         rec[1] = half ? d[1] : got_a;
         rec[2] = half ? got_b : d[2];
         rec[3] = half ? d[3] : got_b;
+        if (j == 0) StepStamp(2, tau);
         const float* x = x_next[s][j];
         float h_new, c_new = c[j];
         if constexpr (kCell == RnnCell::kLstm) {
@@ -477,6 +490,7 @@ __global__ void __launch_bounds__(32 * W, 1) MmaRowGroupRnnKernel(const MmaRowGr
         const uint32_t lo23 =
             __shfl_sync(0xffffffffu, __byte_perm(both2, both3, 0x7632), source_lane);
         const uint4 packet = make_uint4(hi01, hi23, lo01, lo23);
+        if (j == RT - 1) StepStamp(3, tau);
         if (tau + 1 < p.time && kRowsPerTile * j + pn < rows) {  // the last h is nobody's input
           if (bulk) {
             if (first_rank == 0) StoreShared16(h_base + next + packet_at + j * kTileBytes, packet);
@@ -491,6 +505,7 @@ __global__ void __launch_bounds__(32 * W, 1) MmaRowGroupRnnKernel(const MmaRowGr
           }
         }
       }
+      StepStamp(4, tau);
       if (bulk && tau + 1 < p.time) {
         // The block's h of step tau + 1 is in its region: copy it to every peer.
         FenceProxyAsync();
@@ -500,12 +515,14 @@ __global__ void __launch_bounds__(32 * W, 1) MmaRowGroupRnnKernel(const MmaRowGr
                      remote_bars[0] + 8 * ((s + 1) & 1));
         }
       }
+      StepStamp(5, tau);
       load_step(s);
 #pragma unroll
       for (int j = 0; j < RT; ++j) {
         if (store_output && valid[j]) *out[j] = FromAcc<T>(y[j]);
         out[j] += units;
       }
+      StepStamp(6, tau);
     }
   }
 
