@@ -412,7 +412,6 @@ def rnn_check_suite(full=True):
         + ", ".join(f"{str(d)[6:]} {e:.2e}" for d, e in worst.items()))
 
 
-# --------------------------------------------------------------------------- Masking
 def overlap_check_suite():
   """The recurrences that start during the input projection (programmatic dependent launch)
   against the same call started after it: any bit that differs is a race on xproj."""
@@ -436,6 +435,7 @@ def overlap_check_suite():
   print(f"  {n} cases, {diffs} differ")
 
 
+# --------------------------------------------------------------------------- Masking
 def run_masking(x, mask_value, mode, mask_dtype):
   rows = x.numel() // x.shape[-1] if x.shape[-1] > 0 else int(np.prod(x.shape[:-1]))
   out = poison(x.shape, x.dtype)
