@@ -131,10 +131,9 @@ __device__ __forceinline__ void StoreAsync(unsigned address, uint4 v, unsigned r
       : "memory");
 }
 
-// 16 bytes to this block's shared memory.
-__device__ __forceinline__ void StoreShared16(unsigned address, uint4 v) {
-  asm volatile("st.shared.v4.b32 [%0], {%1, %2, %3, %4};\n" ::"r"(address), "r"(v.x), "r"(v.y),
-               "r"(v.z), "r"(v.w)
+// The low 16 bits of `v` to this block's shared memory.
+__device__ __forceinline__ void StoreShared2(unsigned address, uint32_t v) {
+  asm volatile("st.shared.b16 [%0], %1;\n" ::"r"(address), "h"(static_cast<unsigned short>(v))
                : "memory");
 }
 // `bytes` of this block's shared memory at `source` to a peer's at `address`
@@ -477,6 +476,20 @@ __global__ void __launch_bounds__(32 * W, 1) MmaRowGroupRnnKernel(const MmaRowGr
         const float h_out = active ? h[j] : 0.0f;
         const float h_rest = h_out - ToAcc<float>(FromAcc<M>(h_out));
         const uint32_t both = RoundBits<M>(h_out) | (RoundBits<M>(h_rest) << 16);
+        if (bulk) {
+          // Each lane writes its unit's hi and lo into its row's packet of the
+          // block's region ([hi0..hi3][lo0..lo3]); the copies send the region.
+          // Two 2-byte stores instead of the 7 shuffles that build packets.
+          const int row = 2 * tig + half;
+          if (tau + 1 < p.time && kRowsPerTile * j + row < rows) {
+            const unsigned at = h_base + next + own_region + PacketOffset(row, warp, W) +
+                                j * kTileBytes + 2 * (gid & 3);
+            StoreShared2(at, both);
+            StoreShared2(at + 8, both >> 16);
+          }
+          if (j == RT - 1) StepStamp(3, tau);
+          continue;
+        }
         // Pack the 4 units of a row (lanes tig + 16 half + 4 q hold unit q):
         // [hi0 hi1][hi2 hi3][lo0 lo1][lo2 lo3], hand packet pn to every lane
         // pn + 8 i, push to the cluster.
@@ -492,15 +505,11 @@ __global__ void __launch_bounds__(32 * W, 1) MmaRowGroupRnnKernel(const MmaRowGr
         const uint4 packet = make_uint4(hi01, hi23, lo01, lo23);
         if (j == RT - 1) StepStamp(3, tau);
         if (tau + 1 < p.time && kRowsPerTile * j + pn < rows) {  // the last h is nobody's input
-          if (bulk) {
-            if (first_rank == 0) StoreShared16(h_base + next + packet_at + j * kTileBytes, packet);
-          } else {
 #pragma unroll
-            for (int i = 0; i < kMaxClusterSize / 4; ++i) {
-              if (first_rank + 4 * i < p.cluster_size) {
-                StoreAsync(remote[i] + next + packet_at + j * kTileBytes, packet,
-                           remote_bars[i] + 8 * ((s + 1) & 1));
-              }
+          for (int i = 0; i < kMaxClusterSize / 4; ++i) {
+            if (first_rank + 4 * i < p.cluster_size) {
+              StoreAsync(remote[i] + next + packet_at + j * kTileBytes, packet,
+                         remote_bars[i] + 8 * ((s + 1) & 1));
             }
           }
         }
