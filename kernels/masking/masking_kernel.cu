@@ -31,6 +31,7 @@
 #include <cuda_runtime.h>
 
 #include "kernels/common/kernel_attributes.cuh"
+#include "kernels/masking/bit_compare.h"
 #include "kernels/masking/masking.h"
 
 namespace tftrt_masking {
@@ -109,15 +110,16 @@ __global__ void MaskingKernel(const T* __restrict__ x, int64_t rows, int64_t fea
 
 constexpr int kHeldVectors = 4;
 
+// Whether any element of a 16-byte vector != masked_value, on the raw bits
+// (bit_compare.h); the pattern depends only on the kernel's masked_value and
+// is hoisted out of the loops.
 template <typename T>
 __device__ __forceinline__ bool AnyNotEqual(const uint4& raw, T masked_value) {
-  const T* values = reinterpret_cast<const T*>(&raw);
-  bool any = false;
-#pragma unroll
-  for (int e = 0; e < static_cast<int>(sizeof(uint4) / sizeof(T)); ++e) {
-    any |= NotEqual(values[e], masked_value);
-  }
-  return any;
+  uint64_t bits = 0;
+  memcpy(&bits, &masked_value, sizeof(T));
+  const MaskValuePattern pattern =
+      MakeMaskValuePattern(bits, sizeof(T), NotEqual(masked_value, masked_value));
+  return AnyElementDiffers(raw.x, raw.y, raw.z, raw.w, pattern);
 }
 
 template <typename T>
