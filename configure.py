@@ -17,7 +17,7 @@ this script says which ones.
 Environment overrides:
   TFTRT_MASKING_CUDA=0            build without CUDA kernels even if nvcc exists
   CUDA_HOME / CUDA_PATH           CUDA install prefix (else nvcc on PATH, /usr/local/cuda)
-  TFTRT_MASKING_CUDA_ARCHS        e.g. "80,90" (default); PTX of the highest is embedded
+  TFTRT_MASKING_CUDA_ARCHS        e.g. "80,90a" (default; 90a: Hopper's wgmma); PTX of the highest is embedded
   TENSORRT_INCLUDE_DIR            directory holding NvInfer.h
 """
 
@@ -127,7 +127,7 @@ def find_cuda():
       break
   if cudart is None:
     return None, f"libcudart_static.a not found under {prefix}"
-  archs = [a.strip() for a in os.environ.get("TFTRT_MASKING_CUDA_ARCHS", "80,90").split(",")
+  archs = [a.strip() for a in os.environ.get("TFTRT_MASKING_CUDA_ARCHS", "80,90a").split(",")
            if a.strip()]
   return CudaInfo(nvcc, version, cudart, archs), ""
 

@@ -381,7 +381,8 @@ def rnn_check_suite(full=True):
     case = RnnCase(cell, 12, 50, 16, u, dtype, mask_kind="holes", seed=count, scale=0.87,
                    return_sequences=True)
     count += 1
-    check_paths(case, f"chaotic {cell} U{u} {dtype}", ("auto", "stasync", "simple"), worst)
+    check_paths(case, f"chaotic {cell} U{u} {dtype}", ("auto", "stasync", "bulk", "simple"),
+                worst)
   # Edge sizes: B=0, T=0, T=1, fully masked everything.
   for cell, dtype in itertools.product(("lstm", "gru", "simple_rnn"), dtypes):
     for (b, t), rs in itertools.product(((0, 5), (3, 0), (2, 1), (0, 0)), (True, False)):

@@ -8,13 +8,18 @@ CUDA_AVAILABLE is False, so callers can leave GPU registrations out.
 
 load("@local_config_cuda//:defs.bzl", "CUDA_ARCHS", "CUDA_AVAILABLE", "NVCC")
 
+def _arch_number(arch):
+    """80 for "80", 90 for "90a" (an arch with its arch-specific features)."""
+    return int(arch.rstrip("a"))
+
 def _gencode_flags(archs):
     flags = []
     for arch in archs:
         flags.append("-gencode=arch=compute_%s,code=sm_%s" % (arch, arch))
     if archs:
-        # PTX of the newest arch so that later GPUs can JIT it.
-        last = archs[-1]
+        # PTX of the newest arch so that later GPUs can JIT it; that of "90a"
+        # would run on sm_90 only, so its plain family's ("90").
+        last = str(_arch_number(archs[-1]))
         flags.append("-gencode=arch=compute_%s,code=compute_%s" % (last, last))
     return " ".join(flags)
 
@@ -28,7 +33,7 @@ def cuda_library(name, srcs, hdrs = [], deps = [], copts = [], min_arch = None, 
     if not CUDA_AVAILABLE:
         native.cc_library(name = name, hdrs = hdrs, deps = deps, **kwargs)
         return
-    archs = [a for a in CUDA_ARCHS if min_arch == None or int(a) >= int(min_arch)]
+    archs = [a for a in CUDA_ARCHS if min_arch == None or _arch_number(a) >= _arch_number(min_arch)]
     objects = []
     for src in srcs:
         obj = "_%s_%s.pic.o" % (name, src.replace("/", "_").replace(".cu", ""))

@@ -8,6 +8,7 @@
 #include "kernels/common/kernel_attributes.cuh"
 #include "kernels/rnn/rnn_device.cuh"
 #include "kernels/rnn/step_stamps.cuh"
+#include "kernels/rnn/wgmma_sm90.cuh"
 
 namespace tftrt_masking {
 namespace rnn_gpu {
@@ -37,6 +38,9 @@ constexpr int kMaxWaves = 2;      // of 32-row clusters; more: the sliced persis
 // H = 256 B = 4 0.566 vs 0.510 ms, H = 512 B = 2 0.822 vs 0.667), 8-block
 // clusters with 512-byte regions 0-5% faster (H = 128 B = 8, 16).
 constexpr int kMinBulkStores = 256;
+// The warpgroup MMA needs the arch-specific sm_90a build; elsewhere the
+// core-matrix layout is read with ldmatrix + mma.sync.
+constexpr bool kHasWgmma = TFTRT_MASKING_HAS_WGMMA != 0;
 constexpr int kMinBulkPackets = 32;  // 16-byte packets per block region: 512 bytes
 // Rows of 8 packets (128 bytes) put the 64-byte halves in swapped order on odd
 // rows, so that the 8 lanes of a 16-byte access phase (rows gid, gid + 1) hit
@@ -50,6 +54,24 @@ constexpr size_t HBufferBytes(int k_tiles, int row_tiles) {  // 4 k_tiles packet
 // Byte offset of packet w of `row` in a region of `warps` packets per row.
 __host__ __device__ constexpr unsigned PacketOffset(int row, int w, int warps) {
   return static_cast<unsigned>(row * warps + (warps == 8 ? (w ^ (4 * (row & 1))) : w)) * 16;
+}
+// With bulk copies h is kept in the layout the warpgroup MMA (wgmma) reads B
+// from, core matrices of 8 rows x 16 bytes: k tile kt (units 16 kt..+15) at
+// kt * CoreTileBytes; in it, the core matrix of units 8 kc..+7 and column group
+// g (g < row_tiles: hi of row tile g; else lo of row tile g - row_tiles) at
+// kc * kCoreKStride + g * kCoreNStride; batch row r at 16 (r % 8). A block's
+// region (its 4 W units) is still one contiguous run (W / 4 k tiles), so the
+// bulk copies and the buffer sizes stay as they are. One wgmma per k tile reads
+// h once for the 4 warps, where each warp's mma.sync read all of it (32 KB per
+// step at H = 256, B = 8) - a probe (bench/probes/wgmma_probe.cu, H100): 4-warp
+// step product 441 -> 368 cycles.
+constexpr unsigned kCoreKStride = 128, kCoreNStride = 256;
+__host__ __device__ constexpr unsigned CoreTileBytes(int row_tiles) { return 512u * row_tiles; }
+// Byte offset of hi of (unit, batch row); lo is row_tiles * kCoreNStride further.
+__host__ __device__ constexpr unsigned CoreOffset(int unit, int row, int row_tiles) {
+  return static_cast<unsigned>((unit / 16) * CoreTileBytes(row_tiles) +
+                               ((unit % 16) / 8) * kCoreKStride + (row / 8) * kCoreNStride +
+                               16 * (row % 8) + 2 * (unit % 8));
 }
 // Two h buffers, then one mbarrier per buffer.
 size_t SharedBytes(int k_tiles, int row_tiles) {
@@ -150,6 +172,15 @@ __device__ __forceinline__ void CopyToPeer(unsigned address, unsigned source, un
 __device__ __forceinline__ void FenceProxyAsync() {
   asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
 }
+// Four 8 x 8 b16 matrices; lanes 8 i..8 i + 7 give the row addresses of matrix i.
+__device__ __forceinline__ uint4 LoadMatrices(unsigned address) {
+  uint4 r;
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r.x), "=r"(r.y), "=r"(r.z), "=r"(r.w)
+               : "r"(address)
+               : "memory");
+  return r;
+}
 
 // Thread layout (lane = 4 * gid + tig, half = lane / 16):
 // - MMA: a warp's tile rows m = 4 * gate + j are gate `gate` of unit u0 + j.
@@ -159,10 +190,17 @@ __device__ __forceinline__ void FenceProxyAsync() {
 // - k order: in k tile kt, the MMA's k positions 2 tig + 8 e + i (e, i = 0, 1)
 //   are units 16 kt + 4 tig + 2 e + i, so a lane's B fragments of both parts
 //   are the one packet of unit group 4 kt + tig.
-template <typename T, int KT, int RT, int W, RnnCell kCell>
+// kBulk: h goes to the peers as bulk copies of core-matrix regions (else
+// st.async packets); chosen per launch (UsesBulkCopies), a compile-time
+// choice so that each kernel holds only its own product and exchange code
+// (the packet kernel with the wgmma path beside it ran 2-5% slower, H100).
+template <typename T, int KT, int RT, int W, RnnCell kCell, bool kBulk>
 __global__ void __launch_bounds__(32 * W, 1) MmaRowGroupRnnKernel(const MmaRowGroupParams<T> p) {
   using M = typename MmaOperand<T>::type;
   constexpr bool kSplitWeights = !std::is_same<M, T>::value;  // fp32: W = W_hi + W_lo
+  // fp32's third product (W_lo h_hi, N = 8 RT) costs a wgmma as long as the
+  // N = 16 RT one: 3-11% slower than mma.sync at H = 128 (H100): fp16/bf16 only.
+  constexpr bool kWgmmaProduct = kHasWgmma && !kSplitWeights;
   constexpr int G = kCell == RnnCell::kLstm ? 4 : 3;
   constexpr int R = kRowsPerTile * RT;
   static_assert(W == 4 || W == 8, "warps per block");
@@ -183,12 +221,16 @@ __global__ void __launch_bounds__(32 * W, 1) MmaRowGroupRnnKernel(const MmaRowGr
   const int rows = min(R, p.batch - b0);
   const int u0 = (static_cast<int>(rank) * W + warp) * kUnitsPerWarp;
 
-  // The warp's 16 gate columns over all of K, as A fragments:
-  // a[kt][e] holds rows gid + 8 * (e & 1), units k = 16 kt + 4 tig + 2 * (e >> 1), +1.
+  constexpr bool bulk = kBulk;
+
+  // The warp's 16 gate columns over all of K, as A fragments: a[kt][e] holds
+  // rows gid + 8 * (e & 1) and units k, k + 1 with k = 16 kt + 2 tig + 8 (e >> 1)
+  // (bulk: the core-matrix layout's order), else k = 16 kt + 4 tig + 2 (e >> 1)
+  // (the packet layout's order, see the thread layout).
   auto weight = [&](int kt, int e, int i) {
     const int m = gid + 8 * (e & 1);
     const int gate = m >> 2, unit = u0 + (m & 3);
-    const int k = 16 * kt + 4 * tig + 2 * (e >> 1) + i;
+    const int k = 16 * kt + (bulk ? 2 * tig + 8 * (e >> 1) : 4 * tig + 2 * (e >> 1)) + i;
     return (gate < G && unit < units && k < units)
                ? p.recurrent_kernel[static_cast<int64_t>(k) * n_cols + gate * units + unit]
                : T(0.0f);
@@ -276,11 +318,15 @@ __global__ void __launch_bounds__(32 * W, 1) MmaRowGroupRnnKernel(const MmaRowGr
     for (int i = threadIdx.x; i < rows * units; i += blockDim.x) {
       const int u = i % units;  // hi of unit u: packet u / 4, slot u % 4
       const int packet = u / kUnitsPerWarp;
-      const unsigned at = (packet / W) * kRegionBytes + PacketOffset(i / units, packet % W, W);
+      const unsigned hi_at =
+          bulk ? CoreOffset(u, i / units, RT)
+               : (packet / W) * kRegionBytes + PacketOffset(i / units, packet % W, W) +
+                     2 * (u % kUnitsPerWarp);
+      const unsigned lo_at = hi_at + (bulk ? RT * kCoreNStride : 2 * kUnitsPerWarp);
       const float h0 = ToAcc<float>(p.initial_h[static_cast<int64_t>(b0) * units + i]);
       const M hi = FromAcc<M>(h0);
-      h_s[at / 2 + u % kUnitsPerWarp] = hi;
-      h_s[at / 2 + kUnitsPerWarp + u % kUnitsPerWarp] = FromAcc<M>(h0 - ToAcc<float>(hi));
+      h_s[hi_at / 2] = hi;
+      h_s[lo_at / 2] = FromAcc<M>(h0 - ToAcc<float>(hi));
     }
   }
 
@@ -351,10 +397,6 @@ __global__ void __launch_bounds__(32 * W, 1) MmaRowGroupRnnKernel(const MmaRowGr
   // B = 8: 1903 -> 1679 cycles per step, bench/step_phases.py). With 8 warps
   // (1 KB regions), lane l of warp 0 copies to block l: 2 copies from each
   // warp ran 9-10% slower at H = 512 (the copies delay the warps' next step).
-  using Copy = typename MmaRowGroupParams<T>::Copy;
-  const bool bulk = p.copy == Copy::kBulk ||
-                    (p.copy == Copy::kAuto && rows * W * p.cluster_size >= kMinBulkStores &&
-                     rows * W >= kMinBulkPackets);
   constexpr int kCopiesPerWarp = W == 4 ? 4 : kMaxClusterSize;
   const int copy_peer = kCopiesPerWarp * warp + lane;
   const bool copier = bulk && lane < kCopiesPerWarp && copy_peer < p.cluster_size &&
@@ -371,11 +413,13 @@ __global__ void __launch_bounds__(32 * W, 1) MmaRowGroupRnnKernel(const MmaRowGr
   // tig of region 4 kt / W; read_at[q] for (4 kt) % W = 4 q.
   const unsigned read_at[2] = {h_base + PacketOffset(gid, tig, W),
                                h_base + PacketOffset(gid, (4 + tig) % W, W)};
-  // h bytes a block receives per step: a packet per warp of the cluster (less
-  // its own with bulk copies) and row of the batch (rows past it are never
-  // sent: nobody reads their results).
-  const unsigned row_bytes = rows * W * 16;  // of one region
-  const unsigned step_bytes = row_bytes * (p.cluster_size - (bulk ? 1 : 0));
+  const int matrix = lane >> 3;  // the core matrix whose row address this lane gives ldmatrix
+  // h bytes a block receives per step: with st.async a packet per warp of the
+  // cluster and row of the batch (rows past it are never sent: nobody reads
+  // their results); with bulk copies every peer's whole region (its rows are
+  // spread over its core matrices).
+  const unsigned region_bytes = bulk ? kRegionBytes : rows * W * 16;
+  const unsigned step_bytes = region_bytes * (p.cluster_size - (bulk ? 1 : 0));
   if (threadIdx.x == 0) {
     BarrierInit(bars, 1);
     BarrierInit(bars + 8, 1);
@@ -386,7 +430,9 @@ __global__ void __launch_bounds__(32 * W, 1) MmaRowGroupRnnKernel(const MmaRowGr
 
   const bool store_output = p.return_sequences;
   const bool zero_masked = p.zero_output_for_mask;
-  // Every block has started (DSMEM targets and mbarriers exist), h is initialised.
+  // Every block has started (DSMEM targets and mbarriers exist), h is initialised
+  // (and visible to the wgmma, which reads through the async proxy).
+  FenceProxyAsync();
   ClusterBarrier();
   for (int tau0 = 0; tau0 < p.time; tau0 += kAhead) {
 #pragma unroll
@@ -403,42 +449,94 @@ __global__ void __launch_bounds__(32 * W, 1) MmaRowGroupRnnKernel(const MmaRowGr
       }
       StepStamp(1, tau);
 
-      // h @ U for the warp's 16 gate columns and the group's rows.
-      float acc[RT][NC][4];
+      // h @ U for the warp's 16 gate columns and the group's rows: dot[j] holds
+      // this lane's 4 accumulator elements of row tile j.
+      float dot[RT][4];
+      if constexpr (kWgmmaProduct && bulk) {
+#if TFTRT_MASKING_HAS_WGMMA
+        // One wgmma per k tile for the warpgroup, hi and lo columns side by
+        // side (N = 16 RT), into a few independent accumulators (4 ran 8%
+        // faster than 1 at RT = 1, probe; 2 at 32 k tiles, where 4 spilled).
+        constexpr int kChains = RT == 1 ? (KT <= 16 ? 4 : 2) : (RT == 2 ? 2 : 1);
+        float hi_lo[kChains][8 * RT];
+        WgmmaFence();
 #pragma unroll
-      for (int j = 0; j < RT; ++j) {
-#pragma unroll
-        for (int q = 0; q < NC; ++q) {
-#pragma unroll
-          for (int e = 0; e < 4; ++e) acc[j][q][e] = 0.0f;
+        for (int kt = 0; kt < KT; ++kt) {
+          const uint64_t tile = MatrixDescriptor(h_base + cur + kt * CoreTileBytes(RT),
+                                                 kCoreKStride, kCoreNStride);
+          Wgmma<M, 16 * RT>::Run(hi_lo[kt % kChains], a[kt], tile, kt >= kChains);
         }
-      }
-#pragma unroll
-      for (int kt = 0; kt < KT; ++kt) {
+        WgmmaCommitAndWait();
 #pragma unroll
         for (int j = 0; j < RT; ++j) {
-          // {hi, hi, lo, lo} B fragments of k tile kt: h = hi + lo.
-          const uint4 b = LoadShared16(read_at[(4 * kt) % W / 4] + cur +
-                                       (4 * kt / W) * kRegionBytes + j * kTileBytes);
-          constexpr int kMmas = kSplitWeights ? 3 : 2;
-          Mma16816<M>(acc[j][(kMmas * kt) % NC], a[kt], b.x, b.y);
-          Mma16816<M>(acc[j][(kMmas * kt + 1) % NC], a[kt], b.z, b.w);
-          if constexpr (kSplitWeights) {
-            Mma16816<M>(acc[j][(kMmas * kt + 2) % NC], a_lo[kt], b.x, b.y);
+#pragma unroll
+          for (int e = 0; e < 4; ++e) {
+            float sum = 0.0f;
+#pragma unroll
+            for (int q = 0; q < kChains; ++q) {
+              sum += hi_lo[q][4 * j + e] + hi_lo[q][4 * (RT + j) + e];
+            }
+            dot[j][e] = sum;
           }
+        }
+#endif
+      } else {
+        // mma.sync per warp, B fragments {hi, hi, lo, lo} of k tile kt (h = hi + lo)
+        // from load_b(kt, j); the two loads below get a loop each.
+        auto product = [&](auto load_b) {
+          float acc[RT][NC][4];
+#pragma unroll
+          for (int j = 0; j < RT; ++j) {
+#pragma unroll
+            for (int q = 0; q < NC; ++q) {
+#pragma unroll
+              for (int e = 0; e < 4; ++e) acc[j][q][e] = 0.0f;
+            }
+          }
+#pragma unroll
+          for (int kt = 0; kt < KT; ++kt) {
+#pragma unroll
+            for (int j = 0; j < RT; ++j) {
+              const uint4 b = load_b(kt, j);
+              constexpr int kMmas = kSplitWeights ? 3 : 2;
+              Mma16816<M>(acc[j][(kMmas * kt) % NC], a[kt], b.x, b.y);
+              Mma16816<M>(acc[j][(kMmas * kt + 1) % NC], a[kt], b.z, b.w);
+              if constexpr (kSplitWeights) {
+                Mma16816<M>(acc[j][(kMmas * kt + 2) % NC], a_lo[kt], b.x, b.y);
+              }
+            }
+          }
+#pragma unroll
+          for (int j = 0; j < RT; ++j) {
+#pragma unroll
+            for (int e = 0; e < 4; ++e) {
+              float sum = acc[j][0][e];
+#pragma unroll
+              for (int q = 1; q < NC; ++q) sum += acc[j][q][e];
+              dot[j][e] = kSplitWeights ? sum * unscale : sum;
+            }
+          }
+        };
+        if constexpr (!kWgmmaProduct && bulk) {
+          // The core-matrix layout: lanes 8 i.. give ldmatrix the rows of hi
+          // kc 0, hi kc 1, lo kc 0, lo kc 1.
+          product([&](int kt, int j) {
+            return LoadMatrices(h_base + cur + kt * CoreTileBytes(RT) +
+                                (matrix < 2 ? j : RT + j) * kCoreNStride +
+                                (matrix & 1) * kCoreKStride + 16 * (lane & 7));
+          });
+        } else {
+          // The packet layout: one 16-byte packet.
+          product([&](int kt, int j) {
+            return LoadShared16(read_at[(4 * kt) % W / 4] + cur + (4 * kt / W) * kRegionBytes +
+                                j * kTileBytes);
+          });
         }
       }
 
 #pragma unroll
       for (int j = 0; j < RT; ++j) {
-        float d[4];
-#pragma unroll
-        for (int e = 0; e < 4; ++e) {
-          d[e] = acc[j][0][e];
-#pragma unroll
-          for (int q = 1; q < NC; ++q) d[e] += acc[j][q][e];
-          if constexpr (kSplitWeights) d[e] *= unscale;
-        }
+        const float* d = dot[j];
         // Lanes < 16 hold gates 0 and 2, lanes >= 16 gates 1 and 3, both for
         // rows 2 tig and 2 tig + 1: swap so each lane has all gates of one row.
         const float got_a = __shfl_xor_sync(0xffffffffu, half ? d[0] : d[1], 16);
@@ -476,16 +574,15 @@ __global__ void __launch_bounds__(32 * W, 1) MmaRowGroupRnnKernel(const MmaRowGr
         const float h_out = active ? h[j] : 0.0f;
         const float h_rest = h_out - ToAcc<float>(FromAcc<M>(h_out));
         const uint32_t both = RoundBits<M>(h_out) | (RoundBits<M>(h_rest) << 16);
-        if (bulk) {
-          // Each lane writes its unit's hi and lo into its row's packet of the
-          // block's region ([hi0..hi3][lo0..lo3]); the copies send the region.
-          // Two 2-byte stores instead of the 7 shuffles that build packets.
-          const int row = 2 * tig + half;
-          if (tau + 1 < p.time && kRowsPerTile * j + row < rows) {
-            const unsigned at = h_base + next + own_region + PacketOffset(row, warp, W) +
-                                j * kTileBytes + 2 * (gid & 3);
+        if constexpr (bulk) {
+          // Each lane writes its unit's hi and lo into the block's region (core
+          // matrices); the copies send the region. Two 2-byte stores instead of
+          // the 7 shuffles that build packets.
+          const int row = kRowsPerTile * j + 2 * tig + half;
+          if (tau + 1 < p.time && row < rows) {
+            const unsigned at = h_base + next + CoreOffset(unit, row, RT);
             StoreShared2(at, both);
-            StoreShared2(at + 8, both >> 16);
+            StoreShared2(at + RT * kCoreNStride, both >> 16);
           }
           if (j == RT - 1) StepStamp(3, tau);
           continue;
@@ -520,7 +617,7 @@ __global__ void __launch_bounds__(32 * W, 1) MmaRowGroupRnnKernel(const MmaRowGr
         FenceProxyAsync();
         __syncthreads();
         if (copier) {
-          CopyToPeer(remote[0] + next + own_region, h_base + next + own_region, row_bytes,
+          CopyToPeer(remote[0] + next + own_region, h_base + next + own_region, region_bytes,
                      remote_bars[0] + 8 * ((s + 1) & 1));
         }
       }
@@ -547,11 +644,22 @@ __global__ void __launch_bounds__(32 * W, 1) MmaRowGroupRnnKernel(const MmaRowGr
 }
 
 // Clusters of p.cluster_size blocks the device holds at once for this kernel.
-template <typename T, int KT, int RT, int W, RnnCell kCell>
+template <typename T, int KT, int RT, int W, RnnCell kCell, bool kBulk>
 cudaError_t ActiveClusters(const MmaRowGroupParams<T>& p, int* clusters) {
   // Also sets the kernel's shared-memory and cluster-size attributes.
-  return MaxActiveClusters(MmaRowGroupRnnKernel<T, KT, RT, W, kCell>, 32 * W, SharedBytes(KT, RT),
-                           p.cluster_size, clusters);
+  return MaxActiveClusters(MmaRowGroupRnnKernel<T, KT, RT, W, kCell, kBulk>, 32 * W,
+                           SharedBytes(KT, RT), p.cluster_size, clusters);
+}
+
+// Whether h goes as bulk copies (see kMinBulkStores), judged on the first
+// cluster's rows (a partial last group copies whole regions as well).
+template <typename T>
+bool UsesBulkCopies(const MmaRowGroupParams<T>& p, int rows_per_cluster, int warps) {
+  using Copy = typename MmaRowGroupParams<T>::Copy;
+  const int rows = std::min(rows_per_cluster, p.batch);
+  return p.copy == Copy::kBulk ||
+         (p.copy == Copy::kAuto && rows * warps * p.cluster_size >= kMinBulkStores &&
+          rows * warps >= kMinBulkPackets);
 }
 
 // Launches when the batch's groups of 8 RT rows fit the device in `waves`
@@ -563,8 +671,10 @@ cudaError_t LaunchIfFits(MmaRowGroupParams<T> p, int unit_warps, int waves, cuda
   p.cluster_size = (unit_warps + W - 1) / W;
   if (p.cluster_size > kMaxClusterSize) return cudaSuccess;
   const int groups = (p.batch + kRowsPerTile * RT - 1) / (kRowsPerTile * RT);
+  const bool bulk = UsesBulkCopies(p, kRowsPerTile * RT, W);
   int clusters = 0;
-  const cudaError_t error = ActiveClusters<T, KT, RT, W, kCell>(p, &clusters);
+  const cudaError_t error = bulk ? ActiveClusters<T, KT, RT, W, kCell, true>(p, &clusters)
+                                 : ActiveClusters<T, KT, RT, W, kCell, false>(p, &clusters);
   if (error != cudaSuccess || clusters < 1 || groups > waves * clusters) return error;
   *launched = true;
   // Overlap with the input projection (programmatic dependent launch: weights
@@ -575,7 +685,10 @@ cudaError_t LaunchIfFits(MmaRowGroupParams<T> p, int unit_warps, int waves, cuda
   const bool overlap = groups == 1 && OverlapWithProjection();
   const KernelLaunch launch(groups * p.cluster_size, 32 * W, SharedBytes(KT, RT), p.cluster_size,
                             stream, overlap);
-  return cudaLaunchKernelEx(&launch.config, MmaRowGroupRnnKernel<T, KT, RT, W, kCell>, p);
+  if (bulk) {
+    return cudaLaunchKernelEx(&launch.config, MmaRowGroupRnnKernel<T, KT, RT, W, kCell, true>, p);
+  }
+  return cudaLaunchKernelEx(&launch.config, MmaRowGroupRnnKernel<T, KT, RT, W, kCell, false>, p);
 }
 
 // Blocks of 4 warps (a bigger cluster: each SM holds half as many MMAs and

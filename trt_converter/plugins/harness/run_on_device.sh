@@ -7,7 +7,7 @@
 set -euo pipefail
 TRT_INCLUDE=${TRT_INCLUDE:-.devtrt/include}
 BUILD=${BUILD:-/tmp/plugin_harness_build}
-ARCH=${ARCH:-90}
+ARCH=${ARCH:-90a}
 LOG_DIR=${OUT:-$BUILD}
 mkdir -p "$BUILD"
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$LOG_DIR/gpu.txt"
