@@ -45,109 +45,91 @@ __device__ __forceinline__ void WgmmaCommitAndWait() {
 template <typename M, int N>
 struct Wgmma;
 
-template <>
-struct Wgmma<__half, 16> {
-  static __device__ __forceinline__ void Run(float* d, const uint32_t* a, uint64_t desc,
-                                             int accumulate) {
-    asm volatile(
-        "{\n .reg .pred p;\n setp.ne.b32 p, %13, 0;\n"
-        " wgmma.mma_async.sync.aligned.m64n16k16.f32.f16.f16 "
-        "{%0,%1,%2,%3,%4,%5,%6,%7}, {%8,%9,%10,%11}, %12, p, 1, 1, 0;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "r"(accumulate));
-  }
-};
+// One macro per N (the operand lists differ), instantiated for fp16 and bf16.
+#define TFTRT_MASKING_WGMMA_N16(M, TYPE)                                                           \
+  template <>                                                                                      \
+  struct Wgmma<M, 16> {                                                                            \
+    static __device__ __forceinline__ void Run(float* d, const uint32_t* a, uint64_t desc,         \
+                                               int accumulate) {                                   \
+      asm volatile(                                                                                \
+          "{\n .reg .pred p;\n setp.ne.b32 p, %13, 0;\n"                                           \
+          " wgmma.mma_async.sync.aligned.m64n16k16.f32." TYPE "." TYPE " {"                        \
+          "%0,%1,%2,%3,%4,%5,%6,%7}, "                                                             \
+          "{%8,%9,%10,%11}, %12, p, 1, 1, 0;\n}\n"                                                 \
+          : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]),                \
+            "+f"(d[6]), "+f"(d[7])                                                                 \
+          : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "r"(accumulate));               \
+    }                                                                                              \
+  };
+TFTRT_MASKING_WGMMA_N16(__half, "f16")
+TFTRT_MASKING_WGMMA_N16(__nv_bfloat16, "bf16")
+#undef TFTRT_MASKING_WGMMA_N16
 
-template <>
-struct Wgmma<__nv_bfloat16, 16> {
-  static __device__ __forceinline__ void Run(float* d, const uint32_t* a, uint64_t desc,
-                                             int accumulate) {
-    asm volatile(
-        "{\n .reg .pred p;\n setp.ne.b32 p, %13, 0;\n"
-        " wgmma.mma_async.sync.aligned.m64n16k16.f32.bf16.bf16 "
-        "{%0,%1,%2,%3,%4,%5,%6,%7}, {%8,%9,%10,%11}, %12, p, 1, 1, 0;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "r"(accumulate));
-  }
-};
+#define TFTRT_MASKING_WGMMA_N32(M, TYPE)                                                           \
+  template <>                                                                                      \
+  struct Wgmma<M, 32> {                                                                            \
+    static __device__ __forceinline__ void Run(float* d, const uint32_t* a, uint64_t desc,         \
+                                               int accumulate) {                                   \
+      asm volatile(                                                                                \
+          "{\n .reg .pred p;\n setp.ne.b32 p, %21, 0;\n"                                           \
+          " wgmma.mma_async.sync.aligned.m64n32k16.f32." TYPE "." TYPE " {"                        \
+          "%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15}, "                               \
+          "{%16,%17,%18,%19}, %20, p, 1, 1, 0;\n}\n"                                               \
+          : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]),                \
+            "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]),              \
+            "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15])                                     \
+          : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "r"(accumulate));               \
+    }                                                                                              \
+  };
+TFTRT_MASKING_WGMMA_N32(__half, "f16")
+TFTRT_MASKING_WGMMA_N32(__nv_bfloat16, "bf16")
+#undef TFTRT_MASKING_WGMMA_N32
 
-template <>
-struct Wgmma<__half, 32> {
-  static __device__ __forceinline__ void Run(float* d, const uint32_t* a, uint64_t desc,
-                                             int accumulate) {
-    asm volatile(
-        "{\n .reg .pred p;\n setp.ne.b32 p, %21, 0;\n"
-        " wgmma.mma_async.sync.aligned.m64n32k16.f32.f16.f16 "
-        "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15}, {%16,%17,%18,%19}, %20, p, 1, 1, 0;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "r"(accumulate));
-  }
-};
+#define TFTRT_MASKING_WGMMA_N48(M, TYPE)                                                           \
+  template <>                                                                                      \
+  struct Wgmma<M, 48> {                                                                            \
+    static __device__ __forceinline__ void Run(float* d, const uint32_t* a, uint64_t desc,         \
+                                               int accumulate) {                                   \
+      asm volatile(                                                                                \
+          "{\n .reg .pred p;\n setp.ne.b32 p, %29, 0;\n"                                           \
+          " wgmma.mma_async.sync.aligned.m64n48k16.f32." TYPE "." TYPE " {"                        \
+          "%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,"                                 \
+          "%16,%17,%18,%19,%20,%21,%22,%23}, "                                                     \
+          "{%24,%25,%26,%27}, %28, p, 1, 1, 0;\n}\n"                                               \
+          : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]),                \
+            "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]),              \
+            "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]),          \
+            "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23])           \
+          : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "r"(accumulate));               \
+    }                                                                                              \
+  };
+TFTRT_MASKING_WGMMA_N48(__half, "f16")
+TFTRT_MASKING_WGMMA_N48(__nv_bfloat16, "bf16")
+#undef TFTRT_MASKING_WGMMA_N48
 
-template <>
-struct Wgmma<__nv_bfloat16, 32> {
-  static __device__ __forceinline__ void Run(float* d, const uint32_t* a, uint64_t desc,
-                                             int accumulate) {
-    asm volatile(
-        "{\n .reg .pred p;\n setp.ne.b32 p, %21, 0;\n"
-        " wgmma.mma_async.sync.aligned.m64n32k16.f32.bf16.bf16 "
-        "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15}, {%16,%17,%18,%19}, %20, p, 1, 1, 0;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "r"(accumulate));
-  }
-};
-
-template <>
-struct Wgmma<__half, 48> {
-  static __device__ __forceinline__ void Run(float* d, const uint32_t* a, uint64_t desc,
-                                             int accumulate) {
-    asm volatile(
-        "{\n .reg .pred p;\n setp.ne.b32 p, %29, 0;\n"
-        " wgmma.mma_async.sync.aligned.m64n48k16.f32.f16.f16 "
-        "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23}, {%24,%25,%26,%27}, %28, p, 1, 1, 0;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "r"(accumulate));
-  }
-};
-
-template <>
-struct Wgmma<__nv_bfloat16, 48> {
-  static __device__ __forceinline__ void Run(float* d, const uint32_t* a, uint64_t desc,
-                                             int accumulate) {
-    asm volatile(
-        "{\n .reg .pred p;\n setp.ne.b32 p, %29, 0;\n"
-        " wgmma.mma_async.sync.aligned.m64n48k16.f32.bf16.bf16 "
-        "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23}, {%24,%25,%26,%27}, %28, p, 1, 1, 0;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "r"(accumulate));
-  }
-};
-
-template <>
-struct Wgmma<__half, 64> {
-  static __device__ __forceinline__ void Run(float* d, const uint32_t* a, uint64_t desc,
-                                             int accumulate) {
-    asm volatile(
-        "{\n .reg .pred p;\n setp.ne.b32 p, %37, 0;\n"
-        " wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 "
-        "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31}, {%32,%33,%34,%35}, %36, p, 1, 1, 0;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "r"(accumulate));
-  }
-};
-
-template <>
-struct Wgmma<__nv_bfloat16, 64> {
-  static __device__ __forceinline__ void Run(float* d, const uint32_t* a, uint64_t desc,
-                                             int accumulate) {
-    asm volatile(
-        "{\n .reg .pred p;\n setp.ne.b32 p, %37, 0;\n"
-        " wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 "
-        "{%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31}, {%32,%33,%34,%35}, %36, p, 1, 1, 0;\n}\n"
-        : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]), "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]), "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]), "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]), "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]), "+f"(d[30]), "+f"(d[31])
-        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "r"(accumulate));
-  }
-};
+#define TFTRT_MASKING_WGMMA_N64(M, TYPE)                                                           \
+  template <>                                                                                      \
+  struct Wgmma<M, 64> {                                                                            \
+    static __device__ __forceinline__ void Run(float* d, const uint32_t* a, uint64_t desc,         \
+                                               int accumulate) {                                   \
+      asm volatile(                                                                                \
+          "{\n .reg .pred p;\n setp.ne.b32 p, %37, 0;\n"                                           \
+          " wgmma.mma_async.sync.aligned.m64n64k16.f32." TYPE "." TYPE " {"                        \
+          "%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,"                                 \
+          "%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31}, "                     \
+          "{%32,%33,%34,%35}, %36, p, 1, 1, 0;\n}\n"                                               \
+          : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3]), "+f"(d[4]), "+f"(d[5]),                \
+            "+f"(d[6]), "+f"(d[7]), "+f"(d[8]), "+f"(d[9]), "+f"(d[10]), "+f"(d[11]),              \
+            "+f"(d[12]), "+f"(d[13]), "+f"(d[14]), "+f"(d[15]), "+f"(d[16]), "+f"(d[17]),          \
+            "+f"(d[18]), "+f"(d[19]), "+f"(d[20]), "+f"(d[21]), "+f"(d[22]), "+f"(d[23]),          \
+            "+f"(d[24]), "+f"(d[25]), "+f"(d[26]), "+f"(d[27]), "+f"(d[28]), "+f"(d[29]),          \
+            "+f"(d[30]), "+f"(d[31])                                                               \
+          : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(desc), "r"(accumulate));               \
+    }                                                                                              \
+  };
+TFTRT_MASKING_WGMMA_N64(__half, "f16")
+TFTRT_MASKING_WGMMA_N64(__nv_bfloat16, "bf16")
+#undef TFTRT_MASKING_WGMMA_N64
 
 #endif  // TFTRT_MASKING_HAS_WGMMA
 
