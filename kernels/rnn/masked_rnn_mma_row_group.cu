@@ -7,6 +7,7 @@
 
 #include "kernels/common/kernel_attributes.cuh"
 #include "kernels/rnn/rnn_device.cuh"
+#include "kernels/rnn/row_group_layout.h"
 #include "kernels/rnn/step_stamps.cuh"
 #include "kernels/rnn/wgmma_sm90.cuh"
 
@@ -16,17 +17,14 @@ namespace {
 
 constexpr int kUnitsPerWarp = 4;  // 4 gates x 4 units = the 16 rows of an m16n8k16 tile
 constexpr int kMaxClusterSize = 16;
-constexpr int kRowsPerTile = 8;   // batch rows = the n8 of the tile
 constexpr int kMaxWaves = 2;      // of 32-row clusters; more: the sliced persistent kernel
 
 // Warps per block (W): 4 or 8. Register budget: a k tile of A costs 4
 // registers; 32 k tiles (128) leave room for the rest at 256 threads.
-// h in shared memory: a 16-byte packet per batch row and group of 4 units,
-// [hi u0..u3][lo u0..u3] (the 4 units a warp owns; a lane loads a k tile's B
-// fragments of both parts with one 16-byte ld.shared). A buffer is
-// [region][row][W packets]: region r holds the units of block r, so a block
-// sends its whole h of a step to a peer as ONE contiguous bulk copy (the
-// copy engine, not 16-byte stores: st.async of each packet to each peer cost
+// h in shared memory (row_group_layout.h): packets, or with bulk copies core
+// matrices; either way region r holds the units of block r, so a block sends
+// its whole h of a step to a peer as ONE contiguous bulk copy (the copy
+// engine, not 16-byte stores: st.async of each packet to each peer cost
 // ~1.4 ns per store per SM, 1024 stores per SM per step at H = 512, B = 8).
 // Regions past the cluster (padding units up to 16 k_tiles) stay zero.
 // A bulk copy costs more latency than a st.async, though: few rows still go
@@ -38,41 +36,14 @@ constexpr int kMaxWaves = 2;      // of 32-row clusters; more: the sliced persis
 // H = 256 B = 4 0.566 vs 0.510 ms, H = 512 B = 2 0.822 vs 0.667), 8-block
 // clusters with 512-byte regions 0-5% faster (H = 128 B = 8, 16).
 constexpr int kMinBulkStores = 256;
-// The warpgroup MMA needs the arch-specific sm_90a build; elsewhere the
-// core-matrix layout is read with ldmatrix + mma.sync.
-constexpr bool kHasWgmma = TFTRT_MASKING_HAS_WGMMA != 0;
 constexpr int kMinBulkPackets = 32;  // 16-byte packets per block region: 512 bytes
-// Rows of 8 packets (128 bytes) put the 64-byte halves in swapped order on odd
-// rows, so that the 8 lanes of a 16-byte access phase (rows gid, gid + 1) hit
-// distinct banks.
-constexpr size_t RegionBytes(int row_tiles, int warps) {
-  return static_cast<size_t>(kRowsPerTile) * row_tiles * warps * 16;
-}
-constexpr size_t HBufferBytes(int k_tiles, int row_tiles) {  // 4 k_tiles packets per row
-  return static_cast<size_t>(kRowsPerTile) * row_tiles * 4 * k_tiles * 16;
-}
-// Byte offset of packet w of `row` in a region of `warps` packets per row.
-__host__ __device__ constexpr unsigned PacketOffset(int row, int w, int warps) {
-  return static_cast<unsigned>(row * warps + (warps == 8 ? (w ^ (4 * (row & 1))) : w)) * 16;
-}
-// With bulk copies h is kept in the layout the warpgroup MMA (wgmma) reads B
-// from, core matrices of 8 rows x 16 bytes: k tile kt (units 16 kt..+15) at
-// kt * CoreTileBytes; in it, the core matrix of units 8 kc..+7 and column group
-// g (g < row_tiles: hi of row tile g; else lo of row tile g - row_tiles) at
-// kc * kCoreKStride + g * kCoreNStride; batch row r at 16 (r % 8). A block's
-// region (its 4 W units) is still one contiguous run (W / 4 k tiles), so the
-// bulk copies and the buffer sizes stay as they are. One wgmma per k tile reads
-// h once for the 4 warps, where each warp's mma.sync read all of it (32 KB per
-// step at H = 256, B = 8) - a probe (bench/probes/wgmma_probe.cu, H100): 4-warp
-// step product 441 -> 368 cycles.
-constexpr unsigned kCoreKStride = 128, kCoreNStride = 256;
-__host__ __device__ constexpr unsigned CoreTileBytes(int row_tiles) { return 512u * row_tiles; }
-// Byte offset of hi of (unit, batch row); lo is row_tiles * kCoreNStride further.
-__host__ __device__ constexpr unsigned CoreOffset(int unit, int row, int row_tiles) {
-  return static_cast<unsigned>((unit / 16) * CoreTileBytes(row_tiles) +
-                               ((unit % 16) / 8) * kCoreKStride + (row / 8) * kCoreNStride +
-                               16 * (row % 8) + 2 * (unit % 8));
-}
+// With bulk copies h is kept as the core matrices the warpgroup MMA (wgmma)
+// reads B from: one wgmma per k tile reads h once for the 4 warps, where each
+// warp's mma.sync read all of it (32 KB per step at H = 256, B = 8); a probe
+// (bench/probes/wgmma_probe.cu, H100): 4-warp step product 441 -> 368 cycles.
+// It needs the arch-specific sm_90a build; elsewhere (and for fp32) the
+// core matrices are read with ldmatrix + mma.sync.
+constexpr bool kHasWgmma = TFTRT_MASKING_HAS_WGMMA != 0;
 // Two h buffers, then one mbarrier per buffer.
 size_t SharedBytes(int k_tiles, int row_tiles) {
   return 2 * HBufferBytes(k_tiles, row_tiles) + 2 * sizeof(uint64_t);

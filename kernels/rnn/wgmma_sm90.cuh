@@ -2,8 +2,9 @@
 // x B (16 x N, shared memory through a matrix descriptor). A's registers hold
 // the m16n8k16 A fragment of the warp's 16 rows (warp w % 4 of the warpgroup
 // holds rows 16 (w % 4)..+15); D chunk c (columns 8 c..8 c + 7) is d[4 c..4 c + 3]
-// in the m16n8 accumulator layout. Only compiled where the arch-specific
-// features exist (compute_90a): TFTRT_MASKING_HAS_WGMMA.
+// in the m16n8 accumulator layout; B's descriptor: MatrixDescriptor
+// (row_group_layout.h). Only compiled where the arch-specific features exist
+// (compute_90a): TFTRT_MASKING_HAS_WGMMA.
 #ifndef TFTRT_MASKING_KERNELS_RNN_WGMMA_SM90_CUH_
 #define TFTRT_MASKING_KERNELS_RNN_WGMMA_SM90_CUH_
 
@@ -20,16 +21,6 @@
 
 namespace tftrt_masking {
 namespace rnn_gpu {
-
-// Descriptor of a K-major operand without swizzle: core matrices of 8 rows x
-// 16 bytes (rows 16 bytes apart), `k_stride` bytes between the two core
-// matrices of a k16 slice, `n_stride` bytes between groups of 8 rows of N.
-__device__ __forceinline__ uint64_t MatrixDescriptor(unsigned address, unsigned k_stride,
-                                                     unsigned n_stride) {
-  return static_cast<uint64_t>((address & 0x3FFFF) >> 4) |
-         (static_cast<uint64_t>((k_stride & 0x3FFFF) >> 4) << 16) |
-         (static_cast<uint64_t>((n_stride & 0x3FFFF) >> 4) << 32);
-}
 
 #if TFTRT_MASKING_HAS_WGMMA
 // Before the first wgmma that reads registers written since the last one.
