@@ -525,8 +525,15 @@ def masking_check_suite():
 
 
 # --------------------------------------------------------------------------- timing
-def time_fn(fn, min_reps=5, max_reps=50, budget_s=0.25):
-  """Median of CUDA-event timings (ms) after a warm-up."""
+# GPU cycles of the spin queued before a timed call when gpu_only (~0.5 ms at 1.98 GHz): longer
+# than the host needs to queue the start event, the call and the end event.
+SPIN_CYCLES = 1_000_000
+
+
+def time_fn(fn, min_reps=5, max_reps=50, budget_s=0.25, gpu_only=False):
+  """Median of CUDA-event timings (ms) after a warm-up. Each repetition starts on an idle GPU,
+  so the time the host takes to launch the call is inside the window; with gpu_only a GPU spin
+  is queued first, and the window holds the GPU's time alone."""
   fn()
   torch.cuda.synchronize()
   start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
@@ -538,6 +545,8 @@ def time_fn(fn, min_reps=5, max_reps=50, budget_s=0.25):
   reps = int(min(max_reps, max(min_reps, budget_s * 1e3 / max(once, 1e-3))))
   times = []
   for _ in range(reps):
+    if gpu_only:
+      torch.cuda._sleep(SPIN_CYCLES)
     start.record()
     fn()
     end.record()
@@ -577,8 +586,15 @@ def bench_masking(results):
     kernel = kernels[LIB.tm_masking_kernel(feats, x.element_size(), 1)]
     ms, _ = time_fn(fn, budget_s=0.5)
     bw = nbytes / ms / 1e6
+    # GPU time alone (no host launch time in the window), against a copy of the same bytes of x
+    # into out timed the same way right after it: the copy rate of the same moment and size.
+    gpu_ms, _ = time_fn(fn, budget_s=0.5, gpu_only=True)
+    copy_bytes = 2 * x.numel() * x.element_size()
+    copy_gpu_ms, _ = time_fn(lambda: out.copy_(x), budget_s=0.5, gpu_only=True)
     row = dict(dtype=str(dtype)[6:], elements=rows * feats, features=feats, mask=mask_dtype,
-               kernel=kernel, ms=ms, gbps=bw, fraction_of_copy=bw / copy_bw)
+               kernel=kernel, ms=ms, gbps=bw, fraction_of_copy=bw / copy_bw,
+               gpu_ms=gpu_ms, copy_gpu_gbps=copy_bytes / copy_gpu_ms / 1e6,
+               fraction_of_copy_gpu=nbytes / gpu_ms / (copy_bytes / copy_gpu_ms))
     ab = ""
     if kernel in ("tile", "short"):
       # Same run A/B: the kernel these shapes took before (tile: vector or scalar; short: tile).
@@ -592,7 +608,9 @@ def bench_masking(results):
       ab = f" (without {kernel} kernel: {100 * row[f'no_{kernel}_fraction_of_copy']:5.1f}%)"
     rows_out.append(row)
     print(f"  {row['dtype']:8s} {rows * feats:>10d} el F={feats:<5d} mask={mask_dtype:5s} "
-          f"{kernel:6s} {ms:7.3f} ms {bw:6.0f} GB/s = {100 * bw / copy_bw:5.1f}% of copy{ab}")
+          f"{kernel:6s} {ms:7.3f} ms {bw:6.0f} GB/s = {100 * bw / copy_bw:5.1f}% of copy; "
+          f"GPU time {gpu_ms:7.3f} ms = {100 * row['fraction_of_copy_gpu']:5.1f}% of a copy of "
+          f"the same bytes ({row['copy_gpu_gbps']:.0f} GB/s){ab}")
     del x, out, mask
   results["masking"] = dict(copy_gbps=copy_bw, rows=rows_out)
 
@@ -659,7 +677,8 @@ def bench_rnn(results, quick=False, tf32_column=True, hs=None, bs=None, ts=None,
   rows = []
   torch.backends.cudnn.benchmark = False
   hdr = (f"  {'B':>4} {'T':>4} {'F':>4} {'H':>5} {'dtype':8} {'ours_ms':>9} {'cudnn_ms':>9} "
-         f"{'ratio':>6} {'tf32_ms':>8} {'us/step':>8} {'relerr':>8}")
+         f"{'ratio':>6} {'tf32_ms':>8} {'us/step':>8} {'relerr':>8} | GPU time only: "
+         f"{'ours_ms':>9} {'cudnn_ms':>9} {'ratio':>6}")
   print(hdr)
   seed = 1000
   for dtype in (getattr(torch, name) for name in dtypes):
@@ -673,6 +692,7 @@ def bench_rnn(results, quick=False, tf32_column=True, hs=None, bs=None, ts=None,
       if not ok:
         FAILURES.append(f"bench shape B{B} T{T} F{F} H{H} {dtype} err={err}")
       ours_ms, _ = time_fn(runner.run)
+      ours_gpu_ms, _ = time_fn(runner.run, budget_s=0.15, gpu_only=True)
       other_paths = {}
       for path in extra_paths:  # the same call on another path, for A/B runs
         set_path(path)
@@ -685,6 +705,7 @@ def bench_rnn(results, quick=False, tf32_column=True, hs=None, bs=None, ts=None,
       torch.backends.cudnn.allow_tf32 = False
       with torch.no_grad():
         cudnn_ms, _ = time_fn(lambda: lstm(x))
+        cudnn_gpu_ms, _ = time_fn(lambda: lstm(x), budget_s=0.15, gpu_only=True)
         tf32_ms = float("nan")
         if dtype == torch.float32 and tf32_column:
           torch.backends.cudnn.allow_tf32 = True
@@ -692,12 +713,14 @@ def bench_rnn(results, quick=False, tf32_column=True, hs=None, bs=None, ts=None,
           torch.backends.cudnn.allow_tf32 = False
       row = dict(B=B, T=T, F=F, H=H, dtype=str(dtype)[6:], ours_ms=ours_ms, cudnn_ms=cudnn_ms,
                  cudnn_tf32_ms=tf32_ms, ratio=ours_ms / cudnn_ms, us_per_step=ours_ms * 1e3 / T,
-                 rel_error=err, ok=bool(ok), **{f"ours_{k}_ms": v for k, v in other_paths.items()})
+                 ours_gpu_ms=ours_gpu_ms, cudnn_gpu_ms=cudnn_gpu_ms,
+                 ratio_gpu=ours_gpu_ms / cudnn_gpu_ms, rel_error=err, ok=bool(ok), **{f"ours_{k}_ms": v for k, v in other_paths.items()})
       rows.append(row)
       results["lstm"] = rows
       save(results)
       print(f"  {B:4d} {T:4d} {F:4d} {H:5d} {row['dtype']:8} {ours_ms:9.3f} {cudnn_ms:9.3f} "
-            f"{row['ratio']:6.2f} {tf32_ms:8.3f} {row['us_per_step']:8.2f} {err:8.1e}"
+            f"{row['ratio']:6.2f} {tf32_ms:8.3f} {row['us_per_step']:8.2f} {err:8.1e} | "
+            f"{' ' * 15}{ours_gpu_ms:9.3f} {cudnn_gpu_ms:9.3f} {row['ratio_gpu']:6.2f}"
             + "".join(f" {k}={v:.3f}" for k, v in other_paths.items())
             + ("" if ok else "  WRONG"), flush=True)
       del runner, lstm, x

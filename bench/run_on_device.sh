@@ -27,7 +27,7 @@ if [[ $MODE == all || $MODE == check || $MODE == ab ]]; then
   done
 fi
 if [[ $MODE == all || $MODE == bench ]]; then
-  timeout 420 python3 bench/harness.py bench --json "$OUT/bench.json" 2>&1 | tee "$OUT/bench.log" | tail -80 || status=1
+  timeout 430 python3 bench/harness.py bench --json "$OUT/bench.json" 2>&1 | tee "$OUT/bench.log" | tail -30 || status=1
 fi
 if [[ $MODE == ab ]]; then
   timeout 400 python3 bench/harness.py bench --json "$OUT/bench.json" "$@" 2>&1 | tee "$OUT/bench.log" | tail -80 || status=1
