@@ -658,8 +658,19 @@ def cudnn_lstm(case: RnnCase, dtype):
   return lstm, x
 
 
+def cudnn_lean_call(lstm, x):
+  """What torch.nn.LSTM.forward runs (torch._VF.lstm: the same cuDNN call on the same weights),
+  without the module's Python work per call: h0/c0 and the weight list made once, like our
+  runner's ctypes arguments."""
+  batch = x.shape[0]
+  h0 = torch.zeros(1, batch, lstm.hidden_size, dtype=x.dtype, device=x.device)
+  c0 = torch.zeros_like(h0)
+  weights = lstm._flat_weights
+  return lambda: torch._VF.lstm(x, (h0, c0), weights, True, 1, 0.0, False, False, True)
+
+
 def bench_rnn(results, quick=False, tf32_column=True, hs=None, bs=None, ts=None, fs=None,
-              extra_paths=(), dtypes=("float32", "float16")):
+              extra_paths=(), dtypes=("float32", "float16"), cudnn_lean=False):
   print("== LSTM: ours (masked, holes) vs torch.nn.LSTM / cuDNN (no mask), CUDA events, "
         "medians ==")
   # Check the float64 GPU port against the NumPy reference before trusting it.
@@ -706,6 +717,13 @@ def bench_rnn(results, quick=False, tf32_column=True, hs=None, bs=None, ts=None,
       with torch.no_grad():
         cudnn_ms, _ = time_fn(lambda: lstm(x))
         cudnn_gpu_ms, _ = time_fn(lambda: lstm(x), budget_s=0.15, gpu_only=True)
+        lean = {}
+        if cudnn_lean:
+          lean_call = cudnn_lean_call(lstm, x)
+          if not torch.allclose(lean_call()[0].float(), lstm(x)[0].float(), rtol=1e-3, atol=1e-3):
+            FAILURES.append(f"torch._VF.lstm differs from torch.nn.LSTM B{B} T{T} F{F} H{H}")
+          lean["cudnn_lean_ms"] = time_fn(lean_call)[0]
+          lean["ratio_lean"] = ours_ms / lean["cudnn_lean_ms"]
         tf32_ms = float("nan")
         if dtype == torch.float32 and tf32_column:
           torch.backends.cudnn.allow_tf32 = True
@@ -714,13 +732,14 @@ def bench_rnn(results, quick=False, tf32_column=True, hs=None, bs=None, ts=None,
       row = dict(B=B, T=T, F=F, H=H, dtype=str(dtype)[6:], ours_ms=ours_ms, cudnn_ms=cudnn_ms,
                  cudnn_tf32_ms=tf32_ms, ratio=ours_ms / cudnn_ms, us_per_step=ours_ms * 1e3 / T,
                  ours_gpu_ms=ours_gpu_ms, cudnn_gpu_ms=cudnn_gpu_ms,
-                 ratio_gpu=ours_gpu_ms / cudnn_gpu_ms, rel_error=err, ok=bool(ok), **{f"ours_{k}_ms": v for k, v in other_paths.items()})
+                 ratio_gpu=ours_gpu_ms / cudnn_gpu_ms, **lean, rel_error=err, ok=bool(ok), **{f"ours_{k}_ms": v for k, v in other_paths.items()})
       rows.append(row)
       results["lstm"] = rows
       save(results)
       print(f"  {B:4d} {T:4d} {F:4d} {H:5d} {row['dtype']:8} {ours_ms:9.3f} {cudnn_ms:9.3f} "
             f"{row['ratio']:6.2f} {tf32_ms:8.3f} {row['us_per_step']:8.2f} {err:8.1e} | "
             f"{' ' * 15}{ours_gpu_ms:9.3f} {cudnn_gpu_ms:9.3f} {row['ratio_gpu']:6.2f}"
+            + "".join(f" {k}={v:.3f}" for k, v in lean.items())
             + "".join(f" {k}={v:.3f}" for k, v in other_paths.items())
             + ("" if ok else "  WRONG"), flush=True)
       del runner, lstm, x
@@ -740,6 +759,8 @@ def main():
   parser.add_argument("--fs", help="comma-separated F values")
   parser.add_argument("--dtypes", default="float32,float16", help="e.g. float16")
   parser.add_argument("--paths", default="", help="also time these paths (A/B), e.g. persistent")
+  parser.add_argument("--cudnn-lean", action="store_true",
+                      help="also time cuDNN through torch._VF.lstm (no nn.Module work per call)")
   args = parser.parse_args()
   global JSON_PATH
   JSON_PATH = args.json
@@ -785,7 +806,7 @@ def main():
     if not args.masking_only:
       bench_rnn(results, quick=args.quick, hs=ints(args.hs), bs=ints(args.bs), ts=ints(args.ts),
                 fs=ints(args.fs), extra_paths=[p for p in args.paths.split(",") if p],
-                dtypes=args.dtypes.split(","))
+                dtypes=args.dtypes.split(","), cudnn_lean=args.cudnn_lean)
   if args.json:
     with open(args.json, "w") as f:
       json.dump(results, f, indent=1)
