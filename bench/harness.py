@@ -8,7 +8,11 @@ imported by path) and, for the large benchmarked shapes, a float64 PyTorch port 
 
   python3 bench/harness.py check      # every cell / attr / dtype / mask kind + masking kernel
   python3 bench/harness.py sanitize   # small shapes, for compute-sanitizer memcheck/racecheck
-  python3 bench/harness.py bench [--quick] [--json out.json]
+  python3 bench/harness.py bench [--quick] [--json out.json] [--cudnn-lean]
+
+Timings (time_fn): CUDA events around one call, median of repetitions; each repetition starts
+on an idle GPU (host launch time inside the window, the issue's one-call view), and the bench
+also records GPU time alone (a GPU spin queued first). bench/RESULTS.md session 9 has both.
 """
 
 from __future__ import annotations
@@ -732,7 +736,8 @@ def bench_rnn(results, quick=False, tf32_column=True, hs=None, bs=None, ts=None,
       row = dict(B=B, T=T, F=F, H=H, dtype=str(dtype)[6:], ours_ms=ours_ms, cudnn_ms=cudnn_ms,
                  cudnn_tf32_ms=tf32_ms, ratio=ours_ms / cudnn_ms, us_per_step=ours_ms * 1e3 / T,
                  ours_gpu_ms=ours_gpu_ms, cudnn_gpu_ms=cudnn_gpu_ms,
-                 ratio_gpu=ours_gpu_ms / cudnn_gpu_ms, **lean, rel_error=err, ok=bool(ok), **{f"ours_{k}_ms": v for k, v in other_paths.items()})
+                 ratio_gpu=ours_gpu_ms / cudnn_gpu_ms, **lean, rel_error=err, ok=bool(ok),
+                 **{f"ours_{k}_ms": v for k, v in other_paths.items()})
       rows.append(row)
       results["lstm"] = rows
       save(results)
