@@ -63,14 +63,14 @@ def main():
     for r in sel:
       t = target(r)
       extra = f"{r['cudnn_tf32_ms']:.3f} | " if tf32 else ""
-      gpu_cols = (f" {r['ours_gpu_ms']:.3f} | {r['cudnn_gpu_ms']:.3f} | {r['ratio_gpu']:.2f} | "
+      more_cols = (f" {r['ours_gpu_ms']:.3f} | {r['cudnn_gpu_ms']:.3f} | {r['ratio_gpu']:.2f} | "
                   f"{mark(t, r['ratio_gpu'])} |" if gpu else "")
       if lean:
-        gpu_cols += (f" {r['cudnn_lean_ms']:.3f} | {r['ratio_lean']:.2f} | "
+        more_cols += (f" {r['cudnn_lean_ms']:.3f} | {r['ratio_lean']:.2f} | "
                      f"{mark(t, r['ratio_lean'])} |")
       print(f"| {r['B']} | {r['T']} | {r['F']} | {r['H']} | {r['ours_ms']:.3f} | "
             f"{r['cudnn_ms']:.3f} | {r['ratio']:.2f} | {mark(t, r['ratio'])} | "
-            f"{extra}{r['us_per_step']:.2f} | {r['rel_error']:.1e} |{gpu_cols}")
+            f"{extra}{r['us_per_step']:.2f} | {r['rel_error']:.1e} |{more_cols}")
     print()
 
 

@@ -49,8 +49,8 @@ def main():
                      for i in range(CALLS)) if n else [0]
       print(f"== {spec} {label}: {n} GPU activities per call, first start to last end "
             f"(median of {CALLS} calls): {spans[CALLS // 2]:.1f} us")
-      for n, (count, total) in sorted(per_name.items(), key=lambda kv: -kv[1][1]):
-        print(f"   {count / CALLS:5.1f} x {total / count:8.2f} us  {n[:110]}")
+      for kernel_name, (count, total) in sorted(per_name.items(), key=lambda kv: -kv[1][1]):
+        print(f"   {count / CALLS:5.1f} x {total / count:8.2f} us  {kernel_name[:110]}")
     del runner, lstm, x
 
 
