@@ -28,13 +28,13 @@ import zipfile
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from tftrt_masking import _keras
-from tftrt_masking.layers import bidirectional, masking, recurrent
+from tftrt_masking.layers import bidirectional, masking, recurrent, registry
 
-KERAS3 = "keras"
-TF_KERAS = "tf_keras"
-RECURRENT_NAMES = ("LSTM", "GRU", "SimpleRNN")
+KERAS3 = registry.KERAS3
+TF_KERAS = registry.TF_KERAS
 
 
 class RewriteError(ValueError):
@@ -89,57 +89,20 @@ class RewriteReport:
 
 
 def _flavour(model) -> str:
-  if isinstance(model, keras.Model):
-    return KERAS3
-  tf_keras = _keras.tf_keras_or_none()
-  if tf_keras is not None and isinstance(model, tf_keras.Model):
-    return TF_KERAS
-  raise RewriteError(f"rewrite: expected a Keras 3 or tf_keras Model, got {type(model).__name__}")
+  flavour = registry.flavour_of(model)
+  if flavour is None or not isinstance(model, registry.layer_table(flavour).keras.Model):
+    raise RewriteError(f"rewrite: expected a Keras 3 or tf_keras Model, got {type(model).__name__}")
+  return flavour
 
 
-class _Flavour:
-  """The classes of one Keras line: theirs -> ours."""
-
-  def __init__(self, flavour: str):
-    self.flavour = flavour
-    if flavour == KERAS3:
-      self.keras = keras
-      self.recurrent = bidirectional.keras_to_tftrt_classes()
-      self.masking = {keras.layers.Masking: masking.Masking}
-      self.bidirectional = {keras.layers.Bidirectional: bidirectional.Bidirectional}
-    else:
-      self.keras = _keras.tf_keras_or_none()
-      self.recurrent = bidirectional.tf_keras_to_tftrt_classes()
-      self.masking = {self.keras.layers.Masking: masking.tf_keras_masking_class()}
-      self.bidirectional = {
-          self.keras.layers.Bidirectional: bidirectional.tf_keras_bidirectional_class()}
-    # keras.layers.RNN(<cell>) with one of Keras' own cells is that cell's layer.
-    self.cells = {}
-    for name in RECURRENT_NAMES:
-      ours = self.recurrent.get(getattr(self.keras.layers, name))
-      if ours is not None:
-        self.cells[getattr(self.keras.layers, f"{name}Cell")] = ours
-    self.ours = (tuple(self.recurrent.values()) + tuple(self.masking.values())
-                 + tuple(self.bidirectional.values()))
-
-  def is_rewritable_model(self, layer) -> bool:
-    """Sequential or functional (what clone_model can walk)."""
-    if isinstance(layer, self.keras.Sequential):
-      return True
-    if self.flavour == KERAS3:
-      from keras.src.models.functional import Functional  # pylint: disable=import-outside-toplevel
-    else:
-      from tf_keras.src.engine.functional import Functional  # pylint: disable=import-outside-toplevel
-    return isinstance(layer, Functional)
-
-  def clone_model(self, model, clone_function, origins):
-    """Keras' clone_model; for Keras 3 functional models the recorded masks
-    are re-derived from the new layers (see _propagated_mask_call)."""
-    if self.flavour == KERAS3 and not isinstance(model, keras.Sequential):
-      return keras.models.clone_model(
-          model, clone_function=clone_function,
-          call_function=_propagated_mask_call(model, origins))
-    return self.keras.models.clone_model(model, clone_function=clone_function)
+def _clone_model(table: registry.LayerTable, model, clone_function, origins):
+  """Keras' clone_model; for Keras 3 functional models the recorded masks
+  are re-derived from the new layers (see _propagated_mask_call)."""
+  if table.flavour == KERAS3 and not isinstance(model, keras.Sequential):
+    return keras.models.clone_model(
+        model, clone_function=clone_function,
+        call_function=_propagated_mask_call(model, origins))
+  return table.keras.models.clone_model(model, clone_function=clone_function)
 
 
 def _keras_mask(tensor):
@@ -150,16 +113,78 @@ def _keras_mask(tensor):
     return getattr(tensor, "_keras_mask", None)
 
 
+def _history(tensor):
+  """(operation, node index, tensor index) that made a KerasTensor, or None."""
+  history = getattr(tensor, "_keras_history", None)
+  return tuple(history) if history is not None else None
+
+
+def _same_expression(a, b, depth: int = 0) -> bool:
+  """True when two KerasTensors are computed by the same operations (same
+  classes and configs, names aside) from the same graph inputs.
+
+  A model read back from a file records the mask Keras propagated as
+  separate operations (NotEqual, Any ...): not the same object as the mask
+  the reconstructed layers attach, but the same expression.
+  """
+  if a is b:
+    return True
+  if depth > 64:
+    return False
+  history_a, history_b = _history(a), _history(b)
+  if history_a is None or history_b is None:
+    return False
+  (op_a, node_a, index_a), (op_b, node_b, index_b) = history_a, history_b
+  if type(op_a) is not type(op_b) or index_a != index_b:
+    return False
+  if type(op_a).__name__ == "InputLayer":
+    return op_a is op_b
+
+  def config(operation):
+    try:
+      return {k: v for k, v in operation.get_config().items() if k != "name"}
+    except (NotImplementedError, AttributeError):
+      return None
+
+  if config(op_a) != config(op_b):
+    return False
+  args_a = op_a._inbound_nodes[node_a].arguments  # pylint: disable=protected-access
+  args_b = op_b._inbound_nodes[node_b].arguments  # pylint: disable=protected-access
+  flat_a = list(args_a.args) + sorted(args_a.kwargs.items())
+  flat_b = list(args_b.args) + sorted(args_b.kwargs.items())
+  if len(flat_a) != len(flat_b):
+    return False
+  for value_a, value_b in zip(flat_a, flat_b):
+    if isinstance(value_a, tuple) and isinstance(value_b, tuple):  # kwargs items
+      if value_a[0] != value_b[0]:
+        return False
+      value_a, value_b = value_a[1], value_b[1]
+    if _history(value_a) is not None or _history(value_b) is not None:
+      if not _same_expression(value_a, value_b, depth + 1):
+        return False
+    elif not _equal_constants(value_a, value_b):
+      return False
+  return True
+
+
+def _equal_constants(a, b) -> bool:
+  try:
+    return bool(np.all(np.asarray(a) == np.asarray(b))) and np.shape(a) == np.shape(b)
+  except Exception:  # pylint: disable=broad-except
+    return False
+
+
 def _propagated_mask_call(model, origins):
   """A clone_model call_function for Keras 3 functional models.
 
   A Keras 3 functional model records each layer's mask argument as a graph
   input: replaying the original graph would feed our recurrent layers the
   mask of Keras' Masking (NotEqual + Any, which TF-TRT cannot convert). Where
-  Keras had propagated the mask from the layer's input, the clone takes the
-  mask the new layers propagate instead (our Masking's op), as Keras would in
-  a model built afresh. Explicit masks stay as recorded.
-  `origins` maps id(new layer) -> original layer.
+  the recorded mask is the one Keras propagates from the layer's input (the
+  same tensor in a model built in memory, the same expression in one read
+  back from a file), the clone takes the mask the new layers propagate
+  instead (our Masking's op), as Keras would in a model built afresh.
+  Explicit masks stay as recorded. `origins` maps id(new layer) -> original.
   """
   propagated, explicit = set(), set()
   for operation in model.operations:
@@ -167,10 +192,15 @@ def _propagated_mask_call(model, origins):
       args, kwargs = node.arguments.args, node.arguments.kwargs
       if kwargs.get("mask") is None or not args:
         continue
-      same = kwargs["mask"] is _keras_mask(args[0])
+      propagated_mask = _keras_mask(args[0])
+      same = propagated_mask is not None and _same_expression(kwargs["mask"], propagated_mask)
       (propagated if same else explicit).add(id(operation))
 
   def call_function(layer, *args, **kwargs):
+    if "mask" in kwargs and not getattr(layer, "_call_has_mask_arg", True):
+      # A layer that replaced one taking a mask (TimeDistributed(Dense) -> Dense):
+      # Keras passes the mask through it as it does for the original.
+      kwargs = {k: v for k, v in kwargs.items() if k != "mask"}
     original = origins.get(id(layer))
     if (original is not None and id(original) in propagated - explicit and args
         and kwargs.get("mask") is not None and _keras_mask(args[0]) is not None):
@@ -192,24 +222,37 @@ def _notes(layer) -> list:
   for candidate in layers:
     cell = getattr(candidate, "cell", None)
     if cell is not None and (getattr(cell, "dropout", 0) or getattr(cell, "recurrent_dropout", 0)):
-      return ["dropout/recurrent_dropout: inference runs the op, training runs Keras' loop"]
+      return ["dropout/recurrent_dropout: inference runs the op without dropout (no random "
+              "state is read or written); training runs Keras' loop"]
   return []
 
 
-def _layer_config_of_rnn(layer) -> dict:
-  """The LSTM / GRU / SimpleRNN config equivalent to RNN(<that cell>): the
-  cell's settings plus the RNN's, under the RNN's name."""
-  cell_config = {k: v for k, v in layer.cell.get_config().items()
-                 if k not in ("name", "trainable", "dtype")}
-  rnn_config = {k: v for k, v in layer.get_config().items() if k != "cell"}
-  return {**cell_config, **rnn_config}
+_STATEFUL_NOTE = ("stateful=True: rewritten stateless, every call starts from the initial "
+                  "state it is given (zeros by default), as the Keras model does right after "
+                  "reset_states(): an inference graph cannot write state variables (TF-TRT "
+                  "freezes them). Carry state with return_state=True and initial_state")
+
+
+def _without_state(config: dict) -> tuple:
+  """(config with stateful=False, whether anything was stateful), Bidirectional's
+  inner layer configs included."""
+  stateful = bool(config.get("stateful"))
+  config = dict(config, stateful=False) if "stateful" in config else dict(config)
+  for key in ("layer", "backward_layer"):
+    inner = config.get(key)
+    if isinstance(inner, dict) and isinstance(inner.get("config"), dict):
+      inner_config, inner_stateful = _without_state(inner["config"])
+      config[key] = dict(inner, config=inner_config)
+      stateful = stateful or inner_stateful
+  return config, stateful
 
 
 def _clone_as_is(layer):
   return layer.__class__.from_config(layer.get_config())
 
 
-def _rewrite_structure(model, flavour: _Flavour, report: RewriteReport, prefix: str = ""):
+def _rewrite_structure(model, table: registry.LayerTable, report: RewriteReport,
+                       prefix: str = ""):
   """clone_model with our layers swapped in; fills `report`. No weights yet."""
 
   origins = {}  # id(new layer) -> original layer, for the call function
@@ -222,34 +265,41 @@ def _rewrite_structure(model, flavour: _Flavour, report: RewriteReport, prefix: 
   def _clone_one(layer):
     name = prefix + layer.name
     keras_class = type(layer).__name__
-    if type(layer).__name__ == "InputLayer":
+    if keras_class == "InputLayer":
       return _clone_as_is(layer)
-    if isinstance(layer, flavour.keras.Model) and flavour.is_rewritable_model(layer):
-      return _rewrite_structure(layer, flavour, report, prefix=name + "/")
-    if isinstance(layer, flavour.ours):
+    if isinstance(layer, table.keras.Model) and table.is_functional_or_sequential(layer):
+      return _rewrite_structure(layer, table, report, prefix=name + "/")
+    if isinstance(layer, table.ours):
       report.layers.append(LayerReport(name, keras_class, True, keras_class,
                                        notes=["already a tftrt_masking layer"]))
       return _clone_as_is(layer)
-    ours = (flavour.masking.get(type(layer)) or flavour.recurrent.get(type(layer))
-            or flavour.bidirectional.get(type(layer)))
-    config = None
-    if ours is None and type(layer) is flavour.keras.layers.RNN:
-      ours = flavour.cells.get(type(layer.cell))
-      if ours is not None:
-        config = _layer_config_of_rnn(layer)
+    inner = table.per_step_inner(layer)
+    if inner is not None:
+      # Same weights, same math on the last axis, no loop in the export.
+      config = dict(inner.get_config(), name=layer.name)
+      report.layers.append(LayerReport(
+          name, f"{keras_class}({type(inner).__name__})", True, type(inner).__name__,
+          notes=["applied to the whole sequence: the same per-step math without "
+                 "TimeDistributed's loop"]))
+      return type(inner).from_config(config)
+    ours, config = table.ours_for(layer)
     if ours is None:
-      if isinstance(layer, (flavour.keras.layers.RNN, flavour.keras.layers.Masking,
-                            flavour.keras.layers.Bidirectional)):
+      if table.is_recurrent_family(layer):
         report.layers.append(LayerReport(
             name, keras_class, False,
             reasons=[f"{keras_class} is not Keras' own Masking, LSTM, GRU, SimpleRNN or "
                      "Bidirectional, nor an RNN of one of Keras' own cells (a subclass, a "
                      "custom or stacked cell): its behaviour is unknown"]))
-      elif isinstance(layer, flavour.keras.layers.Layer):  # not a bare keras.ops Operation
-        report.other_layer_count += 1
+      elif keras_class in registry.ENGINE_BLOCKERS:
+        report.layers.append(LayerReport(
+            name, keras_class, False,
+            reasons=[f"cannot enter a TensorRT 8.6 engine: {registry.ENGINE_BLOCKERS[keras_class]}"]))
+      elif isinstance(layer, table.keras.layers.Layer):
+        report.other_layer_count += 1  # (not a bare keras.ops Operation)
       return _clone_as_is(layer)
+    config, was_stateful = _without_state(config)
     try:
-      candidate = ours.from_config(config or layer.get_config())
+      candidate = ours.from_config(config)
     except Exception as e:  # pylint: disable=broad-except
       report.layers.append(LayerReport(name, keras_class, False,
                                        reasons=[f"its config does not build ours: {e}"]))
@@ -258,16 +308,17 @@ def _rewrite_structure(model, flavour: _Flavour, report: RewriteReport, prefix: 
     if reasons:
       report.layers.append(LayerReport(name, keras_class, False, reasons=reasons))
       return _clone_as_is(layer)
+    notes = ([_STATEFUL_NOTE] if was_stateful else []) + _notes(candidate)
     report.layers.append(LayerReport(name, keras_class, True, type(candidate).__name__,
-                                     notes=_notes(candidate)))
+                                     notes=notes))
     return candidate
 
-  if not flavour.is_rewritable_model(model):
+  if not table.is_functional_or_sequential(model):
     raise RewriteError(
         f"rewrite: model '{model.name}' is a subclassed {type(model).__name__}; only "
         "Sequential and functional models can be walked. Build the layers of ours "
         "(tftrt_masking.layers) into it directly instead.")
-  return flavour.clone_model(model, clone_function, origins)
+  return _clone_model(table, model, clone_function, origins)
 
 
 def rewrite_model(model):
@@ -277,12 +328,12 @@ def rewrite_model(model):
   `model` is a Keras 3 or tf_keras Sequential / functional model, built (it
   has weights). The original model is not changed.
   """
-  flavour = _Flavour(_flavour(model))
+  table = registry.layer_table(_flavour(model))
   if not model.built:
     raise RewriteError(f"rewrite: model '{model.name}' is not built (it has no weights yet); "
                        "give it an Input or call it once first")
-  report = RewriteReport(flavour.flavour, model.name)
-  new_model = _rewrite_structure(model, flavour, report)
+  report = RewriteReport(table.flavour, model.name)
+  new_model = _rewrite_structure(model, table, report)
   old_weights = model.get_weights()
   new_shapes = [tuple(w.shape) for w in new_model.weights]
   old_shapes = [tuple(w.shape) for w in old_weights]

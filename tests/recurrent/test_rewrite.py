@@ -136,7 +136,6 @@ def test_sequential_tf_keras(rng, tf_keras):
 
 
 @pytest.mark.parametrize("make_layer,reason", [
-    (lambda: keras.layers.LSTM(4, stateful=True), "stateful=True"),
     (lambda: keras.layers.GRU(4, unroll=True), "unroll=True"),
     (lambda: keras.layers.LSTM(4, recurrent_activation="softsign"),
      "recurrent_activation softsign"),
@@ -360,3 +359,104 @@ def test_tf_keras_files_stay_tf_keras(rng, tmp_path, tf_keras, suffix):
 def test_cli_error_is_a_message_and_exit_code(tmp_path, capsys):
   assert cli_main(["rewrite", str(tmp_path / "missing.keras"), str(tmp_path / "out")]) == 2
   assert "does not exist" in capsys.readouterr().err
+
+
+# --- what keeps a rewritten model in one engine (issue 16) ------------------------
+
+def mask_sources_of(model, signature):
+  """The op feeding the mask input of every masked recurrence in model's graph."""
+  graph = tf.function(lambda x: model(x, training=False)).get_concrete_function(
+      signature).graph
+  return {op.name: op.inputs[1].op.type for op in graph.get_operations()
+          if op.type in ("MaskedLSTM", "MaskedGRU", "MaskedSimpleRNN")}
+
+
+@pytest.mark.parametrize("source", ["in_memory", "keras_file"])
+def test_loaded_functional_masks_come_from_the_masking_op(rng, tmp_path, source):
+  """A functional model read back from .keras records Keras' NotEqual/Any mask as
+  separate operations; the rewrite still feeds the recurrences our Masking op."""
+  model = mixed_model(keras)
+  randomize_weights(model, rng)
+  if source == "keras_file":
+    model.save(tmp_path / "model.keras")
+    model = rewrite.load_keras_model(tmp_path / "model.keras")
+  new_model, _ = rewrite.rewrite_model(model)
+  sources = mask_sources_of(new_model, tf.TensorSpec([None, 9, 4], tf.float32))
+  assert len(sources) >= 4, sources
+  assert set(sources.values()) == {"Masking"}, sources
+  x = masked_input(rng)
+  np.testing.assert_allclose(new_model(x), model(x), rtol=0, atol=2e-6)
+
+
+def graph_op_types(exported_dir):
+  loaded = tf.saved_model.load(str(exported_dir))
+  function = loaded.signatures["serving_default"]
+  return op_types_of(function), function
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU", "SimpleRNN"])
+def test_dropout_layers_export_without_variable_writes(rng, tmp_path, cell):
+  """Keras 3 draws dropout masks (and advances the seed variable) in every call;
+  the rewritten layers do not at inference, so the export can be frozen."""
+  layer = getattr(keras.layers, cell)
+  inputs = keras.Input((None, 4))
+  hidden = keras.layers.Masking(0.0)(inputs)
+  hidden = layer(5, dropout=0.3, recurrent_dropout=0.2, return_sequences=True)(hidden)
+  model = keras.Model(inputs, keras.layers.Bidirectional(layer(3, dropout=0.1))(hidden))
+  randomize_weights(model, rng)
+  new_model, report = rewrite.rewrite_model(model)
+  assert all(entry.replaced for entry in report.layers)
+  assert any("dropout" in note for entry in report.layers for note in entry.notes)
+  rewrite.save_model(new_model, tmp_path / "exported")
+  op_types, served = graph_op_types(tmp_path / "exported")
+  writes = {t for t in op_types if t.startswith("Assign") or "Random" in t}
+  assert not writes, writes
+  x = masked_input(rng)
+  (result,) = served(tf.constant(x)).values()
+  np.testing.assert_allclose(result, model(x, training=False), rtol=0, atol=2e-6)
+
+
+def test_stateful_layer_rewritten_stateless(rng, tmp_path):
+  """stateful=True: the rewritten model starts every call from zero state, as the
+  Keras model does right after reset_states(); the report says so."""
+  model = keras.Sequential([keras.Input(batch_shape=(6, 9, 4)), keras.layers.Masking(0.0),
+                            keras.layers.GRU(5, stateful=True), keras.layers.Dense(2)])
+  randomize_weights(model, rng)
+  new_model, report = rewrite.rewrite_model(model)
+  entry = report_by_name(report)[model.layers[1].name]
+  assert entry.replaced and "stateless" in entry.notes[0]
+  assert not new_model.layers[1].stateful
+  x = masked_input(rng)
+  expected = model(x)
+  np.testing.assert_allclose(new_model(x), expected, rtol=0, atol=1e-6)
+  np.testing.assert_allclose(new_model(x), expected, rtol=0, atol=1e-6)  # no carried state
+  rewrite.save_model(new_model, tmp_path / "exported")
+  op_types, _ = graph_op_types(tmp_path / "exported")
+  assert not {t for t in op_types if t.startswith("Assign")}
+
+
+@pytest.mark.parametrize("flavour", ["keras", "tf_keras"])
+def test_time_distributed_dense_becomes_dense(rng, tmp_path, flavour):
+  """TimeDistributed(Dense) with an unknown time axis: Keras 3 exports a loop with
+  a wrong output shape; rewritten, it is Dense on [B, T, F], same weights."""
+  k = keras if flavour == "keras" else _keras.tf_keras_or_none()
+  if k is None:
+    pytest.skip("tf_keras is not installed")
+  inputs = k.Input((None, 4))
+  hidden = k.layers.Masking(0.0)(inputs)
+  hidden = k.layers.LSTM(5, return_sequences=True)(hidden)
+  hidden = k.layers.TimeDistributed(k.layers.Dense(3, activation="softmax"), name="tags")(hidden)
+  model = k.Model(inputs, hidden)
+  randomize_weights(model, rng)
+  new_model, report = rewrite.rewrite_model(model)
+  entry = report_by_name(report)["tags"]
+  assert entry.replaced and entry.new_class == "Dense", report.summary()
+  assert type(new_model.get_layer("tags")).__name__ == "Dense"
+  x = masked_input(rng)
+  np.testing.assert_allclose(new_model(x), model(x), rtol=0, atol=1e-6)
+  rewrite.save_model(new_model, tmp_path / "exported")
+  op_types, served = graph_op_types(tmp_path / "exported")
+  assert not {"While", "StatelessWhile"} & op_types
+  (result,) = served(tf.constant(x)).values()
+  assert result.shape == (6, 9, 3)
+  np.testing.assert_allclose(result, model(x), rtol=0, atol=1e-6)

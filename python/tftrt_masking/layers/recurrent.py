@@ -124,6 +124,21 @@ class KerasRecurrentBehaviour(RecurrentBehaviour):
   def __init__(self, *args, **kwargs):
     super().__init__(*args, **kwargs)
     self.supports_jit = False  # the ops have no XLA kernel: keep jit_compile="auto" off
+    self._op_call = False
+
+  def call(self, sequences, initial_state=None, mask=None, training=False):
+    self._op_call = self.op_serves_call(training)
+    try:
+      return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
+    finally:
+      self._op_call = False
+
+  def _maybe_config_dropout_masks(self, cell, input_sequence, input_state):
+    # Keras' RNN.call draws the cell's dropout masks before the loop whatever
+    # `training` is: that advances the seed variable, and a graph that writes a
+    # variable cannot be frozen for TF-TRT. The op uses no dropout mask.
+    if not self._op_call:
+      super()._maybe_config_dropout_masks(cell, input_sequence, input_state)
 
   def inner_loop(self, sequences, initial_state, mask, training=False):
     if not self.op_serves_call(training):
