@@ -135,10 +135,11 @@ def model_format(path, role: str = "IN") -> str:
   """'saved_model', 'keras' or 'h5' for an existing input; ModelFileError otherwise."""
   path = check_input_path(path, role)
   if path.is_dir():
+    if any(os.path.lexists(path / name) for name in ("saved_model.pb", "saved_model.pbtxt")):
+      _check_folder_entries(path, role)  # e.g. a FIFO named saved_model.pb
     if not _is_saved_model(path):
       raise ModelFileError(f"{role} {path} is a folder without saved_model.pb: not a SavedModel; "
                            "give a .keras / .h5 file or a SavedModel folder")
-    _check_folder_entries(path, role)
     return SAVED_MODEL
   suffix = path.suffix.lower()
   if suffix == KERAS_SUFFIX:
@@ -354,7 +355,6 @@ def load_keras_model(path, *, unsafe: bool = False):
   """
   import keras  # pylint: disable=import-outside-toplevel
 
-  register_layers()
   file_format = model_format(path)
   path = Path(path)
   tf_keras = _keras.tf_keras_or_none()
@@ -369,6 +369,7 @@ def load_keras_model(path, *, unsafe: bool = False):
     if findings:
       raise UnsafeModelError(path, findings)
   safe_mode = not unsafe
+  register_layers()
   if file_format == SAVED_MODEL:
     loaders = [("tf_keras", tf_keras)]
   else:

@@ -313,7 +313,7 @@ def rewrite_path(source, out=None, *, overwrite: bool = False, unsafe: bool = Fa
 def _run_cli(args) -> int:
   """Errors are raised: __main__ prints them as one line."""
   model_files.import_modules(args.imports)
-  model_files.check_input_path(args.input)
+  model_files.model_format(args.input)  # os.stat checks first: nothing opened yet
   model_files.check_output_path(args.output, overwrite=args.overwrite, inputs=[args.input])
   new_model, report = rewrite_model(load_keras_model(args.input, unsafe=args.unsafe))
   print(report.summary())

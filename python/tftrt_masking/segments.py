@@ -313,8 +313,10 @@ def _run_worker(saved_model_dir: str, signature_key: str, minimum_segment_size: 
     return {"error": f"SavedModel {saved_model_dir} has no signature {signature_key!r} "
                      f"(it has {sorted(loaded.signatures)}); pass --signature"}
   function = loaded.signatures[signature_key]
-  writes = sorted({node.op for node in function.graph.as_graph_def().node
-                   if node.op in _VARIABLE_WRITES})
+  graph_def = function.graph.as_graph_def()
+  writes = sorted({node.op for node in graph_def.node if node.op in _VARIABLE_WRITES}
+                  | {node.op for f in graph_def.library.function for node in f.node_def
+                     if node.op in _VARIABLE_WRITES})
   if writes:
     return {"error": f"signature {signature_key!r} of {saved_model_dir} writes variables "
                      f"({', '.join(writes)}), so its graph cannot be frozen for TF-TRT (e.g. a "
