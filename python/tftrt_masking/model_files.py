@@ -99,12 +99,18 @@ def _stat(path, role: str) -> os.stat_result:
     raise ModelFileError(f"{role} {path} cannot be read: {e.strerror or e}") from None
 
 
+def _check_text(text, role: str) -> None:
+  if "\0" in str(text):
+    raise ModelFileError(f"{role} {str(text)!r} is not a valid path (it holds a NUL byte)")
+
+
 def check_input_path(path, role: str = "IN") -> Path:
   """The path of a regular file or folder; anything else is a ModelFileError.
   Only os.stat is used: nothing is opened."""
   text = os.fspath(path)
   if not str(text).strip():
     raise ModelFileError(f"{role} is empty: give a model file or a SavedModel folder")
+  _check_text(text, role)
   info = _stat(text, role)
   if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
     raise ModelFileError(f"{role} {path} is {_kind_of(info.st_mode)}, not a model file or folder")
@@ -293,6 +299,8 @@ def import_modules(modules) -> None:
         importlib.import_module(module)
     except ModelFileError:
       raise
+    except SystemExit as e:  # the module called sys.exit(): not the end of the rewrite
+      raise ModelFileError(f"{label}: importing it called sys.exit({e.code!r})") from e
     except ModuleNotFoundError as e:
       raise ModelFileError(f"{label}: no module named {e.name!r} (is it on PYTHONPATH? a file "
                            "path must end in .py)") from e
@@ -424,6 +432,7 @@ def check_output_path(out, *, overwrite: bool = False, inputs=()) -> Path:
   text = os.fspath(out)
   if not str(text).strip():
     raise ModelFileError("OUT is empty: give a .keras / .h5 file or a SavedModel folder path")
+  _check_text(text, "OUT")
   out = Path(text)
   if out.name in ("", ".", "..") or str(text).endswith(os.sep):
     raise ModelFileError(f"OUT {text} names an existing folder itself ('.', '..', '/' or a "
