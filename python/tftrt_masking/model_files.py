@@ -182,8 +182,12 @@ def _stored_configs(path: Path, file_format: str) -> list:
   if file_format == H5:
     import h5py  # pylint: disable=import-outside-toplevel
 
-    with h5py.File(path, "r") as h5_file:
-      config = h5_file.attrs.get("model_config")
+    try:
+      with h5py.File(path, "r") as h5_file:
+        config = h5_file.attrs.get("model_config")
+    except OSError as e:  # h5py's errors name no file
+      raise ModelFileError(f"{path} is not a readable HDF5 file ({_first_line(e)}); the file "
+                           "is damaged or was not written by model.save") from None
     if config is None:
       raise ModelFileError(f"{path} holds no model config (a weights-only .h5?); save the whole "
                            "model with model.save")
@@ -285,7 +289,7 @@ def import_modules(modules) -> None:
     label = f"--import {module}"
     try:
       if module.endswith(".py") or os.sep in module:
-        path = check_input_path(module, label)
+        path = check_input_path(module, "--import")
         if not path.is_file():
           raise ModelFileError(f"{label}: {module} is a folder, not a .py file")
         name = path.stem
