@@ -97,9 +97,13 @@ def check_tensorrt(x, ours, expected, work_dir: Path) -> None:
   if not available:
     print(f"  [skipped] TF-TRT conversion: {reason}")
     return
+  # The example's own output (a --work-dir may hold the previous run's): replaced.
   result = conversion.convert_saved_model(
-      saved_model, work_dir / "seed_tensorrt", input_fn=lambda: [(tf_constant(x),)])
+      saved_model, work_dir / "seed_tensorrt", input_fn=lambda: [(tf_constant(x),)],
+      overwrite=True)
   print("  " + result.summary().replace("\n", "\n  "))
+  check("TensorRT engine built", len(result.builds) == 1 and len(result.built) == 1,
+        f"{len(result.built)} of {len(result.builds)} engine(s) built")
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
   converted = tf.saved_model.load(result.output_dir)
   out = next(iter(converted.signatures["serving_default"](tf_constant(x)).values()))

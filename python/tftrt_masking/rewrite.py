@@ -21,24 +21,21 @@ tftrt_masking.load_ops() before tf.saved_model.load (it registers the ops).
 from __future__ import annotations
 
 import dataclasses
-import json
 import numbers
-import sys
-import zipfile
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from tftrt_masking import _keras
-from tftrt_masking.layers import bidirectional, masking, recurrent, registry
+from tftrt_masking import errors, model_files
+from tftrt_masking.layers import masking, registry
 
 KERAS3 = registry.KERAS3
 TF_KERAS = registry.TF_KERAS
 
 
-class RewriteError(ValueError):
-  """The input cannot be rewritten (not a Keras model, a subclassed model, ...)."""
+# The input cannot be rewritten (not a Keras model, a subclassed model, ...).
+RewriteError = errors.RewriteError
 
 
 @dataclasses.dataclass
@@ -344,111 +341,37 @@ def rewrite_model(model):
   return new_model, report
 
 
-def register_layers() -> None:
-  """Registers all our Keras serializable classes (the tf_keras ones are made lazily)."""
-  masking.tf_keras_masking_class()
-  recurrent.tf_keras_recurrent_classes()
-  bidirectional.tf_keras_bidirectional_class()
+# Reading and writing model files lives in model_files; these names stay here
+# for existing callers.
+register_layers = model_files.register_layers
+load_keras_model = model_files.load_keras_model
+save_model = model_files.save_model
 
 
-def _is_saved_model(path: Path) -> bool:
-  return path.is_dir() and ((path / "saved_model.pb").is_file()
-                            or (path / "saved_model.pbtxt").is_file())
-
-
-def _saved_by_keras_version(path: Path) -> str:
-  """The keras_version a .keras (metadata.json) or .h5 (root attribute) file
-  records, or '' when it cannot be read."""
-  try:
-    if path.suffix == ".keras":
-      with zipfile.ZipFile(path) as archive:
-        return str(json.loads(archive.read("metadata.json")).get("keras_version", ""))
-    import h5py  # pylint: disable=import-outside-toplevel
-    with h5py.File(path, "r") as h5_file:
-      version = h5_file.attrs.get("keras_version", "")
-      return version.decode() if isinstance(version, bytes) else str(version)
-  except Exception:  # pylint: disable=broad-except
-    return ""  # not readable here: the loaders below say what is wrong
-
-
-def load_keras_model(path):
-  """Loads a Keras model from a .keras / .h5 file or a SavedModel folder.
-
-  A SavedModel only holds a Keras model when tf_keras wrote it (model.save):
-  Keras 3's model.export and tf.saved_model.save keep just the TF graph.
-  """
-  register_layers()
-  path = Path(path)
-  if not path.exists():
-    raise RewriteError(f"rewrite: {path} does not exist")
-  tf_keras = _keras.tf_keras_or_none()
-  if _is_saved_model(path):
-    if not (path / "keras_metadata.pb").is_file() or tf_keras is None:
-      raise RewriteError(
-          f"rewrite: the SavedModel {path} has no Keras model in it (no keras_metadata.pb: "
-          "it was written by Keras 3's model.export or tf.saved_model.save, which keep only "
-          "the TF graph). Rewrite the Keras model itself (.keras / .h5 file) instead.")
-    return tf_keras.models.load_model(str(path), compile=False)
-  if path.suffix not in (".keras", ".h5", ".hdf5"):
-    raise RewriteError(f"rewrite: {path} is neither a .keras / .h5 file nor a SavedModel folder")
-  errors = []
-  loaders = [("Keras 3", keras.models.load_model)]
-  if tf_keras is not None:
-    tf_keras_loader = ("tf_keras", tf_keras.models.load_model)
-    # Keras 3 also reads tf_keras files; load them with tf_keras to keep the model tf_keras.
-    if _saved_by_keras_version(path).startswith("2."):
-      loaders.insert(0, tf_keras_loader)
-    else:
-      loaders.append(tf_keras_loader)
-  for label, load in loaders:
-    try:
-      return load(str(path), compile=False)
-    except Exception as e:  # pylint: disable=broad-except
-      errors.append(f"{label}: {type(e).__name__}: {e}")
-  raise RewriteError(f"rewrite: could not load {path} as a Keras model:\n  " + "\n  ".join(errors))
-
-
-def save_model(model, out) -> str:
-  """Writes `model` to `out`: a .keras / .h5 file by suffix, else a SavedModel
-  folder (Keras 3: model.export; tf_keras: model.save in the TF format).
-  Returns what was written, in words."""
-  out = Path(out)
-  flavour = _flavour(model)
-  if out.suffix in (".keras", ".h5"):
-    model.save(str(out))
-    return f"{out.suffix[1:]} file {out}"
-  if flavour == KERAS3:
-    model.export(str(out), verbose=False)
-    return f"SavedModel {out} (Keras 3 export: signature 'serve' / 'serving_default')"
-  model.save(str(out), save_format="tf")
-  return f"SavedModel {out} (tf_keras; loads with tf_keras.models.load_model too)"
-
-
-def rewrite_path(source, out=None):
+def rewrite_path(source, out=None, *, overwrite: bool = False, unsafe: bool = False):
   """rewrite_model on a model file / SavedModel; writes the result to `out`
-  when given. Returns (new_model, report)."""
-  model = load_keras_model(source)
+  when given (never over `source`, over an existing path only with
+  `overwrite`; see model_files.save_model). Returns (new_model, report)."""
+  if out is not None:
+    model_files.check_output_path(out, overwrite=overwrite, inputs=[source])
+  model = load_keras_model(source, unsafe=unsafe)
   new_model, report = rewrite_model(model)
   if out is not None:
-    save_model(new_model, out)
+    save_model(new_model, out, overwrite=overwrite, inputs=[source], unsafe=unsafe)
   return new_model, report
 
 
 def _run_cli(args) -> int:
-  try:
-    model = load_keras_model(args.input)
-    new_model, report = rewrite_model(model)
-    print(report.summary())
-  except RewriteError as e:
-    print(str(e), file=sys.stderr)
-    return 2
-  try:
-    written = save_model(new_model, args.output)
-  except (OSError, ValueError) as e:
-    print(f"rewrite: could not write {args.output}: {type(e).__name__}: {e}", file=sys.stderr)
-    return 2
+  """Errors are raised: __main__ prints them as one line."""
+  model_files.import_modules(args.imports)
+  model_files.model_format(args.input)  # os.stat checks first: nothing opened yet
+  model_files.check_output_path(args.output, overwrite=args.overwrite, inputs=[args.input])
+  new_model, report = rewrite_model(load_keras_model(args.input, unsafe=args.unsafe))
+  print(report.summary())
+  written = save_model(new_model, args.output, overwrite=args.overwrite, inputs=[args.input],
+                       unsafe=args.unsafe)
   print(f"\nWrote {written}.")
-  if str(args.output).endswith((".keras", ".h5")):
+  if Path(args.output).suffix.lower() in model_files.FILE_SUFFIXES:
     print("Load it after `import tftrt_masking.layers` (registers the layers).")
   else:
     print("Load it after `tftrt_masking.load_ops()` (registers the ops).")
@@ -461,8 +384,19 @@ def register_cli(subparsers) -> None:
       description="Loads IN (.keras, .h5, or a tf_keras SavedModel folder), swaps its Masking "
       "and masked recurrent layers for tftrt_masking's where the ops can serve them, copies "
       "the weights, prints what was swapped and what stayed Keras (and why), and writes OUT: "
-      "a .keras / .h5 file by suffix, else a SavedModel folder.")
+      "a .keras / .h5 file by suffix, else a SavedModel folder. It never writes over IN, "
+      "nor over an existing OUT without --overwrite, and refuses model files that store "
+      "Python code (Lambda layers) unless --unsafe.")
   parser.add_argument("input", metavar="IN", help="Keras model file or SavedModel folder")
   parser.add_argument("output", metavar="OUT", help="output .keras / .h5 file or SavedModel folder")
+  parser.add_argument("--overwrite", action="store_true",
+                      help="replace OUT if it exists (a file or a SavedModel folder; never IN): "
+                      "the new model is written beside it, loaded back, then swapped in")
+  parser.add_argument("--unsafe", action="store_true",
+                      help="allow loading Python code stored in the model file (Lambda "
+                      "layers); only for files from a source you trust")
+  parser.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
+                      help="import MODULE (a module name or a .py file) before loading, to "
+                      "register custom layers; repeatable")
   parser.set_defaults(func=_run_cli)
 

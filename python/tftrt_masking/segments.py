@@ -8,19 +8,24 @@ logs the reason for each rejected node only through its C++ log (VLOG), which
 has to be switched on before TensorFlow starts, so the child runs with
 TF_CPP_VMODULE=segment=1 and this process reads the reasons from its stderr.
 
-CLI: python -m tftrt_masking segments SAVED_MODEL_DIR [--json]
+CLI: python -m tftrt_masking segments SAVED_MODEL_DIR [--json] [--verbose]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
 import os
 import re
 import subprocess
 import sys
+import traceback
 from pathlib import Path
+
+from tftrt_masking import model_files
+from tftrt_masking.errors import UserError
 
 DEFAULT_SIGNATURE = "serving_default"
 DEFAULT_MINIMUM_SEGMENT_SIZE = 3
@@ -42,8 +47,8 @@ _NO_SEGMENT_REASON = ("accepted by the converters but not in any engine segment 
                       "(e.g. a constant or shape-only node that feeds TensorFlow nodes)")
 
 
-class SegmentReportError(RuntimeError):
-  """The offline segmenter could not run on the SavedModel."""
+class SegmentReportError(UserError, RuntimeError):
+  """The offline segmenter could not run on the SavedModel (`details`: its log)."""
 
 
 @dataclasses.dataclass
@@ -92,8 +97,10 @@ class SegmentReport:
   def to_dict(self) -> dict:
     return dataclasses.asdict(self)
 
-  def summary(self) -> str:
-    """A readable summary: engines with their op types, then every TF node and why."""
+  def summary(self, verbose: bool = False) -> str:
+    """A readable summary: engines with their op types, then every TF node and
+    why. Constants that are in no segment (they feed TensorFlow nodes) are
+    counted, and listed only when `verbose`."""
     lines = [f"TF-TRT segment report for {self.saved_model_dir} "
              f"(signature '{self.signature_key}', minimum_segment_size="
              f"{self.minimum_segment_size})"]
@@ -108,20 +115,26 @@ class SegmentReport:
         counts[op] = counts.get(op, 0) + 1
       ops = ", ".join(f"{op} x{n}" if n > 1 else op for op, n in counts.items())
       lines.append(f"  {engine.name}: {len(engine.nodes)} nodes: {ops}")
+    shown = [node for node in self.tensorflow_nodes if verbose or not _is_unused_constant(node)]
+    hidden = len(self.tensorflow_nodes) - len(shown)
     lines.append(f"{len(self.tensorflow_nodes)} node(s) left in TensorFlow:")
-    for node in self.tensorflow_nodes:
+    for node in shown:
       lines.append(f"  {node.name} ({node.op}): {node.reason}")
+    if hidden:
+      lines.append(f"  ({hidden} constant(s) accepted by the converters but in no engine segment "
+                   "not listed; --verbose lists them)")
     return "\n".join(lines)
+
+
+def _is_unused_constant(node: TensorFlowNode) -> bool:
+  return node.op == "Const" and node.reason == _NO_SEGMENT_REASON
 
 
 def segment_report(saved_model_dir, signature_key: str = DEFAULT_SIGNATURE,
                    minimum_segment_size: int = DEFAULT_MINIMUM_SEGMENT_SIZE,
                    precision_mode: str = "FP32", timeout: float = 600.0) -> SegmentReport:
   """Runs TF-TRT's segmenter on a SavedModel signature; no GPU or TensorRT needed."""
-  saved_model_dir = str(Path(saved_model_dir).resolve())
-  if not Path(saved_model_dir, "saved_model.pb").is_file():
-    raise SegmentReportError(f"{saved_model_dir} is not a SavedModel directory "
-                             "(no saved_model.pb)")
+  saved_model_dir = check_saved_model_dir(saved_model_dir)
   env = dict(os.environ)
   # VLOG(1) of segment.cc carries the reasons; INFO must not be filtered.
   env["TF_CPP_MIN_LOG_LEVEL"] = "0"
@@ -131,20 +144,45 @@ def segment_report(saved_model_dir, signature_key: str = DEFAULT_SIGNATURE,
   command = [sys.executable, "-m", "tftrt_masking.segments", "--worker", saved_model_dir,
              "--signature", signature_key, "--minimum-segment-size", str(minimum_segment_size),
              "--precision", precision_mode]
-  done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout,
-                        check=False)
+  try:
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout,
+                          check=False, stdin=subprocess.DEVNULL)
+  except subprocess.TimeoutExpired as e:
+    raise SegmentReportError(f"the TF-TRT segmenter took longer than {timeout:g} s on "
+                             f"{saved_model_dir} and was stopped",
+                             details=_text(e.stderr)) from None
   payload = None
   for line in done.stdout.splitlines():
     if line.startswith(_WORKER_MARKER):
       payload = json.loads(line[len(_WORKER_MARKER):])
-  if done.returncode != 0 or payload is None:
-    tail = "\n".join(done.stderr.strip().splitlines()[-15:])
-    raise SegmentReportError(f"the TF-TRT segmenter failed on {saved_model_dir} "
-                             f"(exit code {done.returncode}):\n{tail}")
+  if payload is None:
+    how = (f"was killed by signal {-done.returncode}" if done.returncode < 0
+           else f"ended with exit code {done.returncode}")
+    raise SegmentReportError(f"the TF-TRT segmenter process {how} on {saved_model_dir} "
+                             "without a report (--debug shows its log)", details=done.stderr)
   if "error" in payload:
-    raise SegmentReportError(payload["error"])
+    raise SegmentReportError(payload["error"], details=payload.get("details", "") + done.stderr)
   return _build_report(payload, parse_segmenter_log(done.stderr), saved_model_dir,
                        signature_key, minimum_segment_size)
+
+
+def check_saved_model_dir(saved_model_dir) -> str:
+  """The absolute path of a SavedModel folder; SegmentReportError otherwise
+  (checked with os.stat before anything is opened)."""
+  try:
+    file_format = model_files.model_format(saved_model_dir, "SAVED_MODEL_DIR")
+  except model_files.ModelFileError as e:
+    raise SegmentReportError(str(e)) from None
+  if file_format != model_files.SAVED_MODEL:
+    raise SegmentReportError(f"{saved_model_dir} is a .{file_format} file, not a SavedModel "
+                             "folder: write one first (python -m tftrt_masking rewrite IN OUT)")
+  return str(Path(saved_model_dir).resolve())
+
+
+def _text(output) -> str:
+  if isinstance(output, bytes):
+    return output.decode(errors="replace")
+  return output or ""
 
 
 def parse_segmenter_log(log: str) -> dict:
@@ -238,6 +276,25 @@ def engines_in_graph_def(graph_def) -> list:
   return engines
 
 
+_VARIABLE_WRITES = ("AssignVariableOp", "AssignAddVariableOp", "AssignSubVariableOp",
+                    "ResourceScatterUpdate", "Assign", "AssignAdd", "AssignSub")
+
+
+class _WorkerError(Exception):
+  """A failure of the worker, said in one line."""
+
+
+@contextlib.contextmanager
+def _stage(what: str):
+  """Turns any error inside into _WorkerError('<what>: <the error's first line>')."""
+  try:
+    yield
+  except Exception as e:  # pylint: disable=broad-except
+    lines = str(e).strip().splitlines()
+    first = lines[0] if lines else ""
+    raise _WorkerError(f"{what}: {type(e).__name__}: {first[:300]}") from e
+
+
 def _run_worker(saved_model_dir: str, signature_key: str, minimum_segment_size: int,
                 precision_mode: str) -> dict:
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
@@ -250,12 +307,24 @@ def _run_worker(saved_model_dir: str, signature_key: str, minimum_segment_size: 
   from tftrt_masking import load_ops  # pylint: disable=import-outside-toplevel
 
   load_ops()
-  loaded = tf.saved_model.load(saved_model_dir)
+  with _stage(f"cannot load the SavedModel {saved_model_dir}"):
+    loaded = tf.saved_model.load(saved_model_dir)
   if signature_key not in loaded.signatures:
     return {"error": f"SavedModel {saved_model_dir} has no signature {signature_key!r} "
-                     f"(it has {sorted(loaded.signatures)})"}
+                     f"(it has {sorted(loaded.signatures)}); pass --signature"}
   function = loaded.signatures[signature_key]
-  frozen = convert_to_constants.convert_variables_to_constants_v2(function)
+  graph_def = function.graph.as_graph_def()
+  writes = sorted({node.op for node in graph_def.node if node.op in _VARIABLE_WRITES}
+                  | {node.op for f in graph_def.library.function for node in f.node_def
+                     if node.op in _VARIABLE_WRITES})
+  if writes:
+    return {"error": f"signature {signature_key!r} of {saved_model_dir} writes variables "
+                     f"({', '.join(writes)}), so its graph cannot be frozen for TF-TRT (e.g. a "
+                     "dropout seed or a stateful RNN's state); export an inference graph "
+                     "without variable writes"}
+  with _stage(f"cannot freeze the variables of signature {signature_key!r} of "
+              f"{saved_model_dir} (TF-TRT needs them as constants)"):
+    frozen = convert_to_constants.convert_variables_to_constants_v2(function)
   graph_def = frozen.graph.as_graph_def()
   for node in graph_def.node:
     node.device = ""
@@ -267,7 +336,8 @@ def _run_worker(saved_model_dir: str, signature_key: str, minimum_segment_size: 
   session_config = config_pb2.ConfigProto()
   session_config.graph_options.rewrite_options.CopyFrom(
       tensorrt_rewriter_config(minimum_segment_size, precision_mode))
-  optimized = tf_optimizer.OptimizeGraph(session_config, meta_graph, graph_id=b"tf_graph")
+  with _stage(f"TF-TRT's segmenter failed on {saved_model_dir}"):
+    optimized = tf_optimizer.OptimizeGraph(session_config, meta_graph, graph_id=b"tf_graph")
   registered = set(_pywrap_py_utils.get_registered_op_converters())
   return {
       "converters": [op for op in OUR_OPS if op in registered],
@@ -282,19 +352,27 @@ def _run_worker(saved_model_dir: str, signature_key: str, minimum_segment_size: 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
   parser.add_argument("saved_model_dir", help="SavedModel directory")
   parser.add_argument("--signature", default=DEFAULT_SIGNATURE, help="signature key")
-  parser.add_argument("--minimum-segment-size", type=int, default=DEFAULT_MINIMUM_SEGMENT_SIZE)
+  parser.add_argument("--minimum-segment-size", type=positive_int,
+                      default=DEFAULT_MINIMUM_SEGMENT_SIZE)
   parser.add_argument("--precision", default="FP32", choices=("FP32", "FP16"))
 
 
 def _cli(args) -> int:
-  try:
-    report = segment_report(args.saved_model_dir, args.signature, args.minimum_segment_size,
-                            args.precision)
-  except SegmentReportError as e:
-    print(f"segments: {e}", file=sys.stderr)
-    return 1
-  print(json.dumps(report.to_dict(), indent=2) if args.json else report.summary())
+  """Errors are raised: __main__ prints them as one line."""
+  report = segment_report(args.saved_model_dir, args.signature, args.minimum_segment_size,
+                          args.precision)
+  print(json.dumps(report.to_dict(), indent=2) if args.json else report.summary(args.verbose))
   return 0
+
+
+def positive_int(text: str) -> int:
+  try:
+    value = int(text)
+  except ValueError:
+    raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+  if value < 1:
+    raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+  return value
 
 
 def register_cli(subparsers) -> None:
@@ -304,6 +382,8 @@ def register_cli(subparsers) -> None:
       "the ops inside it and, for every node left in TensorFlow, the reason.")
   _add_arguments(parser)
   parser.add_argument("--json", action="store_true", help="print the report as JSON")
+  parser.add_argument("--verbose", action="store_true",
+                      help="also list the constants that are in no engine segment")
   parser.set_defaults(func=_cli)
 
 
@@ -314,7 +394,13 @@ def _worker_main(argv) -> int:
   parser.add_argument("--minimum-segment-size", type=int, default=DEFAULT_MINIMUM_SEGMENT_SIZE)
   parser.add_argument("--precision", default="FP32")
   args = parser.parse_args(argv)
-  payload = _run_worker(args.worker, args.signature, args.minimum_segment_size, args.precision)
+  try:
+    payload = _run_worker(args.worker, args.signature, args.minimum_segment_size, args.precision)
+  except Exception as e:  # pylint: disable=broad-except
+    message = str(e) if isinstance(e, _WorkerError) else (
+        f"the TF-TRT segmenter failed on {args.worker}: {type(e).__name__}: "
+        f"{(str(e).strip().splitlines() or [''])[0][:300]}")
+    payload = {"error": message, "details": traceback.format_exc()}
   print(_WORKER_MARKER + json.dumps(payload), flush=True)
   return 0
 

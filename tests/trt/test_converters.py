@@ -70,7 +70,8 @@ def test_convert_without_tensorrt_says_so_and_reports(tmp_path, capsys):
 
   from tftrt_masking.__main__ import main  # pylint: disable=import-outside-toplevel
 
-  assert main(["convert", source, str(tmp_path / "out2"), "--precision", "FP16"]) == 0
+  # Nothing converted: the report is printed, and the exit code says it failed.
+  assert main(["convert", source, str(tmp_path / "out2"), "--precision", "FP16"]) == 1
   out = capsys.readouterr().out
   assert out.splitlines()[0].startswith("convert: TensorRT is not available here")
   assert "1 TensorRT engine(s):" in out

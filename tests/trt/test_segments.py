@@ -102,5 +102,5 @@ def test_summary_and_cli(tmp_path, capsys):
   assert main(["segments", directory]) == 0
   out = capsys.readouterr().out
   assert "1 TensorRT engine(s):" in out and "MaskedLSTM" in out
-  assert main(["segments", str(tmp_path / "missing")]) == 1
-  assert "not a SavedModel" in capsys.readouterr().err
+  assert main(["segments", str(tmp_path / "missing")]) == 2
+  assert "does not exist" in capsys.readouterr().err
