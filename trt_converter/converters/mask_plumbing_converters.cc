@@ -4,12 +4,13 @@
 //   Embedding(mask_zero=True)        NotEqual(ids, 0)
 //   Masking (Keras' own formula)     NotEqual, Any
 //   RNN without a mask               Fill(shape, true)
-//   masked pooling / attention       Cast(bool -> float), ExpandDims / Reshape /
-//                                    StridedSlice / ... on bool, SelectV2
+//   masked pooling / attention       Cast(bool -> float, int32 -> float), ExpandDims /
+//                                    Reshape / StridedSlice / ... on bool, SelectV2
 //   Bidirectional                    ReverseV2 (the backward half, time-aligned)
 //
 // TF 2.17's TF-TRT has no converter for NotEqual, Any, All or ReverseV2, and its
-// converters for Fill, Cast, ExpandDims & co. reject bool. Where TF-TRT has a
+// converters for Fill, Cast, ExpandDims & co. reject bool (its Cast takes float
+// and half inputs only). Where TF-TRT has a
 // converter, ours is registered at a higher priority, serves only the bool
 // case, and hands every other node to TF-TRT's converter unchanged
 // (`DelegatingConverter`). The ops TF-TRT already converts for int32 take bool
@@ -314,18 +315,29 @@ class ConvertBoolFill : public OpConverterBase<ConvertBoolFill> {
   bool value_ = false;
 };
 
-// ------------------------------------------------------------- bool Cast
+// ------------------------------------------------------------------ Cast
 
-// Cast from or to bool (TF-TRT's Cast takes float, half and int32 only).
-class ConvertBoolCast : public OpConverterBase<ConvertBoolCast> {
+// The casts TF-TRT's Cast refuses (it takes float and half inputs only): from
+// or to bool (Keras' cast of a mask), and from int32 (counts, token ids).
+class ConvertCastFromBoolOrInt32 : public OpConverterBase<ConvertCastFromBoolOrInt32> {
  public:
-  explicit ConvertBoolCast(const OpConverterParams* params)
-      : OpConverterBase<ConvertBoolCast>(params) {}
+  explicit ConvertCastFromBoolOrInt32(const OpConverterParams* params)
+      : OpConverterBase<ConvertCastFromBoolOrInt32>(params) {}
 
   static constexpr const char* NodeDefDataTypeAttributeName() { return ""; }
 
   static constexpr std::array<InputArgSpec, 1> InputSpec() {
     return {InputArgSpec::Create("x", TrtInputArg::kTensor)};
+  }
+
+  // The nodes this converter takes; TF-TRT's own Cast converter takes the rest.
+  static bool Serves(const NodeDef& node) {
+    DataType source = DT_INVALID, target = DT_INVALID;
+    if (!GetNodeAttr(AttrSlice(node), "SrcT", &source).ok() ||
+        !GetNodeAttr(AttrSlice(node), "DstT", &target).ok()) {
+      return false;
+    }
+    return source == DT_BOOL || source == DT_INT32 || target == DT_BOOL;
   }
 
   Status Validate() {
@@ -334,7 +346,7 @@ class ConvertBoolCast : public OpConverterBase<ConvertBoolCast> {
     TF_ASSIGN_OR_RETURN(target_, GetAttrValue<DataType>("DstT"));
     for (DataType type : {source_, target_}) {
       if (type != DT_BOOL && type != DT_FLOAT && type != DT_HALF && type != DT_INT32) {
-        return RejectNode(params_, "casts between bool and float, half or int32 only, got ",
+        return RejectNode(params_, "casts between bool, float, half and int32 only, got ",
                           DataTypeString(source_), " -> ", DataTypeString(target_));
       }
     }
@@ -344,12 +356,21 @@ class ConvertBoolCast : public OpConverterBase<ConvertBoolCast> {
   Status Convert() {
     nvinfer1::ITensor* input = params_->inputs.at(0).tensor()->trt_tensor();
     nvinfer1::ITensor* result = input;
-    if (source_ == DT_BOOL && target_ != DT_BOOL) {
+    if (source_ == target_) {
+      // nothing to do
+    } else if (source_ == DT_BOOL) {
       nvinfer1::DataType type;
       TF_RETURN_IF_ERROR(TfTypeToTrtType(target_, &type));
       TF_ASSIGN_OR_RETURN(result, BoolTo(params_, input, type));
-    } else if (source_ != DT_BOOL && target_ == DT_BOOL) {
+    } else if (target_ == DT_BOOL) {
       TF_ASSIGN_OR_RETURN(result, NonzeroToBool(params_, input));
+    } else {
+      nvinfer1::DataType type;
+      TF_RETURN_IF_ERROR(TfTypeToTrtType(target_, &type));
+      nvinfer1::ICastLayer* cast = params_->converter->network()->addCast(*input, type);
+      if (cast == nullptr) return errors::Internal("no cast layer for ", params_->node_def.name());
+      params_->converter->SetLayerName(cast, params_->node_def, "cast");
+      result = cast->getOutput(0);
     }
     AddOutput(TRT_TensorOrWeights(result));
     return OkStatus();
@@ -495,12 +516,9 @@ bool RegisterMaskPlumbingConverters() {
   registry->Register("Fill", kOverTfTrtPriority,
                      DelegatingConverter("Fill", is_bool("T"),
                                          MakeConverterFunction<ConvertBoolFill>()));
-  registry->Register(
-      "Cast", kOverTfTrtPriority,
-      DelegatingConverter(
-          "Cast",
-          [](const NodeDef& node) { return HasBoolAttr(node, "SrcT") || HasBoolAttr(node, "DstT"); },
-          MakeConverterFunction<ConvertBoolCast>()));
+  registry->Register("Cast", kOverTfTrtPriority,
+                     DelegatingConverter("Cast", ConvertCastFromBoolOrInt32::Serves,
+                                         MakeConverterFunction<ConvertCastFromBoolOrInt32>()));
   for (const auto& [op, type_attr] : BoolAsInt32Ops()) {
     OpConverter original = TfTrtConverter(op);
     if (!original) continue;  // nothing to hand the int32 node to
