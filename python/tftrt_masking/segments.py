@@ -65,12 +65,47 @@ class EngineSegment:
     return op_type in self.op_types
 
 
+# Name scopes of the call wrappers around a SavedModel signature's graph.
+_CALL_SCOPES = ("PartitionedCall", "StatefulPartitionedCall")
+
+# What a segmenter reason means for a Keras user: (pattern, explanation).
+_EXPLANATIONS = (
+    (re.compile(r"data type int64|tensorflow data type int64"),
+     "TensorRT 8.6 has no int64 tensors: give the model int32 inputs "
+     "(keras.Input(..., dtype='int32')) for token ids"),
+    (re.compile(r"data type double"), "TensorRT has no float64: use float32 or float16"),
+    (re.compile(r"Op type (While|StatelessWhile|Enter|Exit|Merge|Switch|NextIteration|"
+                r"LoopCond) is not supported"),
+     "a loop: TF-TRT converts no loop (a recurrent layer the rewrite kept as Keras, or "
+     "TimeDistributed around a layer it cannot unwrap: see the rewrite report)"),
+    (re.compile(r"Op type (AssignVariableOp|VarHandleOp|ReadVariableOp) is not supported"),
+     "a variable read or write: the graph cannot be frozen (a stateful layer or a "
+     "random generator)"),
+    (re.compile(r"data type string|DT_STRING|Op type (LookupTable\w*|StringToHashBucket\w*)"),
+     "strings and hash tables: TensorRT has neither (preprocess outside the model)"),
+)
+
+
 @dataclasses.dataclass
 class TensorFlowNode:
   """A node left in TensorFlow, with the reason the segmenter gave."""
   name: str
   op: str
   reason: str
+
+  @property
+  def keras_layer(self) -> str:
+    """The Keras layer the node belongs to, from its name scope ('' for the
+    signature's inputs and outputs)."""
+    return "/".join(part for part in self.name.split("/")[:-1] if part not in _CALL_SCOPES)
+
+  @property
+  def explanation(self) -> str:
+    """What the reason means for a Keras model ('' where nothing is known)."""
+    for pattern, explanation in _EXPLANATIONS:
+      if pattern.search(self.reason):
+        return explanation
+    return ""
 
 
 @dataclasses.dataclass
@@ -95,7 +130,10 @@ class SegmentReport:
     return [node for node in self.tensorflow_nodes if node.op == op_type]
 
   def to_dict(self) -> dict:
-    return dataclasses.asdict(self)
+    report = dataclasses.asdict(self)
+    for entry, node in zip(report["tensorflow_nodes"], self.tensorflow_nodes):
+      entry.update(keras_layer=node.keras_layer, explanation=node.explanation)
+    return report
 
   def summary(self, verbose: bool = False) -> str:
     """A readable summary: engines with their op types, then every TF node and
@@ -119,7 +157,9 @@ class SegmentReport:
     hidden = len(self.tensorflow_nodes) - len(shown)
     lines.append(f"{len(self.tensorflow_nodes)} node(s) left in TensorFlow:")
     for node in shown:
-      lines.append(f"  {node.name} ({node.op}): {node.reason}")
+      layer = f" [layer {node.keras_layer}]" if node.keras_layer else ""
+      why = f" ({node.explanation})" if node.explanation else ""
+      lines.append(f"  {node.name} ({node.op}){layer}: {node.reason}{why}")
     if hidden:
       lines.append(f"  ({hidden} constant(s) accepted by the converters but in no engine segment "
                    "not listed; --verbose lists them)")

@@ -65,8 +65,10 @@ def test_keras_layers_leave_the_loop_in_tensorflow(tmp_path):
   for loop in loops:
     assert f"Op type {loop.op} is not supported" in loop.reason, report.summary()
   assert not report.engines_holding("MaskedLSTM")
-  # Keras' Masking is NotEqual + Any: Any has no converter, it stays in TensorFlow.
-  assert report.tensorflow_nodes_of("Any"), report.summary()
+  # Keras' Masking is NotEqual + Any: our plumbing converters take both; only the
+  # loop keeps the model from being one engine.
+  assert not report.tensorflow_nodes_of("Any"), report.summary()
+  assert not report.tensorflow_nodes_of("NotEqual"), report.summary()
 
 
 @needs_converters
@@ -104,3 +106,17 @@ def test_summary_and_cli(tmp_path, capsys):
   assert "1 TensorRT engine(s):" in out and "MaskedLSTM" in out
   assert main(["segments", str(tmp_path / "missing")]) == 2
   assert "does not exist" in capsys.readouterr().err
+
+
+def test_nodes_left_in_tensorflow_name_their_layer_and_say_why():
+  from tftrt_masking.segments import TensorFlowNode  # pylint: disable=import-outside-toplevel
+
+  ids = TensorFlowNode("StatefulPartitionedCall/functional_1/embedding_1/Cast", "Cast",
+                       "Failed to convert at least one input to a TRT_TensorOrWeights: "
+                       "Unsupported tensorflow data type int64")
+  assert ids.keras_layer == "functional_1/embedding_1"
+  assert "no int64" in ids.explanation and "dtype='int32'" in ids.explanation
+  loop = TensorFlowNode("functional_1/lstm_1/while", "While", "Op type While is not supported")
+  assert loop.keras_layer == "functional_1/lstm_1" and "no loop" in loop.explanation
+  output = TensorFlowNode("Identity", "Identity", "excluded by segmenter option.")
+  assert output.keras_layer == "" and output.explanation == ""
