@@ -19,6 +19,7 @@
 
 namespace nvinfer1 {
 class IPluginCreator;
+class IPluginRegistry;
 class ILoggerFinder;
 }  // namespace nvinfer1
 
@@ -29,6 +30,11 @@ namespace plugin {
 // (found with dlopen, so nothing links against it). Idempotent and thread-safe.
 // Returns false with a reason when TensorRT cannot be loaded.
 bool RegisterPluginsWithTensorRT(std::string* error);
+
+// Registers our creators with `registry` under `libNamespace` (null:
+// "tftrt_masking"), skipping those already registered there. Each namespace
+// gets its own creator objects: a second namespace never renames the first.
+bool RegisterPluginsWithRegistry(nvinfer1::IPluginRegistry* registry, char const* libNamespace, std::string* error);
 
 // Registers (if needed) and returns the registered creator of `name`, version
 // "1", namespace "tftrt_masking"; nullptr with a reason on failure.
