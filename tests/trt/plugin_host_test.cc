@@ -96,10 +96,13 @@ std::vector<char> withChecksum(std::vector<char> bytes) {
 
 // The same payload in format version 1 ({magic, 1}, no length, no checksum).
 std::vector<char> asVersion1(std::vector<char> const& v2) {
-  std::vector<char> v1(v2.begin(), v2.begin() + sizeof(SerialHeaderV1));
-  uint32_t const version = 1;
-  std::memcpy(v1.data() + offsetof(SerialHeaderV1, version), &version, 4);
-  v1.insert(v1.end(), v2.begin() + kHeaderBytes, v2.end());
+  size_t const payloadBytes = v2.size() - kHeaderBytes;
+  std::vector<char> v1(sizeof(SerialHeaderV1) + payloadBytes);
+  SerialHeaderV1 header;
+  std::memcpy(&header, v2.data(), sizeof(header));
+  header.version = 1;
+  std::memcpy(v1.data(), &header, sizeof(header));
+  std::memcpy(v1.data() + sizeof(header), v2.data() + kHeaderBytes, payloadBytes);
   return v1;
 }
 

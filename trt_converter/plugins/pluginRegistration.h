@@ -5,7 +5,7 @@
 //   - inside TensorFlow: the converters call FindTftrtMaskingPluginCreator() on
 //     their first Convert(); the Python loader calls TftrtMaskingRegisterPlugins()
 //     only when libnvinfer can be loaded, before any engine is deserialized;
-//   - plain TensorRT 8.6: IPluginRegistry::loadLibrary() / trtexec --plugins use
+//   - plain TensorRT 8.6: IPluginRegistry::loadLibrary() / trtexec --dynamicPlugins use
 //     the exported getPluginCreators() + setLoggerFinder();
 //   - plain TensorRT, explicit: initTftrtMaskingPlugins(logger, namespace).
 // This header needs no TensorRT or CUDA headers, so TF-side code can include it
@@ -47,7 +47,8 @@ extern "C" {
 // For the Python loader (ctypes): 1 on success, 0 with a message in `error`.
 int TftrtMaskingRegisterPlugins(char* error, size_t errorLength);
 
-// TensorRT 8.6's plugin-library entry points (loadLibrary, trtexec --plugins).
+// TensorRT 8.6's plugin-library entry points (loadLibrary, trtexec --dynamicPlugins;
+// trtexec --plugins / --staticPlugins only dlopen, which registers nothing here).
 nvinfer1::IPluginCreator* const* getPluginCreators(int32_t& nbCreators);
 void setLoggerFinder(nvinfer1::ILoggerFinder* finder);
 

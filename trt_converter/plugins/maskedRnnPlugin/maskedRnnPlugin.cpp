@@ -82,7 +82,7 @@ MaskedRnnIo::MaskedRnnIo(MaskedRnnConfig const& config) {
 
 namespace {
 
-MaskedRnnConfig shapeless(MaskedRnnConfig config) {
+MaskedRnnConfig validatedShapeless(MaskedRnnConfig config) {
   config.batch = config.time = 0;
   validateMaskedRnnPluginConfig(config);
   return config;
@@ -115,7 +115,7 @@ MaskedRnnConfig readConfig(void const* serialData, size_t serialLength) {
 
 }  // namespace
 
-MaskedRnnPlugin::MaskedRnnPlugin(MaskedRnnConfig const& config) : mConfig(shapeless(config)), mIo(mConfig) {}
+MaskedRnnPlugin::MaskedRnnPlugin(MaskedRnnConfig const& config) : mConfig(validatedShapeless(config)), mIo(mConfig) {}
 
 MaskedRnnPlugin::MaskedRnnPlugin(void const* serialData, size_t serialLength)
     : MaskedRnnPlugin(readConfig(serialData, serialLength)) {}
