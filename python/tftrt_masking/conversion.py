@@ -12,9 +12,9 @@ profiles ('Range' strategy: min..max over what it yields) and the engines are
 built before saving. Where TensorRT cannot be loaded it says so in one line and
 returns the offline segment report instead (what would go into each engine).
 
-Loading a converted model elsewhere: call tftrt_masking.load_ops() and then
-register_trt_plugins() before the first run, so TensorRT finds our plugin
-creators when it deserializes the engines.
+Loading a converted model elsewhere: load_converted_model(path) (it loads our
+ops and registers our plugin creators before TF-TRT deserializes the engines,
+or says why it cannot).
 
 The result counts the engines actually built (k of N, see engine_builds):
 TF-TRT keeps a TRTEngineOp whose engine failed to build and runs its segment
@@ -250,7 +250,7 @@ def register_trt_plugins() -> None:
 def convert_saved_model(input_dir, output_dir, *, input_fn=None, precision_mode: str = "FP32",
                         signature_key: str = segments.DEFAULT_SIGNATURE,
                         minimum_segment_size: int = segments.DEFAULT_MINIMUM_SEGMENT_SIZE,
-                        max_workspace_size_bytes: int = 1 << 30,
+                        max_workspace_size_bytes: int | None = None,
                         overwrite: bool = False) -> ConversionResult:
   """Converts a SavedModel with TF-TRT (dynamic shapes) and saves it to output_dir
   (never over input_dir; over an existing path only with `overwrite`).
@@ -263,6 +263,13 @@ def convert_saved_model(input_dir, output_dir, *, input_fn=None, precision_mode:
   signature input); their shapes define the TensorRT optimization profiles and
   the engines are built before saving. Without it, engines are built at the
   first run of the converted model.
+
+  max_workspace_size_bytes: None keeps TF-TRT 2.17's own default (with TensorRT
+  >= 8.4 no limit: TensorRT takes what the engine needs, from TF's allocator).
+  A MaskedRnn layer needs at least B*T*G*U*4 bytes at the profile's largest
+  B and T (G = 4 LSTM, 3 GRU, 1 SimpleRNN; 2.1 GB for U=512, B=256, T=1000):
+  a smaller limit makes that engine's build fail and TF-TRT run the segment in
+  TensorFlow instead.
   """
   precision_mode = str(precision_mode).upper()
   if precision_mode not in PRECISION_MODES:
@@ -281,9 +288,10 @@ def convert_saved_model(input_dir, output_dir, *, input_fn=None, precision_mode:
   from tensorflow.python.compiler.tensorrt import trt_convert as trt  # pylint: disable=import-outside-toplevel
 
   register_trt_plugins()
+  limits = {} if max_workspace_size_bytes is None else {
+      "max_workspace_size_bytes": max_workspace_size_bytes}
   params = trt.TrtConversionParams(precision_mode=precision_mode,
-                                   minimum_segment_size=minimum_segment_size,
-                                   max_workspace_size_bytes=max_workspace_size_bytes)
+                                   minimum_segment_size=minimum_segment_size, **limits)
   converter = trt.TrtGraphConverterV2(input_saved_model_dir=str(input_dir),
                                       input_saved_model_signature_key=signature_key,
                                       conversion_params=params, use_dynamic_shape=True,
@@ -336,6 +344,63 @@ def profile_input_fn(saved_model_dir, batch_sizes, time_steps,
                   for n in names)
 
   return input_fn
+
+
+# The ops our plugins implement inside an engine.
+PLUGIN_OPS = ("Masking", "MaskedLSTM", "MaskedGRU", "MaskedSimpleRNN")
+
+
+def engines_with_plugins(saved_model_dir) -> list:
+  """Names of the TRTEngineOp nodes of a SavedModel whose segments hold our ops:
+  TensorRT needs our plugin creators to deserialize those engines. Reads
+  saved_model.pb only (nothing is loaded or run)."""
+  from tensorflow.core.protobuf import saved_model_pb2  # pylint: disable=import-outside-toplevel
+
+  path = Path(saved_model_dir) / "saved_model.pb"
+  model = saved_model_pb2.SavedModel()
+  try:
+    model.ParseFromString(path.read_bytes())
+  except (OSError, ValueError) as e:
+    raise ConversionError(f"cannot read {path}: {e}") from e
+  engines = []
+  for meta_graph in model.meta_graphs:
+    functions = {f.signature.name: f for f in meta_graph.graph_def.library.function}
+    nodes = list(meta_graph.graph_def.node)
+    for function in functions.values():
+      nodes.extend(function.node_def)
+    for node in nodes:
+      if node.op != "TRTEngineOp":
+        continue
+      segment = functions.get(node.attr["segment_func"].func.name)
+      # Without its native segment we cannot tell: assume it may hold our ops.
+      if segment is None or any(n.op in PLUGIN_OPS for n in segment.node_def):
+        engines.append(node.name)
+  return sorted(set(engines))
+
+
+def load_converted_model(saved_model_dir, **load_kwargs):
+  """tf.saved_model.load for a model convert_saved_model wrote, with our ops
+  loaded and our TensorRT plugin creators registered first.
+
+  TF-TRT 2.17 deserializes the saved engines while the model loads and does
+  not check the engine TensorRT gives back: an engine whose plugins TensorRT
+  cannot find crashes the process. So when the model holds engines with our
+  plugins and they cannot be registered, this raises ConversionError saying why
+  instead of loading.
+  """
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+  _loader.load_ops()
+  engines = engines_with_plugins(saved_model_dir)
+  if engines:
+    available, reason = tensorrt_available()
+    if not available:
+      raise ConversionError(
+          f"{saved_model_dir} holds {len(engines)} TensorRT engine(s) with tftrt_masking plugins "
+          f"({', '.join(engines[:3])}{', ...' if len(engines) > 3 else ''}) that cannot be loaded "
+          f"here: {reason}")
+    register_trt_plugins()
+  return tf.saved_model.load(str(saved_model_dir), **load_kwargs)
 
 
 # ----------------------------------------------------------------------- CLI

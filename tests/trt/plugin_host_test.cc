@@ -5,13 +5,18 @@
 // (trt_converter/plugins/harness/).
 #include <dlfcn.h>
 
+#include <cstddef>
 #include <cstring>
+#include <limits>
+#include <map>
+#include <tuple>
 #include <deque>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "kernels/rnn/masked_rnn_shapes.h"
 #include "trt_converter/plugins/common/pluginUtils.h"
 #include "trt_converter/plugins/harness/concreteExprBuilder.h"
 #include "trt_converter/plugins/maskedRnnPlugin/maskedRnnPlugin.h"
@@ -68,6 +73,37 @@ std::vector<char> serialized(nvinfer1::IPluginV2 const& plugin) {
   std::vector<char> buffer(plugin.getSerializationSize());
   plugin.serialize(buffer.data());
   return buffer;
+}
+
+constexpr size_t kHeaderBytes = sizeof(SerialHeader);
+
+// `bytes` with the 4 bytes at `offset` replaced by `value`.
+template <typename T>
+std::vector<char> patched(std::vector<char> bytes, size_t offset, T value) {
+  std::memcpy(bytes.data() + offset, &value, sizeof(T));
+  return bytes;
+}
+
+// A version-2 buffer whose header (length, CRC-32) matches its payload again:
+// what a buffer written with these field values would hold.
+std::vector<char> withChecksum(std::vector<char> bytes) {
+  uint32_t const payloadBytes = static_cast<uint32_t>(bytes.size() - kHeaderBytes);
+  uint32_t const checksum = crc32(bytes.data() + kHeaderBytes, payloadBytes);
+  std::memcpy(bytes.data() + offsetof(SerialHeader, payloadBytes), &payloadBytes, 4);
+  std::memcpy(bytes.data() + offsetof(SerialHeader, checksum), &checksum, 4);
+  return bytes;
+}
+
+// The same payload in format version 1 ({magic, 1}, no length, no checksum).
+std::vector<char> asVersion1(std::vector<char> const& v2) {
+  size_t const payloadBytes = v2.size() - kHeaderBytes;
+  std::vector<char> v1(sizeof(SerialHeaderV1) + payloadBytes);
+  SerialHeaderV1 header;
+  std::memcpy(&header, v2.data(), sizeof(header));
+  header.version = 1;
+  std::memcpy(v1.data(), &header, sizeof(header));
+  std::memcpy(v1.data() + sizeof(header), v2.data() + kHeaderBytes, payloadBytes);
+  return v1;
 }
 
 // ---------------------------------------------------------------- Masking
@@ -206,7 +242,7 @@ TEST(MaskingPlugin, BadSerializationIsAClearError) {
   }
   std::vector<char> longer = bytes;
   longer.push_back(0);
-  expectRejected(creator.deserializePlugin("m", longer.data(), longer.size()), "trailing");
+  expectRejected(creator.deserializePlugin("m", longer.data(), longer.size()), "truncated or padded");
   std::vector<char> badMagic = bytes;
   badMagic[0] ^= 0x5A;
   expectRejected(creator.deserializePlugin("m", badMagic.data(), badMagic.size()), "bad magic");
@@ -214,9 +250,7 @@ TEST(MaskingPlugin, BadSerializationIsAClearError) {
   uint32_t version = 99;
   std::memcpy(newer.data() + 4, &version, 4);
   expectRejected(creator.deserializePlugin("m", newer.data(), newer.size()), "version 99");
-  std::vector<char> badMode = bytes;
-  int32_t mode = 7;
-  std::memcpy(badMode.data() + 12, &mode, 4);
+  std::vector<char> badMode = withChecksum(patched(bytes, kHeaderBytes + 4, 7));
   expectRejected(creator.deserializePlugin("m", badMode.data(), badMode.size()), "output_mode");
   expectRejected(creator.deserializePlugin("m", nullptr, 12), "null");
 }
@@ -320,6 +354,21 @@ std::vector<std::vector<int32_t>> inputShapes(RnnFields const& f, int32_t batch,
   shapes.push_back({batch, f.units});
   if (f.cell == 0) shapes.push_back({batch, f.units});
   return shapes;
+}
+
+void expectSameConfig(MaskedRnnConfig const& a, MaskedRnnConfig const& b) {
+  EXPECT_EQ(a.cell, b.cell);
+  EXPECT_EQ(a.batch, b.batch);
+  EXPECT_EQ(a.time, b.time);
+  EXPECT_EQ(a.units, b.units);
+  EXPECT_EQ(a.input_size, b.input_size);
+  EXPECT_EQ(a.activation, b.activation);
+  EXPECT_EQ(a.recurrent_activation, b.recurrent_activation);
+  EXPECT_EQ(a.has_bias, b.has_bias);
+  EXPECT_EQ(a.reset_after, b.reset_after);
+  EXPECT_EQ(a.go_backwards, b.go_backwards);
+  EXPECT_EQ(a.return_sequences, b.return_sequences);
+  EXPECT_EQ(a.zero_output_for_mask, b.zero_output_for_mask);
 }
 
 TEST(MaskedRnnPlugin, CreatorDescribesItsFields) {
@@ -459,18 +508,7 @@ TEST(MaskedRnnPlugin, SerializationRoundTrip) {
       MaskedRnnPluginCreator creator;
       PluginPtr<nvinfer1::IPluginV2> copy(creator.deserializePlugin("rnn", bytes.data(), bytes.size()));
       ASSERT_NE(copy, nullptr) << lastPluginError();
-      MaskedRnnParams const& a = plugin->params();
-      MaskedRnnParams const& b = static_cast<MaskedRnnPlugin*>(copy.get())->params();
-      EXPECT_EQ(a.cell, b.cell);
-      EXPECT_EQ(a.units, b.units);
-      EXPECT_EQ(a.inputSize, b.inputSize);
-      EXPECT_EQ(a.activation, b.activation);
-      EXPECT_EQ(a.recurrentActivation, b.recurrentActivation);
-      EXPECT_EQ(a.hasBias, b.hasBias);
-      EXPECT_EQ(a.resetAfter, b.resetAfter);
-      EXPECT_EQ(a.goBackwards, b.goBackwards);
-      EXPECT_EQ(a.returnSequences, b.returnSequences);
-      EXPECT_EQ(a.zeroOutputForMask, b.zeroOutputForMask);
+      expectSameConfig(plugin->config(), static_cast<MaskedRnnPlugin*>(copy.get())->config());
       EXPECT_EQ(copy->getNbOutputs(), plugin->getNbOutputs());
       EXPECT_EQ(serialized(*copy), bytes);
     }
@@ -488,19 +526,25 @@ TEST(MaskedRnnPlugin, BadSerializationIsAClearError) {
   }
   std::vector<char> masking = serialized(*createMasking(MaskingFields().fields()));
   expectRejected(creator.deserializePlugin("rnn", masking.data(), masking.size()), "bad magic");
-  auto patched = [&](size_t offset, int32_t value) {
-    std::vector<char> copy = bytes;
-    std::memcpy(copy.data() + offset, &value, 4);
-    return copy;
-  };
-  auto cell = patched(8, 9);
+  // Payload offsets: cell, units, input_size, activation, recurrent_activation, flags.
+  auto field = [&](size_t index, int32_t value) { return withChecksum(patched(bytes, kHeaderBytes + 4 * index, value)); };
+  auto cell = field(0, 9);
   expectRejected(creator.deserializePlugin("rnn", cell.data(), cell.size()), "cell must be");
-  auto units = patched(12, 0);
+  auto units = field(1, 0);
   expectRejected(creator.deserializePlugin("rnn", units.data(), units.size()), "units must be > 0");
-  auto activation = patched(20, 42);
+  auto activation = field(3, 42);
   expectRejected(creator.deserializePlugin("rnn", activation.data(), activation.size()), "activation 42");
-  auto flags = patched(28, 1 << 7);
+  auto flags = field(5, 1 << 7);
   expectRejected(creator.deserializePlugin("rnn", flags.data(), flags.size()), "flag bits");
+  auto unchecked = patched(bytes, kHeaderBytes + 4, 6);  // units 5 -> 6, checksum left as it was
+  expectRejected(creator.deserializePlugin("rnn", unchecked.data(), unchecked.size()), "checksum mismatch");
+  auto newer = withChecksum(patched(bytes, 4, uint32_t{3}));
+  expectRejected(creator.deserializePlugin("rnn", newer.data(), newer.size()), "format version 3 is not supported");
+  std::vector<char> longer = bytes;
+  longer.insert(longer.end(), 4, 0);
+  expectRejected(creator.deserializePlugin("rnn", longer.data(), longer.size()), "truncated or padded");
+  auto relabelled = withChecksum(longer);  // a consistent header does not make unknown trailing bytes valid
+  expectRejected(creator.deserializePlugin("rnn", relabelled.data(), relabelled.size()), "trailing");
 }
 
 TEST(MaskedRnnPlugin, BadFieldsAreAClearError) {
@@ -540,6 +584,227 @@ TEST(MaskedRnnPlugin, BadFieldsAreAClearError) {
   expectRejected(creator.createPlugin("rnn", &fc), "units must be > 0");
 }
 
+
+// ------------------------------------------------- serialization integrity
+
+// Every single-bit flip anywhere in a serialized plugin is refused (before
+// this format, 27% of them loaded as a different valid plugin).
+template <typename Creator>
+void expectEveryBitFlipRejected(std::vector<char> const& bytes, char const* name) {
+  Creator creator;
+  int rejected = 0;
+  for (size_t bit = 0; bit < bytes.size() * 8; ++bit) {
+    std::vector<char> flipped = bytes;
+    flipped[bit / 8] ^= static_cast<char>(1 << (bit % 8));
+    clearLastPluginError();
+    nvinfer1::IPluginV2* plugin = creator.deserializePlugin(name, flipped.data(), flipped.size());
+    if (plugin == nullptr) {
+      ++rejected;
+      EXPECT_STRNE(lastPluginError(), "") << "bit " << bit;
+    } else {
+      ADD_FAILURE() << name << ": flipping bit " << bit << " was not detected";
+      plugin->destroy();
+    }
+  }
+  EXPECT_EQ(rejected, static_cast<int>(bytes.size() * 8));
+}
+
+TEST(Serialization, EverySingleBitFlipIsDetected) {
+  for (RnnFields f : allConfigs()) {
+    auto plugin = createRnn(f);
+    ASSERT_NE(plugin, nullptr);
+    expectEveryBitFlipRejected<MaskedRnnPluginCreator>(serialized(*plugin), "rnn");
+  }
+  for (float value : {0.0f, -1.0f, 1e30f}) {
+    MaskingFields f;
+    f.maskValue = value;
+    expectEveryBitFlipRejected<MaskingPluginCreator>(serialized(*createMasking(f.fields())), "m");
+  }
+}
+
+TEST(Serialization, HeaderHoldsVersion2LengthAndChecksum) {
+  RnnFields f;
+  std::vector<char> bytes = serialized(*createRnn(f));
+  ASSERT_EQ(bytes.size(), kHeaderBytes + 24);
+  SerialHeader header;
+  std::memcpy(&header, bytes.data(), sizeof(header));
+  EXPECT_EQ(header.magic, MaskedRnnPlugin::kSerialMagic);
+  EXPECT_EQ(header.version, 2u);
+  EXPECT_EQ(header.payloadBytes, 24u);
+  EXPECT_EQ(header.checksum, crc32(bytes.data() + kHeaderBytes, 24));
+  // CRC-32 check value of the standard ("123456789" -> 0xCBF43926).
+  EXPECT_EQ(crc32("123456789", 9), 0xCBF43926u);
+}
+
+TEST(Serialization, Version1BuffersStillLoadWithTheSameChecks) {
+  for (RnnFields f : allConfigs()) {
+    auto plugin = createRnn(f);
+    std::vector<char> v1 = asVersion1(serialized(*plugin));
+    ASSERT_EQ(v1.size(), 32u);  // the size version 1 always had
+    MaskedRnnPluginCreator creator;
+    PluginPtr<nvinfer1::IPluginV2> copy(creator.deserializePlugin("rnn", v1.data(), v1.size()));
+    ASSERT_NE(copy, nullptr) << lastPluginError();
+    expectSameConfig(plugin->config(), static_cast<MaskedRnnPlugin*>(copy.get())->config());
+    EXPECT_EQ(serialized(*copy), serialized(*plugin));  // written back as version 2
+  }
+  MaskingFields mf;
+  mf.maskValue = -2.5f;
+  std::vector<char> maskingV1 = asVersion1(serialized(*createMasking(mf.fields())));
+  ASSERT_EQ(maskingV1.size(), 16u);
+  MaskingPluginCreator maskingCreator;
+  PluginPtr<nvinfer1::IPluginV2> masking(maskingCreator.deserializePlugin("m", maskingV1.data(), maskingV1.size()));
+  ASSERT_NE(masking, nullptr) << lastPluginError();
+  EXPECT_EQ(static_cast<MaskingPlugin*>(masking.get())->params().maskValue, -2.5f);
+
+  // Version 1 has no checksum: its fields get every plausibility check.
+  RnnFields f;
+  std::vector<char> v1 = asVersion1(serialized(*createRnn(f)));
+  MaskedRnnPluginCreator creator;
+  auto absurdUnits = patched(v1, 8 + 4, int32_t{1} << 30);
+  expectRejected(creator.deserializePlugin("rnn", absurdUnits.data(), absurdUnits.size()), "units must be in [1, 65536]");
+  auto absurdInput = patched(v1, 8 + 8, std::numeric_limits<int32_t>::max());
+  expectRejected(creator.deserializePlugin("rnn", absurdInput.data(), absurdInput.size()), "input_size must be in");
+  for (size_t length = 0; length < v1.size(); ++length) {
+    expectRejected(creator.deserializePlugin("rnn", v1.data(), length), "truncated");
+  }
+  std::vector<char> longer = v1;
+  longer.push_back(0);
+  expectRejected(creator.deserializePlugin("rnn", longer.data(), longer.size()), "trailing");
+  auto v0 = patched(v1, 4, uint32_t{0});
+  expectRejected(creator.deserializePlugin("rnn", v0.data(), v0.size()), "format version 0 is not supported");
+}
+
+// Each implausible value is refused the same way through createPlugin and
+// through a (correctly checksummed) serialized buffer: one validation.
+TEST(Serialization, ImplausibleFieldsAreRefusedOnBothPaths) {
+  struct Case {
+    int32_t units, inputSize;
+    char const* message;
+  };
+  int32_t const kMax = std::numeric_limits<int32_t>::max();
+  for (Case const& c : {Case{1 << 30, 3, "units must be in [1, 65536], got 1073741824"},
+                        Case{65537, 3, "units must be in [1, 65536]"}, Case{-1, 3, "units must be > 0"},
+                        Case{5, kMax, "input_size must be in [1, 1048576], got 2147483647"},
+                        Case{5, 0, "input_size must be in [1, 1048576], got 0"},
+                        Case{5, -7, "input_size must be in"},
+                        Case{65536, 65536, "kernel + recurrent_kernel would hold 34359738368 elements"}}) {
+    RnnFields f;
+    f.units = c.units;
+    f.inputSize = c.inputSize;
+    MaskedRnnPluginCreator creator;
+    std::vector<PluginField> fields = f.fields();
+    PluginFieldCollection fc{static_cast<int32_t>(fields.size()), fields.data()};
+    expectRejected(creator.createPlugin("rnn", &fc), c.message);
+
+    RnnFields valid;
+    std::vector<char> bytes = serialized(*createRnn(valid));
+    bytes = withChecksum(patched(patched(bytes, kHeaderBytes + 4, c.units), kHeaderBytes + 8, c.inputSize));
+    expectRejected(creator.deserializePlugin("rnn", bytes.data(), bytes.size()), c.message);
+  }
+  // A layer at the limits still loads: SimpleRNN with 32768 units, 32767 features.
+  RnnFields big;
+  big.cell = 2;
+  big.units = 32768;
+  big.inputSize = 32767;
+  auto plugin = createRnn(big);
+  EXPECT_NE(plugin, nullptr) << lastPluginError();
+}
+
+TEST(Serialization, NullAndEmptyBuffersAreRefused) {
+  MaskedRnnPluginCreator rnn;
+  MaskingPluginCreator masking;
+  expectRejected(rnn.deserializePlugin("rnn", nullptr, 40), "null serialized data");
+  expectRejected(rnn.deserializePlugin("rnn", nullptr, 0), "truncated");
+  expectRejected(masking.deserializePlugin("m", nullptr, 0), "truncated");
+  std::vector<char> huge(1 << 20, 0);
+  expectRejected(rnn.deserializePlugin("rnn", huge.data(), huge.size()), "bad magic");
+}
+
+// ---------------------------------------------------------------- volume
+
+TEST(Volume, EightDimsOfTheLargestExtentOverflowIntoAnError) {
+  nvinfer1::Dims dims{};
+  dims.nbDims = 8;
+  for (int i = 0; i < 8; ++i) dims.d[i] = std::numeric_limits<int32_t>::max();
+  try {
+    volume(dims, 0, 8);
+    ADD_FAILURE() << "volume() of 8 x (2^31-1) did not report an overflow";
+  } catch (PluginError const& e) {
+    EXPECT_NE(std::string(e.what()).find("overflows 64 bits"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(volume(dims, 0, 2), int64_t{2147483647} * 2147483647);  // still fits
+  EXPECT_THROW(volume(dims, 0, 3), PluginError);
+  EXPECT_THROW(volume(dims, 0, 9), PluginError);
+  EXPECT_THROW(volume(dims, 3, 2), PluginError);
+  EXPECT_THROW(volume(dims, -1, 2), PluginError);
+  dims.d[1] = -1;
+  EXPECT_THROW(volume(dims, 0, 2), PluginError);
+  EXPECT_EQ(volume(dimsOf({2, 3, 4}), 0, 3), 24);
+  EXPECT_EQ(volume(dimsOf({2, 3, 4}), 1, 1), 1);
+}
+
+TEST(Volume, MaskingEnqueueRefusesAnOverflowingShapeBeforeAnyLaunch) {
+  MaskingFields f;
+  auto plugin = createMasking(f.fields());
+  std::vector<int32_t> huge(8, std::numeric_limits<int32_t>::max());
+  nvinfer1::PluginTensorDesc in[1] = {desc(DataType::kFLOAT, huge)};
+  nvinfer1::PluginTensorDesc out[2] = {desc(DataType::kFLOAT, huge), desc(DataType::kINT32, huge)};
+  char dummy[4] = {};
+  void const* inputs[1] = {dummy};
+  void* outputs[2] = {dummy, dummy};
+  clearLastPluginError();
+  EXPECT_EQ(plugin->enqueue(in, out, inputs, outputs, nullptr, nullptr), 1);
+  EXPECT_NE(std::string(lastPluginError()).find("overflows"), std::string::npos) << lastPluginError();
+}
+
+TEST(MaskedRnnPlugin, WorkspaceForAnImpossibleShapeIsAnErrorNeverTooSmall) {
+  RnnFields f;
+  f.units = 32768;
+  f.inputSize = 1;
+  f.cell = 2;
+  auto plugin = createRnn(f);
+  ASSERT_NE(plugin, nullptr) << lastPluginError();
+  int32_t const kMax = std::numeric_limits<int32_t>::max();
+  auto shapes = inputShapes(f, kMax, kMax);
+  std::vector<nvinfer1::PluginTensorDesc> in;
+  for (auto const& shape : shapes) in.push_back(desc(DataType::kFLOAT, shape));
+  clearLastPluginError();
+  EXPECT_EQ(plugin->getWorkspaceSize(in.data(), static_cast<int32_t>(in.size()), nullptr, 0),
+            std::numeric_limits<size_t>::max());
+  EXPECT_NE(std::string(lastPluginError()).find("overflows"), std::string::npos) << lastPluginError();
+  in[0].dims.nbDims = 2;
+  EXPECT_EQ(plugin->getWorkspaceSize(in.data(), static_cast<int32_t>(in.size()), nullptr, 0),
+            std::numeric_limits<size_t>::max());
+}
+
+// ------------------------------------------------------- shared shapes
+
+TEST(MaskedRnnShapes, PluginAndKernelHeaderAgree) {
+  for (RnnFields f : allConfigs()) {
+    auto plugin = createRnn(f);
+    ASSERT_NE(plugin, nullptr);
+    MaskedRnnShapes const expected = MaskedRnnExpectedShapes(plugin->configFor(4, 7));
+    auto const shapes = inputShapes(f, 4, 7);
+    auto same = [](ExpectedShape const& e, std::vector<int32_t> const& v) {
+      std::vector<int64_t> dims(v.begin(), v.end());
+      return e.Matches(dims.data(), static_cast<int>(dims.size()));
+    };
+    EXPECT_TRUE(same(expected.x, shapes[0]));
+    EXPECT_TRUE(same(expected.mask, shapes[1]));
+    EXPECT_TRUE(same(expected.kernel, shapes[2]));
+    EXPECT_TRUE(same(expected.recurrent_kernel, shapes[3]));
+    if (f.useBias) {
+      EXPECT_TRUE(same(expected.bias, shapes[4]));
+    } else {
+      EXPECT_EQ(expected.bias.ToString(), "[0]");
+    }
+    EXPECT_EQ(expected.output.rank, f.returnSequences ? 3 : 2);
+    EXPECT_EQ(expected.initial_c.rank, f.cell == 0 ? 2 : 0);
+    EXPECT_EQ(MaskedRnnExpectedShapes(plugin->configFor(kAnyExtent, kAnyExtent)).x.ToString(),
+              "[?,?," + std::to_string(f.inputSize) + "]");
+  }
+}
+
 // ------------------------------------------------------------- registration
 
 TEST(Registration, PluginLibraryEntryPointsListBothCreators) {
@@ -552,6 +817,80 @@ TEST(Registration, PluginLibraryEntryPointsListBothCreators) {
     EXPECT_STREQ(creators[i]->getPluginVersion(), "1");
     EXPECT_STREQ(creators[i]->getPluginNamespace(), "tftrt_masking");
   }
+}
+
+
+// A registry that records what TensorRT's would: creators by (name, version,
+// namespace), pointing at the caller's objects.
+class RecordingRegistry final : public nvinfer1::IPluginRegistry {
+ public:
+  bool registerCreator(nvinfer1::IPluginCreator& creator, nvinfer1::AsciiChar const* const ns) noexcept override {
+    auto key = std::make_tuple(std::string(creator.getPluginName()), std::string(creator.getPluginVersion()),
+                               std::string(ns));
+    if (mCreators.count(key)) return false;
+    mCreators[key] = &creator;
+    mList.push_back(&creator);
+    return true;
+  }
+  nvinfer1::IPluginCreator* const* getPluginCreatorList(int32_t* const n) const noexcept override {
+    *n = static_cast<int32_t>(mList.size());
+    return mList.data();
+  }
+  nvinfer1::IPluginCreator* getPluginCreator(nvinfer1::AsciiChar const* const name,
+                                             nvinfer1::AsciiChar const* const version,
+                                             nvinfer1::AsciiChar const* const ns) noexcept override {
+    auto it = mCreators.find(std::make_tuple(std::string(name), std::string(version), std::string(ns)));
+    return it == mCreators.end() ? nullptr : it->second;
+  }
+  void setErrorRecorder(nvinfer1::IErrorRecorder* const) noexcept override {}
+  nvinfer1::IErrorRecorder* getErrorRecorder() const noexcept override { return nullptr; }
+  bool deregisterCreator(nvinfer1::IPluginCreator const&) noexcept override { return false; }
+  bool isParentSearchEnabled() const override { return false; }
+  void setParentSearchEnabled(bool const) override {}
+  PluginLibraryHandle loadLibrary(nvinfer1::AsciiChar const*) noexcept override { return nullptr; }
+  void deregisterLibrary(PluginLibraryHandle) noexcept override {}
+  ~RecordingRegistry() override = default;
+
+ private:
+  std::map<std::tuple<std::string, std::string, std::string>, nvinfer1::IPluginCreator*> mCreators;
+  std::vector<nvinfer1::IPluginCreator*> mList;
+};
+
+TEST(Registration, ASecondNamespaceDoesNotRenameTheFirst) {
+  RecordingRegistry registry;
+  std::string error;
+  ASSERT_TRUE(RegisterPluginsWithRegistry(&registry, "first", &error)) << error;
+  ASSERT_TRUE(RegisterPluginsWithRegistry(&registry, "second", &error)) << error;
+  ASSERT_TRUE(RegisterPluginsWithRegistry(&registry, "first", &error)) << error;  // idempotent
+  ASSERT_TRUE(RegisterPluginsWithRegistry(&registry, nullptr, &error)) << error;  // default namespace
+  int32_t count = 0;
+  registry.getPluginCreatorList(&count);
+  EXPECT_EQ(count, 6);
+  for (char const* ns : {"first", "second", "tftrt_masking"}) {
+    for (char const* name : {"Masking", "MaskedRnn"}) {
+      nvinfer1::IPluginCreator* creator = registry.getPluginCreator(name, "1", ns);
+      ASSERT_NE(creator, nullptr) << name << " in " << ns;
+      // The registered object still says the namespace it was registered under,
+      // and so do the plugins it makes.
+      EXPECT_STREQ(creator->getPluginNamespace(), ns);
+      if (std::string(name) == "MaskedRnn") {
+        RnnFields f;
+        std::vector<PluginField> fields = f.fields();
+        PluginFieldCollection fc{static_cast<int32_t>(fields.size()), fields.data()};
+        PluginPtr<nvinfer1::IPluginV2> plugin(creator->createPlugin("rnn", &fc));
+        ASSERT_NE(plugin, nullptr);
+        EXPECT_STREQ(plugin->getPluginNamespace(), ns);
+      }
+    }
+  }
+  EXPECT_NE(registry.getPluginCreator("Masking", "1", "first"), registry.getPluginCreator("Masking", "1", "second"));
+  // getPluginCreators (loadLibrary, trtexec --dynamicPlugins) keeps the default namespace.
+  nvinfer1::IPluginCreator* const* creators = getPluginCreators(count);
+  ASSERT_EQ(count, 2);
+  EXPECT_STREQ(creators[0]->getPluginNamespace(), "tftrt_masking");
+  EXPECT_STREQ(creators[1]->getPluginNamespace(), "tftrt_masking");
+  EXPECT_FALSE(RegisterPluginsWithRegistry(nullptr, "x", &error));
+  EXPECT_EQ(error, "null plugin registry");
 }
 
 TEST(Registration, WithoutTensorRtItFailsWithAReasonInsteadOfAborting) {

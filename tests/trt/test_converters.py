@@ -80,3 +80,61 @@ def test_convert_without_tensorrt_says_so_and_reports(tmp_path, capsys):
 def test_bad_precision_is_a_clear_error(tmp_path):
   with pytest.raises(conversion.ConversionError, match="precision_mode must be one of"):
     conversion.convert_saved_model(tmp_path, tmp_path / "out", precision_mode="INT4")
+
+
+def _fake_converted_model(tmp_path):
+  """A SavedModel of our ops with a TRTEngineOp node added whose native segment
+  is the function holding MaskedLSTM: what convert_saved_model writes, as far
+  as the plugin check reads it (nothing here is run)."""
+  from tensorflow.core.protobuf import saved_model_pb2  # pylint: disable=import-outside-toplevel
+
+  sys.path.insert(0, str(Path(__file__).resolve().parent))
+  import models  # pylint: disable=import-outside-toplevel
+
+  source = Path(models.export_ops_lstm(tmp_path / "model"))
+  model = saved_model_pb2.SavedModel()
+  model.ParseFromString((source / "saved_model.pb").read_bytes())
+  graph = model.meta_graphs[0].graph_def
+  segment = next(f for f in graph.library.function
+                 if any(n.op == "MaskedLSTM" for n in f.node_def))
+  engine = graph.node.add(name="TRTEngineOp_000_000", op="TRTEngineOp")
+  engine.attr["segment_func"].func.name = segment.signature.name
+  (source / "saved_model.pb").write_bytes(model.SerializeToString())
+  return source
+
+
+def test_engines_with_plugins_finds_engines_holding_our_ops(tmp_path):
+  sys.path.insert(0, str(Path(__file__).resolve().parent))
+  import models  # pylint: disable=import-outside-toplevel
+
+  plain = models.export_ops_lstm(tmp_path / "plain")
+  assert conversion.engines_with_plugins(plain) == []
+  assert conversion.engines_with_plugins(_fake_converted_model(tmp_path)) == ["TRTEngineOp_000_000"]
+  with pytest.raises(conversion.ConversionError, match="cannot read"):
+    conversion.engines_with_plugins(tmp_path / "missing")
+
+
+def test_converted_model_without_plugins_is_a_clear_error_not_a_crash(tmp_path):
+  available, _ = conversion.tensorrt_available()
+  if available:
+    pytest.skip("TensorRT is available here: the plugins would be registered and the model loaded")
+  converted = _fake_converted_model(tmp_path)
+  with pytest.raises(conversion.ConversionError,
+                     match=r"holds 1 TensorRT engine\(s\) with tftrt_masking plugins "
+                     r"\(TRTEngineOp_000_000\) that cannot be loaded here: "):
+    conversion.load_converted_model(converted)
+
+
+def test_load_converted_model_loads_a_model_without_engines(tmp_path):
+  import numpy as np  # pylint: disable=import-outside-toplevel
+
+  sys.path.insert(0, str(Path(__file__).resolve().parent))
+  import models  # pylint: disable=import-outside-toplevel
+
+  loaded = conversion.load_converted_model(models.export_ops_lstm(tmp_path / "plain"))
+  signature = loaded.signatures["serving_default"]
+  spec = signature.structured_input_signature[1]
+  (name, tensor_spec), = spec.items()
+  shape = [2 if d is None else d for d in tensor_spec.shape.as_list()]
+  outputs = signature(**{name: np.ones(shape, np.float32)})
+  assert all(np.isfinite(v.numpy()).all() for v in outputs.values())

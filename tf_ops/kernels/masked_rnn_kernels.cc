@@ -5,6 +5,7 @@
 
 #include "kernels/rnn/masked_rnn.h"
 #include "kernels/rnn/masked_rnn_cpu.h"
+#include "kernels/rnn/masked_rnn_shapes.h"
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
 #include "tensorflow/core/framework/types.h"
@@ -82,29 +83,39 @@ class MaskedRnnOpBase : public OpKernel {
                    x.shape().DebugString());
     }
     const int64_t batch = x.dim_size(0), steps = x.dim_size(1), features = x.dim_size(2);
-    if (mask.shape() != TensorShape({batch, steps})) {
-      return error("mask must have shape [batch, time] = [", batch, ", ", steps,
-                   "] (x is ", x.shape().DebugString(), "), got ", mask.shape().DebugString());
-    }
+    // units comes from recurrent_kernel; every other input is checked against
+    // MaskedRnnExpectedShapes(), as the TF-TRT converter and the plugin do.
     if (recurrent_kernel.dims() != 2 || recurrent_kernel.dim_size(0) <= 0 ||
         recurrent_kernel.dim_size(1) != gates * recurrent_kernel.dim_size(0)) {
       return error("recurrent_kernel must have shape [units, ", gates,
                    "*units] with units > 0, got ", recurrent_kernel.shape().DebugString());
     }
     const int64_t units = recurrent_kernel.dim_size(0);
+    *config = config_;
+    config->batch = batch;
+    config->time = steps;
+    config->input_size = features;
+    config->units = units;
+    const MaskedRnnShapes expected = MaskedRnnExpectedShapes(*config);
+    auto matches = [](const Tensor& tensor, const ExpectedShape& shape) {
+      int64_t dims[3] = {0, 0, 0};
+      if (tensor.dims() > 3) return false;
+      for (int i = 0; i < tensor.dims(); ++i) dims[i] = tensor.dim_size(i);
+      return shape.Matches(dims, tensor.dims());
+    };
+    if (!matches(mask, expected.mask)) {
+      return error("mask must have shape [batch, time] = [", batch, ", ", steps,
+                   "] (x is ", x.shape().DebugString(), "), got ", mask.shape().DebugString());
+    }
     const int64_t gate_width = gates * units;
-    if (kernel.shape() != TensorShape({features, gate_width})) {
+    if (!matches(kernel, expected.kernel)) {
       return error("kernel must have shape [features, ", gates, "*units] = [", features, ", ",
                    gate_width, "] (x is ", x.shape().DebugString(), ", recurrent_kernel is ",
                    recurrent_kernel.shape().DebugString(), "), got ",
                    kernel.shape().DebugString());
     }
-    TensorShape bias_shape({0});
-    if (config_.has_bias) {
-      bias_shape = config_.reset_after ? TensorShape({2, gate_width}) : TensorShape({gate_width});
-    }
-    if (bias.shape() != bias_shape) {
-      return error("bias must have shape ", bias_shape.DebugString(),
+    if (!matches(bias, expected.bias)) {
+      return error("bias must have shape ", expected.bias.ToString(),
                    config_.has_bias ? (config_.reset_after ? " ([input bias; recurrent bias], "
                                                              "reset_after=true)"
                                                            : "")
@@ -114,17 +125,11 @@ class MaskedRnnOpBase : public OpKernel {
     const int num_states = is_lstm() ? 2 : 1;
     for (int s = 0; s < num_states; ++s) {
       const Tensor& state = context->input(kInitialH + s);
-      if (state.shape() != TensorShape({batch, units})) {
+      if (!matches(state, s == 0 ? expected.initial_h : expected.initial_c)) {
         return error(s == 0 ? "initial_h" : "initial_c", " must have shape [batch, units] = [",
                      batch, ", ", units, "], got ", state.shape().DebugString());
       }
     }
-
-    *config = config_;
-    config->batch = batch;
-    config->time = steps;
-    config->input_size = features;
-    config->units = units;
     if (const char* message = ValidateMaskedRnnConfig(*config)) return error(message);
 
     const TensorShape output_shape = config_.return_sequences

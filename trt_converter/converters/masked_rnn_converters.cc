@@ -5,14 +5,18 @@
 #if GOOGLE_CUDA && GOOGLE_TENSORRT
 
 #include <array>
+#include <exception>
 #include <string>
 #include <vector>
 
 #include "kernels/rnn/masked_rnn.h"
+#include "kernels/rnn/masked_rnn_shapes.h"
 #include "tensorflow/compiler/tf2tensorrt/convert/convert_nodes.h"
 #include "tensorflow/compiler/tf2tensorrt/convert/op_converter.h"
 #include "tensorflow/compiler/tf2tensorrt/convert/op_converter_registry.h"
 #include "trt_converter/converters/plugin_layers.h"
+#include "trt_converter/plugins/maskedRnnPlugin/maskedRnnPlugin.h"
+#include "trt_converter/plugins/pluginFieldNames.h"
 
 namespace tensorflow {
 namespace tensorrt {
@@ -69,7 +73,6 @@ class ConvertMaskedRnn : public OpConverterBase<ConvertMaskedRnn<kCell>> {
     const nvinfer1::Dims mask = inputs.at(1).GetTrtDims();
     const nvinfer1::Dims kernel = inputs.at(2).GetTrtDims();
     const nvinfer1::Dims recurrent = inputs.at(3).GetTrtDims();
-    const nvinfer1::Dims bias = inputs.at(4).GetTrtDims();
     if (x.nbDims != 3) {
       return Reject("x must be [batch, time, features], got ", DimsString(x));
     }
@@ -85,38 +88,39 @@ class ConvertMaskedRnn : public OpConverterBase<ConvertMaskedRnn<kCell>> {
     }
     rnn_.units = static_cast<int32_t>(recurrent.d[0]);
     rnn_.inputSize = static_cast<int32_t>(kernel.d[0]);
-    const int64_t gate_units =
-        int64_t{::tftrt_masking::GateCount(kCell)} * rnn_.units;
-    if (recurrent.d[1] != gate_units || kernel.d[1] != gate_units) {
-      return Reject("kernel ", DimsString(kernel), " and recurrent_kernel ",
-                    DimsString(recurrent), " do not match ", gate_units / rnn_.units,
-                    " gates of ", rnn_.units, " units");
-    }
-    if (x.d[2] >= 0 && x.d[2] != rnn_.inputSize) {
-      return Reject("x has ", x.d[2], " features but kernel expects ", rnn_.inputSize);
-    }
-    int64_t bias_volume = 1;
-    for (int i = 0; i < bias.nbDims; ++i) bias_volume *= bias.d[i];
     ::tftrt_masking::MaskedRnnConfig config;
     config.cell = kCell;
+    config.batch = x.d[0] >= 0 ? x.d[0] : ::tftrt_masking::kAnyExtent;
+    config.time = x.d[1] >= 0 ? x.d[1] : ::tftrt_masking::kAnyExtent;
     config.units = rnn_.units;
     config.input_size = rnn_.inputSize;
     config.activation = rnn_.activation;
     config.recurrent_activation = rnn_.recurrentActivation;
     config.has_bias = rnn_.hasBias;
     config.reset_after = rnn_.resetAfter;
-    if (bias_volume != ::tftrt_masking::BiasSize(config)) {
-      return Reject("bias ", DimsString(bias), " should hold ",
-                    ::tftrt_masking::BiasSize(config), " values for this configuration");
+    // The plugin's own validation (fields within its limits), so that a node
+    // it would refuse stays in TensorFlow instead of failing the engine.
+    try {
+      ::tftrt_masking::plugin::validateMaskedRnnPluginConfig(config);
+    } catch (const std::exception& e) {
+      return Reject(e.what());
     }
-    if (const char* error = ::tftrt_masking::ValidateMaskedRnnConfig(config)) {
-      return Reject(error);
-    }
-    for (size_t i = 5; i < inputs.size(); ++i) {
-      const nvinfer1::Dims state = inputs.at(i).GetTrtDims();
-      if (state.nbDims != 2 || (state.d[1] >= 0 && state.d[1] != rnn_.units)) {
-        return Reject(i == 5 ? "initial_h" : "initial_c", " must be [batch, ",
-                      rnn_.units, "], got ", DimsString(state));
+    // The same shapes the TF op kernel and the plugin check.
+    const ::tftrt_masking::MaskedRnnShapes expected =
+        ::tftrt_masking::MaskedRnnExpectedShapes(config);
+    const ::tftrt_masking::ExpectedShape* shapes[] = {
+        &expected.x, &expected.mask, &expected.kernel, &expected.recurrent_kernel,
+        &expected.bias, &expected.initial_h, &expected.initial_c};
+    const char* names[] = {"x", "mask", "kernel", "recurrent_kernel",
+                           "bias", "initial_h", "initial_c"};
+    for (size_t i = 0; i < inputs.size() && i < 7; ++i) {
+      const nvinfer1::Dims dims = inputs.at(i).GetTrtDims();
+      int64_t extents[nvinfer1::Dims::MAX_DIMS];
+      for (int d = 0; d < dims.nbDims && d < nvinfer1::Dims::MAX_DIMS; ++d) extents[d] = dims.d[d];
+      if (!shapes[i]->Matches(extents, dims.nbDims)) {
+        return Reject(names[i], " has shape ", DimsString(dims), ", expected ",
+                      shapes[i]->ToString(), " for ", rnn_.units, " units and ",
+                      rnn_.inputSize, " input features");
       }
     }
     return OkStatus();
@@ -144,20 +148,22 @@ class ConvertMaskedRnn : public OpConverterBase<ConvertMaskedRnn<kCell>> {
     int32_t return_sequences = rnn_.returnSequences;
     int32_t zero_output_for_mask = rnn_.zeroOutputForMask;
     using nvinfer1::PluginFieldType;
+    namespace field = ::tftrt_masking::plugin::masked_rnn_field;
     const std::vector<nvinfer1::PluginField> fields = {
-        {"cell", &cell, PluginFieldType::kINT32, 1},
-        {"units", &rnn_.units, PluginFieldType::kINT32, 1},
-        {"input_size", &rnn_.inputSize, PluginFieldType::kINT32, 1},
-        {"activation", &activation, PluginFieldType::kINT32, 1},
-        {"recurrent_activation", &recurrent_activation, PluginFieldType::kINT32, 1},
-        {"use_bias", &use_bias, PluginFieldType::kINT32, 1},
-        {"reset_after", &reset_after, PluginFieldType::kINT32, 1},
-        {"go_backwards", &go_backwards, PluginFieldType::kINT32, 1},
-        {"return_sequences", &return_sequences, PluginFieldType::kINT32, 1},
-        {"zero_output_for_mask", &zero_output_for_mask, PluginFieldType::kINT32, 1},
+        {field::kCell, &cell, PluginFieldType::kINT32, 1},
+        {field::kUnits, &rnn_.units, PluginFieldType::kINT32, 1},
+        {field::kInputSize, &rnn_.inputSize, PluginFieldType::kINT32, 1},
+        {field::kActivation, &activation, PluginFieldType::kINT32, 1},
+        {field::kRecurrentActivation, &recurrent_activation, PluginFieldType::kINT32, 1},
+        {field::kUseBias, &use_bias, PluginFieldType::kINT32, 1},
+        {field::kResetAfter, &reset_after, PluginFieldType::kINT32, 1},
+        {field::kGoBackwards, &go_backwards, PluginFieldType::kINT32, 1},
+        {field::kReturnSequences, &return_sequences, PluginFieldType::kINT32, 1},
+        {field::kZeroOutputForMask, &zero_output_for_mask, PluginFieldType::kINT32, 1},
     };
     TF_ASSIGN_OR_RETURN(nvinfer1::IPluginV2Layer * layer,
-                        AddTftrtMaskingPlugin(params, "MaskedRnn", fields, plugin_inputs));
+                        AddTftrtMaskingPlugin(params, ::tftrt_masking::plugin::kMaskedRnnPluginName,
+                                              fields, plugin_inputs));
     for (int i = 0; i < layer->getNbOutputs(); ++i) {
       this->AddOutput(TRT_TensorOrWeights(layer->getOutput(i)));
     }
@@ -197,7 +203,8 @@ class ConvertMaskedRnn : public OpConverterBase<ConvertMaskedRnn<kCell>> {
     return OkStatus();
   }
 
-  // Same fields as the plugin's (MaskedRnnParams), filled by Validate().
+  // The node's attrs and weight sizes, filled by Validate(); Validate() checks
+  // them as a MaskedRnnConfig, Convert() passes them as the plugin's fields.
   struct {
     int32_t units = 0;
     int32_t inputSize = 0;

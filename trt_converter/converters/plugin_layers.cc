@@ -15,6 +15,19 @@ namespace convert {
 namespace tftrt_masking {
 namespace {
 
+// A constant layer of `weights`; CreateConstantLayer returns a null proxy
+// (not a proxy of a null tensor) when TensorRT refuses the layer.
+StatusOr<nvinfer1::ITensor*> ConstantTensor(const OpConverterParams* params,
+                                            const TRT_ShapedWeights& weights,
+                                            const char* what) {
+  ITensorProxyPtr tensor =
+      params->converter->CreateConstantLayer(weights, weights.Shape().AsTrtDims());
+  if (*tensor == nullptr || tensor->trt_tensor() == nullptr) {
+    return errors::Internal("could not add ", what, " for ", params->node_def.name());
+  }
+  return tensor->trt_tensor();
+}
+
 // A constant of `value` with `rank` unit dimensions, broadcast by elementwise
 // and select layers against a tensor of that rank.
 StatusOr<nvinfer1::ITensor*> Int32Scalar(const OpConverterParams* params,
@@ -23,13 +36,18 @@ StatusOr<nvinfer1::ITensor*> Int32Scalar(const OpConverterParams* params,
       nvinfer1::DataType::kINT32, DimsAdapter(std::vector<int64_t>(rank, 1)));
   TF_RETURN_IF_ERROR(weights.status());
   TF_RETURN_IF_ERROR(weights->SetValues(value));
-  ITensorProxyPtr tensor = params->converter->CreateConstantLayer(
-      *weights, weights->Shape().AsTrtDims());
-  if (tensor->trt_tensor() == nullptr) {
-    return errors::Internal("could not add an int32 constant for ",
+  return ConstantTensor(params, *weights, "an int32 constant");
+}
+
+// The single output of a layer TensorRT just added, or an error naming it.
+StatusOr<nvinfer1::ITensor*> OnlyOutput(const OpConverterParams* params,
+                                        nvinfer1::ILayer* layer, const char* what) {
+  nvinfer1::ITensor* output = layer->getOutput(0);
+  if (output == nullptr) {
+    return errors::Internal("TensorRT gave no output for ", what, " of ",
                             params->node_def.name());
   }
-  return tensor->trt_tensor();
+  return output;
 }
 
 }  // namespace
@@ -44,6 +62,12 @@ StatusOr<nvinfer1::IPluginV2Layer*> AddTftrtMaskingPlugin(
   if (creator == nullptr) {
     return errors::Internal("TensorRT plugin ", plugin_name, " for ",
                             params->node_def.name(), " is unavailable: ", error);
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i] == nullptr) {
+      return errors::Internal("input ", i, " of TensorRT plugin ", plugin_name,
+                              " for ", params->node_def.name(), " is null");
+    }
   }
   nvinfer1::PluginFieldCollection collection;
   collection.nbFields = static_cast<int32_t>(fields.size());
@@ -66,24 +90,32 @@ StatusOr<nvinfer1::IPluginV2Layer*> AddTftrtMaskingPlugin(
     return errors::Internal("TensorRT refused plugin layer ", plugin_name,
                             " for ", params->node_def.name());
   }
+  for (int32_t i = 0; i < layer->getNbOutputs(); ++i) {
+    if (layer->getOutput(i) == nullptr) {
+      return errors::Internal("TensorRT plugin layer ", plugin_name, " for ",
+                              params->node_def.name(), " has no output ", i);
+    }
+  }
   params->converter->SetLayerName(layer, params->node_def, plugin_name);
   return layer;
 }
 
 StatusOr<nvinfer1::ITensor*> AsTrtTensor(const OpConverterParams* params,
                                          const TRT_TensorOrWeights& input) {
-  if (input.is_tensor()) return input.tensor()->trt_tensor();
-  ITensorProxyPtr tensor = params->converter->CreateConstantLayer(
-      input.weights(), input.weights().Shape().AsTrtDims());
-  if (tensor->trt_tensor() == nullptr) {
-    return errors::Internal("could not add a constant for an input of ",
-                            params->node_def.name());
+  if (input.is_tensor()) {
+    nvinfer1::ITensor* tensor = input.tensor()->trt_tensor();
+    if (tensor == nullptr) {
+      return errors::Internal("an input of ", params->node_def.name(),
+                              " has no TensorRT tensor");
+    }
+    return tensor;
   }
-  return tensor->trt_tensor();
+  return ConstantTensor(params, input.weights(), "a constant for an input");
 }
 
 StatusOr<nvinfer1::ITensor*> Int32MaskToBool(const OpConverterParams* params,
                                              nvinfer1::ITensor* mask) {
+  if (mask == nullptr) return errors::Internal("null mask for ", params->node_def.name());
   TF_ASSIGN_OR_RETURN(nvinfer1::ITensor * zero,
                       Int32Scalar(params, 0, mask->getDimensions().nbDims));
   nvinfer1::IElementWiseLayer* layer = params->converter->network()->addElementWise(
@@ -93,11 +125,12 @@ StatusOr<nvinfer1::ITensor*> Int32MaskToBool(const OpConverterParams* params,
                             params->node_def.name(), " to bool");
   }
   params->converter->SetLayerName(layer, params->node_def, "mask_to_bool");
-  return layer->getOutput(0);
+  return OnlyOutput(params, layer, "the mask conversion to bool");
 }
 
 StatusOr<nvinfer1::ITensor*> BoolMaskToInt32(const OpConverterParams* params,
                                              nvinfer1::ITensor* mask) {
+  if (mask == nullptr) return errors::Internal("null mask for ", params->node_def.name());
   const int rank = mask->getDimensions().nbDims;
   TF_ASSIGN_OR_RETURN(nvinfer1::ITensor * one, Int32Scalar(params, 1, rank));
   TF_ASSIGN_OR_RETURN(nvinfer1::ITensor * zero, Int32Scalar(params, 0, rank));
@@ -108,7 +141,7 @@ StatusOr<nvinfer1::ITensor*> BoolMaskToInt32(const OpConverterParams* params,
                             params->node_def.name(), " to int32");
   }
   params->converter->SetLayerName(layer, params->node_def, "mask_to_int32");
-  return layer->getOutput(0);
+  return OnlyOutput(params, layer, "the mask conversion to int32");
 }
 
 }  // namespace tftrt_masking

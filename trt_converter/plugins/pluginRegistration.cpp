@@ -3,6 +3,8 @@
 #include <dlfcn.h>
 
 #include <cstring>
+#include <map>
+#include <memory>
 #include <mutex>
 
 #include "NvInferRuntime.h"
@@ -13,13 +15,28 @@ namespace tftrt_masking {
 namespace plugin {
 namespace {
 
-// Creators are plain objects: making them touches no TensorRT library.
-nvinfer1::IPluginCreator* const* creatorArray(int32_t* count) {
-  static MaskingPluginCreator masking;
-  static MaskedRnnPluginCreator maskedRnn;
-  static nvinfer1::IPluginCreator* const creators[] = {&masking, &maskedRnn};
-  *count = static_cast<int32_t>(sizeof(creators) / sizeof(creators[0]));
-  return creators;
+// One set of creators per namespace: TensorRT keeps pointers to registered
+// creators, so renaming one object for a second namespace would move the
+// first registration with it. Creators are plain objects (making them touches
+// no TensorRT library) and live until the process ends, as TensorRT expects.
+struct CreatorSet {
+  explicit CreatorSet(char const* libNamespace) {
+    masking.setPluginNamespace(libNamespace);
+    maskedRnn.setPluginNamespace(libNamespace);
+  }
+  MaskingPluginCreator masking;
+  MaskedRnnPluginCreator maskedRnn;
+  nvinfer1::IPluginCreator* const list[2] = {&masking, &maskedRnn};
+};
+
+nvinfer1::IPluginCreator* const* creatorArray(char const* libNamespace, int32_t* count) {
+  static std::mutex mutex;
+  static auto* sets = new std::map<std::string, std::unique_ptr<CreatorSet>>();
+  std::lock_guard<std::mutex> lock(mutex);
+  std::unique_ptr<CreatorSet>& set = (*sets)[libNamespace];
+  if (!set) set = std::make_unique<CreatorSet>(libNamespace);
+  *count = static_cast<int32_t>(sizeof(set->list) / sizeof(set->list[0]));
+  return set->list;
 }
 
 using GetPluginRegistryFn = nvinfer1::IPluginRegistry* (*)();
@@ -50,12 +67,18 @@ GetPluginRegistryFn findGetPluginRegistry(std::string* error) {
   return fn;
 }
 
-bool registerAll(nvinfer1::IPluginRegistry* registry, char const* libNamespace, std::string* error) {
+}  // namespace
+
+bool RegisterPluginsWithRegistry(nvinfer1::IPluginRegistry* registry, char const* libNamespace, std::string* error) {
+  if (registry == nullptr) {
+    if (error) *error = "null plugin registry";
+    return false;
+  }
+  if (libNamespace == nullptr) libNamespace = kPluginNamespace;
   int32_t count = 0;
-  nvinfer1::IPluginCreator* const* creators = creatorArray(&count);
+  nvinfer1::IPluginCreator* const* creators = creatorArray(libNamespace, &count);
   for (int32_t i = 0; i < count; ++i) {
     nvinfer1::IPluginCreator* creator = creators[i];
-    creator->setPluginNamespace(libNamespace);
     // Already there (loadLibrary, or an earlier call): fine.
     if (registry->getPluginCreator(creator->getPluginName(), creator->getPluginVersion(), libNamespace)) continue;
     if (!registry->registerCreator(*creator, libNamespace)) {
@@ -65,6 +88,8 @@ bool registerAll(nvinfer1::IPluginRegistry* registry, char const* libNamespace, 
   }
   return true;
 }
+
+namespace {
 
 std::mutex gRegistrationMutex;
 bool gRegistered = false;
@@ -81,7 +106,7 @@ bool RegisterPluginsWithTensorRT(std::string* error) {
     if (error) *error = "getPluginRegistry() returned null";
     return false;
   }
-  gRegistered = registerAll(registry, kPluginNamespace, error);
+  gRegistered = RegisterPluginsWithRegistry(registry, kPluginNamespace, error);
   return gRegistered;
 }
 
@@ -89,8 +114,8 @@ nvinfer1::IPluginCreator* FindTftrtMaskingPluginCreator(char const* name, std::s
   if (!RegisterPluginsWithTensorRT(error)) return nullptr;
   std::string unused;
   GetPluginRegistryFn getRegistry = findGetPluginRegistry(error ? error : &unused);
-  nvinfer1::IPluginCreator* creator =
-      getRegistry ? getRegistry()->getPluginCreator(name, "1", kPluginNamespace) : nullptr;
+  nvinfer1::IPluginRegistry* registry = getRegistry ? getRegistry() : nullptr;
+  nvinfer1::IPluginCreator* creator = registry ? registry->getPluginCreator(name, "1", kPluginNamespace) : nullptr;
   if (!creator && error && error->empty()) {
     *error = std::string("plugin creator ") + name + " (namespace " + kPluginNamespace + ") is not registered";
   }
@@ -117,7 +142,12 @@ int TftrtMaskingRegisterPlugins(char* error, size_t errorLength) {
 }
 
 nvinfer1::IPluginCreator* const* getPluginCreators(int32_t& nbCreators) {
-  return tftrt_masking::plugin::creatorArray(&nbCreators);
+  try {
+    return tftrt_masking::plugin::creatorArray(tftrt_masking::plugin::kPluginNamespace, &nbCreators);
+  } catch (...) {
+    nbCreators = 0;
+    return nullptr;
+  }
 }
 
 void setLoggerFinder(nvinfer1::ILoggerFinder* finder) { tftrt_masking::plugin::setLoggerFinder(finder); }
@@ -127,9 +157,8 @@ bool initTftrtMaskingPlugins(void* logger, char const* libNamespace) {
     tftrt_masking::plugin::setLogger(static_cast<nvinfer1::ILogger*>(logger));
     std::string error;
     auto getRegistry = tftrt_masking::plugin::findGetPluginRegistry(&error);
-    bool const ok = getRegistry && tftrt_masking::plugin::registerAll(
-                                       getRegistry(), libNamespace ? libNamespace : tftrt_masking::plugin::kPluginNamespace,
-                                       &error);
+    bool const ok =
+        getRegistry && tftrt_masking::plugin::RegisterPluginsWithRegistry(getRegistry(), libNamespace, &error);
     if (!ok) tftrt_masking::plugin::logError("initTftrtMaskingPlugins: " + error);
     return ok;
   } catch (...) {

@@ -5,7 +5,7 @@
 //   - inside TensorFlow: the converters call FindTftrtMaskingPluginCreator() on
 //     their first Convert(); the Python loader calls TftrtMaskingRegisterPlugins()
 //     only when libnvinfer can be loaded, before any engine is deserialized;
-//   - plain TensorRT 8.6: IPluginRegistry::loadLibrary() / trtexec --plugins use
+//   - plain TensorRT 8.6: IPluginRegistry::loadLibrary() / trtexec --dynamicPlugins use
 //     the exported getPluginCreators() + setLoggerFinder();
 //   - plain TensorRT, explicit: initTftrtMaskingPlugins(logger, namespace).
 // This header needs no TensorRT or CUDA headers, so TF-side code can include it
@@ -19,6 +19,7 @@
 
 namespace nvinfer1 {
 class IPluginCreator;
+class IPluginRegistry;
 class ILoggerFinder;
 }  // namespace nvinfer1
 
@@ -29,6 +30,11 @@ namespace plugin {
 // (found with dlopen, so nothing links against it). Idempotent and thread-safe.
 // Returns false with a reason when TensorRT cannot be loaded.
 bool RegisterPluginsWithTensorRT(std::string* error);
+
+// Registers our creators with `registry` under `libNamespace` (null:
+// "tftrt_masking"), skipping those already registered there. Each namespace
+// gets its own creator objects: a second namespace never renames the first.
+bool RegisterPluginsWithRegistry(nvinfer1::IPluginRegistry* registry, char const* libNamespace, std::string* error);
 
 // Registers (if needed) and returns the registered creator of `name`, version
 // "1", namespace "tftrt_masking"; nullptr with a reason on failure.
@@ -41,7 +47,8 @@ extern "C" {
 // For the Python loader (ctypes): 1 on success, 0 with a message in `error`.
 int TftrtMaskingRegisterPlugins(char* error, size_t errorLength);
 
-// TensorRT 8.6's plugin-library entry points (loadLibrary, trtexec --plugins).
+// TensorRT 8.6's plugin-library entry points (loadLibrary, trtexec --dynamicPlugins;
+// trtexec --plugins / --staticPlugins only dlopen, which registers nothing here).
 nvinfer1::IPluginCreator* const* getPluginCreators(int32_t& nbCreators);
 void setLoggerFinder(nvinfer1::ILoggerFinder* finder);
 

@@ -1,6 +1,7 @@
 #include "trt_converter/plugins/common/pluginUtils.h"
 
 #include <atomic>
+#include <cstddef>
 #include <cstdio>
 
 namespace tftrt_masking {
@@ -51,18 +52,61 @@ void clearLastPluginError() noexcept { tLastError.clear(); }
 void setLogger(nvinfer1::ILogger* logger) noexcept { gLogger.store(logger); }
 void setLoggerFinder(nvinfer1::ILoggerFinder* finder) noexcept { gLoggerFinder.store(finder); }
 
-uint32_t SerialReader::readHeader(uint32_t expectedMagic, uint32_t maxVersion) {
-  auto const header = read<SerialHeader>("header");
-  if (header.magic != expectedMagic) {
-    throw PluginError(std::string(mPluginName) + ": serialized data is not a " + mPluginName +
-                      " plugin (bad magic number)");
+uint32_t crc32(void const* data, size_t length) noexcept {
+  static uint32_t const* const table = [] {
+    static uint32_t entries[256];
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k) c = (c & 1u) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      entries[i] = c;
+    }
+    return entries;
+  }();
+  uint32_t crc = 0xFFFFFFFFu;
+  auto const* bytes = static_cast<unsigned char const*>(data);
+  for (size_t i = 0; i < length; ++i) crc = table[(crc ^ bytes[i]) & 0xFFu] ^ (crc >> 8);
+  return crc ^ 0xFFFFFFFFu;
+}
+
+SerialWriter::SerialWriter(void* buffer, size_t length, uint32_t magic)
+    : mBuffer(static_cast<char*>(buffer)), mCursor(mBuffer), mLength(length), mLeft(length) {
+  if (buffer == nullptr) throw PluginError("null serialization buffer");
+  if (length > UINT32_MAX) throw PluginError("serialized plugin too large");
+  write(SerialHeader{magic, kSerialFormatVersion, 0, 0});
+}
+
+void SerialWriter::finish() {
+  if (mLeft != 0) throw PluginError("serialized payload is " + std::to_string(mLeft) + " bytes short");
+  size_t const payloadBytes = mLength - sizeof(SerialHeader);
+  char const* payload = mBuffer + sizeof(SerialHeader);
+  uint32_t const fields[2] = {static_cast<uint32_t>(payloadBytes), crc32(payload, payloadBytes)};
+  std::memcpy(mBuffer + offsetof(SerialHeader, payloadBytes), fields, sizeof(fields));
+}
+
+SerialReader::SerialReader(void const* data, size_t length, char const* pluginName, uint32_t expectedMagic)
+    : mCursor(static_cast<char const*>(data)), mLeft(length), mPluginName(pluginName) {
+  std::string const name(pluginName);
+  if (data == nullptr && length > 0) throw PluginError(name + ": null serialized data");
+  auto const start = read<SerialHeaderV1>("header");
+  if (start.magic != expectedMagic) {
+    throw PluginError(name + ": serialized data is not a " + name + " plugin (bad magic number)");
   }
-  if (header.version == 0 || header.version > maxVersion) {
-    throw PluginError(std::string(mPluginName) + ": serialized format version " +
-                      std::to_string(header.version) + " is not supported (this build reads 1.." +
-                      std::to_string(maxVersion) + ")");
+  mVersion = start.version;
+  if (mVersion == 1) return;  // no length, no checksum: the caller validates the fields
+  if (mVersion != kSerialFormatVersion) {
+    throw PluginError(name + ": serialized format version " + std::to_string(mVersion) +
+                      " is not supported (this build reads 1 and " + std::to_string(kSerialFormatVersion) +
+                      "; rebuild the engine with this library)");
   }
-  return header.version;
+  uint32_t const payloadBytes = read<uint32_t>("payload length");
+  uint32_t const checksum = read<uint32_t>("checksum");
+  if (payloadBytes != mLeft) {
+    throw PluginError(name + ": serialized data truncated or padded (header says " +
+                      std::to_string(payloadBytes) + " payload bytes, buffer holds " + std::to_string(mLeft) + ")");
+  }
+  if (crc32(mCursor, mLeft) != checksum) {
+    throw PluginError(name + ": serialized data is corrupt (checksum mismatch); rebuild the engine");
+  }
 }
 
 PluginFieldReader::PluginFieldReader(nvinfer1::PluginFieldCollection const* fc, char const* pluginName,
@@ -155,11 +199,25 @@ bool isSupportedFloat(nvinfer1::DataType type) noexcept {
   return type == nvinfer1::DataType::kFLOAT || type == nvinfer1::DataType::kHALF;
 }
 
+int64_t checkedMultiply(int64_t a, int64_t b, char const* what) {
+  int64_t product = 0;
+  if (__builtin_mul_overflow(a, b, &product)) {
+    throw PluginError(std::string(what) + " overflows 64 bits (" + std::to_string(a) + " * " + std::to_string(b) +
+                      ")");
+  }
+  return product;
+}
+
 int64_t volume(nvinfer1::Dims const& dims, int32_t begin, int32_t end) {
+  if (dims.nbDims < 0 || dims.nbDims > nvinfer1::Dims::MAX_DIMS || begin < 0 || begin > end ||
+      end > dims.nbDims) {
+    throw PluginError("dims range [" + std::to_string(begin) + ", " + std::to_string(end) + ") outside rank " +
+                      std::to_string(dims.nbDims));
+  }
   int64_t product = 1;
   for (int32_t i = begin; i < end; ++i) {
     if (dims.d[i] < 0) throw PluginError("tensor extent unknown at run time");
-    product *= dims.d[i];
+    product = checkedMultiply(product, dims.d[i], "tensor volume");
   }
   return product;
 }

@@ -38,16 +38,34 @@ void clearLastPluginError() noexcept;
 void setLogger(nvinfer1::ILogger* logger) noexcept;
 void setLoggerFinder(nvinfer1::ILoggerFinder* finder) noexcept;
 
-// Every serialized plugin starts with {magic, format version}; readers refuse
-// other magics, newer versions and truncated or oversized buffers.
+// Serialized plugins, shared by every plugin here. Format version 2:
+//   SerialHeader {magic, version = 2, payload bytes, CRC-32 of the payload}
+//   payload (the plugin's fields)
+// Version 1 (until 2026-12) was {magic, version = 1} + the same payload, with
+// no length and no checksum; readers still accept it (see SerialReader).
 struct SerialHeader {
   uint32_t magic;
   uint32_t version;
+  uint32_t payloadBytes;
+  uint32_t checksum;
 };
+struct SerialHeaderV1 {
+  uint32_t magic;
+  uint32_t version;
+};
+constexpr uint32_t kSerialFormatVersion = 2;
 
+// CRC-32 (IEEE 802.3, the zlib polynomial): detects every single-bit and
+// every burst error up to 32 bits.
+uint32_t crc32(void const* data, size_t length) noexcept;
+
+// Writes the header and the payload into exactly `length` bytes; finish()
+// fills in the payload length and checksum.
 class SerialWriter {
  public:
-  SerialWriter(void* buffer, size_t length) : mCursor(static_cast<char*>(buffer)), mLeft(length) {}
+  SerialWriter(void* buffer, size_t length, uint32_t magic);
+
+  static size_t serializedSize(size_t payloadBytes) { return sizeof(SerialHeader) + payloadBytes; }
 
   template <typename T>
   void write(T const& value) {
@@ -57,17 +75,24 @@ class SerialWriter {
     mLeft -= sizeof(T);
   }
 
+  // Throws if the payload did not fill the buffer exactly.
+  void finish();
+
  private:
+  char* mBuffer;
   char* mCursor;
+  size_t mLength;
   size_t mLeft;
 };
 
+// Checks the header before any field is read: the magic, the version (1 or 2),
+// and for version 2 that the payload length matches the buffer and the CRC-32
+// matches the payload. Every read is bounds-checked; errors name the plugin.
 class SerialReader {
  public:
-  SerialReader(void const* data, size_t length, char const* pluginName)
-      : mCursor(static_cast<char const*>(data)), mLeft(length), mPluginName(pluginName) {
-    if (data == nullptr && length > 0) throw PluginError(std::string(pluginName) + ": null serialized data");
-  }
+  SerialReader(void const* data, size_t length, char const* pluginName, uint32_t expectedMagic);
+
+  uint32_t version() const { return mVersion; }
 
   template <typename T>
   T read(char const* what) {
@@ -83,9 +108,6 @@ class SerialReader {
     return value;
   }
 
-  // Reads and checks the header; returns the format version found.
-  uint32_t readHeader(uint32_t expectedMagic, uint32_t maxVersion);
-
   void expectEnd() const {
     if (mLeft != 0) {
       throw PluginError(std::string(mPluginName) + ": " + std::to_string(mLeft) +
@@ -97,6 +119,7 @@ class SerialReader {
   char const* mCursor;
   size_t mLeft;
   char const* mPluginName;
+  uint32_t mVersion = 0;
 };
 
 // Reads typed scalar fields from a PluginFieldCollection. Unknown names,
@@ -124,8 +147,12 @@ class PluginFieldReader {
 bool toKernelDType(nvinfer1::DataType type, DType* dtype) noexcept;
 bool isSupportedFloat(nvinfer1::DataType type) noexcept;
 
-// Product of dims [begin, end); throws on a negative (unknown) extent.
+// Product of dims [begin, end); throws PluginError on a negative (unknown)
+// extent, a range outside the dims, or a product beyond int64 (8 dims of
+// 2^31-1 would overflow).
 int64_t volume(nvinfer1::Dims const& dims, int32_t begin, int32_t end);
+// a * b, throwing PluginError (naming `what`) when it would overflow int64.
+int64_t checkedMultiply(int64_t a, int64_t b, char const* what);
 
 }  // namespace plugin
 }  // namespace tftrt_masking

@@ -19,7 +19,7 @@ SOURCES=(kernels/common/gpu_status.cu kernels/masking/masking_kernel.cu
          kernels/rnn/masked_rnn_gpu.cu kernels/rnn/masked_rnn_persistent.cu
          kernels/rnn/masked_rnn_row_block.cu kernels/rnn/masked_rnn_mma_row_group.cu
          kernels/common/types.cc kernels/masking/masking_launch_config.cc
-         kernels/rnn/masked_rnn_config.cc
+         kernels/rnn/masked_rnn_config.cc kernels/rnn/masked_rnn_shapes.cc
          trt_converter/plugins/common/pluginUtils.cpp
          trt_converter/plugins/maskingPlugin/maskingPlugin.cpp
          trt_converter/plugins/maskedRnnPlugin/maskedRnnPlugin.cpp

@@ -1,7 +1,10 @@
 #include "trt_converter/plugins/maskedRnnPlugin/maskedRnnPlugin.h"
 
 #include <exception>
+#include <limits>
 #include <string>
+
+#include "kernels/rnn/masked_rnn_shapes.h"
 
 namespace tftrt_masking {
 namespace plugin {
@@ -10,16 +13,7 @@ namespace {
 using nvinfer1::DataType;
 using nvinfer1::TensorFormat;
 
-constexpr char kFieldCell[] = "cell";
-constexpr char kFieldUnits[] = "units";
-constexpr char kFieldInputSize[] = "input_size";
-constexpr char kFieldActivation[] = "activation";
-constexpr char kFieldRecurrentActivation[] = "recurrent_activation";
-constexpr char kFieldUseBias[] = "use_bias";
-constexpr char kFieldResetAfter[] = "reset_after";
-constexpr char kFieldGoBackwards[] = "go_backwards";
-constexpr char kFieldReturnSequences[] = "return_sequences";
-constexpr char kFieldZeroOutputForMask[] = "zero_output_for_mask";
+namespace field = masked_rnn_field;
 
 std::string prefix() { return std::string(kMaskedRnnPluginName) + ": "; }
 
@@ -38,16 +32,11 @@ Activation toActivation(int32_t value, char const* what) {
   return activation;
 }
 
-// Validates parameters through the kernel's own checks (batch/time set to 0).
-void validateParams(MaskedRnnParams const& params) {
-  if (params.inputSize <= 0) throw PluginError(prefix() + "input_size must be > 0");
-  MaskedRnnConfig config;
-  config.cell = params.cell;
-  config.units = params.units;
-  config.input_size = params.inputSize;
-  config.activation = params.activation;
-  config.recurrent_activation = params.recurrentActivation;
-  if (char const* error = ValidateMaskedRnnConfig(config)) throw PluginError(prefix() + error);
+void checkRange(int64_t value, int64_t limit, char const* what) {
+  if (value <= 0 || value > limit) {
+    throw PluginError(prefix() + what + " must be in [1, " + std::to_string(limit) + "], got " +
+                      std::to_string(value));
+  }
 }
 
 std::string dimsString(nvinfer1::Dims const& dims) {
@@ -56,76 +45,108 @@ std::string dimsString(nvinfer1::Dims const& dims) {
   return text + "]";
 }
 
+// Serialized flag bits (format versions 1 and 2).
+constexpr uint32_t kFlagUseBias = 1u, kFlagResetAfter = 2u, kFlagGoBackwards = 4u, kFlagReturnSequences = 8u,
+                   kFlagZeroOutputForMask = 16u, kKnownFlags = 31u;
+
 }  // namespace
 
-MaskedRnnIo::MaskedRnnIo(MaskedRnnParams const& params) {
+void validateMaskedRnnPluginConfig(MaskedRnnConfig const& config) {
+  toCell(static_cast<int32_t>(config.cell));
+  toActivation(static_cast<int32_t>(config.activation), field::kActivation);
+  toActivation(static_cast<int32_t>(config.recurrent_activation), field::kRecurrentActivation);
+  if (config.units <= 0) throw PluginError(prefix() + "units must be > 0, got " + std::to_string(config.units));
+  checkRange(config.units, kMaskedRnnMaxUnits, field::kUnits);
+  checkRange(config.input_size, kMaskedRnnMaxInputSize, field::kInputSize);
+  int64_t const gateUnits = int64_t{GateCount(config.cell)} * config.units;
+  int64_t const weights = gateUnits * (config.input_size + config.units);  // < 2^59 after the checks above
+  if (weights > kMaskedRnnMaxWeightElements) {
+    throw PluginError(prefix() + "kernel + recurrent_kernel would hold " + std::to_string(weights) +
+                      " elements (input_size " + std::to_string(config.input_size) + ", units " +
+                      std::to_string(config.units) + "); the limit is " + std::to_string(kMaskedRnnMaxWeightElements));
+  }
+  MaskedRnnConfig shapeless = config;
+  shapeless.batch = shapeless.time = 0;
+  if (char const* error = ValidateMaskedRnnConfig(shapeless)) throw PluginError(prefix() + error);
+}
+
+MaskedRnnIo::MaskedRnnIo(MaskedRnnConfig const& config) {
   int32_t next = 4;
-  if (params.hasBias) bias = next++;
+  if (config.has_bias) bias = next++;
   initialH = next++;
-  if (params.cell == RnnCell::kLstm) initialC = next++;
+  if (config.cell == RnnCell::kLstm) initialC = next++;
   nbInputs = next;
   nbOutputs = 2;
-  if (params.cell == RnnCell::kLstm) finalC = nbOutputs++;
+  if (config.cell == RnnCell::kLstm) finalC = nbOutputs++;
 }
 
-MaskedRnnPlugin::MaskedRnnPlugin(MaskedRnnParams const& params) : mParams(params), mIo(params) {
-  validateParams(mParams);
-}
+namespace {
 
-MaskedRnnPlugin::MaskedRnnPlugin(void const* serialData, size_t serialLength) : mIo(MaskedRnnParams{}) {
-  SerialReader reader(serialData, serialLength, kMaskedRnnPluginName);
-  reader.readHeader(kSerialMagic, kSerialVersion);
-  mParams.cell = toCell(reader.read<int32_t>("cell"));
-  mParams.units = reader.read<int32_t>("units");
-  mParams.inputSize = reader.read<int32_t>("input_size");
-  mParams.activation = toActivation(reader.read<int32_t>("activation"), "activation");
-  mParams.recurrentActivation = toActivation(reader.read<int32_t>("recurrent_activation"), "recurrent_activation");
-  auto const flags = reader.read<uint32_t>("flags");
-  if (flags >> 5) throw PluginError(prefix() + "unknown flag bits in serialized data");
-  mParams.hasBias = flags & 1u;
-  mParams.resetAfter = flags & 2u;
-  mParams.goBackwards = flags & 4u;
-  mParams.returnSequences = flags & 8u;
-  mParams.zeroOutputForMask = flags & 16u;
-  reader.expectEnd();
-  validateParams(mParams);
-  mIo = MaskedRnnIo(mParams);
-}
-
-MaskedRnnConfig MaskedRnnPlugin::configFor(int64_t batch, int64_t time) const {
-  MaskedRnnConfig config;
-  config.cell = mParams.cell;
-  config.batch = batch;
-  config.time = time;
-  config.input_size = mParams.inputSize;
-  config.units = mParams.units;
-  config.activation = mParams.activation;
-  config.recurrent_activation = mParams.recurrentActivation;
-  config.has_bias = mParams.hasBias;
-  config.reset_after = mParams.resetAfter;
-  config.go_backwards = mParams.goBackwards;
-  config.return_sequences = mParams.returnSequences;
-  config.zero_output_for_mask = mParams.zeroOutputForMask;
+MaskedRnnConfig validatedShapeless(MaskedRnnConfig config) {
+  config.batch = config.time = 0;
+  validateMaskedRnnPluginConfig(config);
   return config;
 }
 
-size_t MaskedRnnPlugin::getSerializationSize() const noexcept {
-  return sizeof(SerialHeader) + 5 * sizeof(int32_t) + sizeof(uint32_t);
+// The payload of format versions 1 and 2 (the same fields in the same order).
+MaskedRnnConfig readConfig(void const* serialData, size_t serialLength) {
+  SerialReader reader(serialData, serialLength, kMaskedRnnPluginName, MaskedRnnPlugin::kSerialMagic);
+  MaskedRnnConfig config;
+  config.cell = toCell(reader.read<int32_t>(field::kCell));
+  config.units = reader.read<int32_t>(field::kUnits);
+  config.input_size = reader.read<int32_t>(field::kInputSize);
+  config.activation = toActivation(reader.read<int32_t>(field::kActivation), field::kActivation);
+  config.recurrent_activation =
+      toActivation(reader.read<int32_t>(field::kRecurrentActivation), field::kRecurrentActivation);
+  auto const flags = reader.read<uint32_t>("flags");
+  if (flags & ~kKnownFlags) throw PluginError(prefix() + "unknown flag bits in serialized data");
+  config.has_bias = flags & kFlagUseBias;
+  config.reset_after = flags & kFlagResetAfter;
+  config.go_backwards = flags & kFlagGoBackwards;
+  config.return_sequences = flags & kFlagReturnSequences;
+  config.zero_output_for_mask = flags & kFlagZeroOutputForMask;
+  reader.expectEnd();
+  if (reader.version() == 1) {
+    logWarning(prefix() + "serialized with format version 1 (no checksum); fields checked, rebuild the engine to "
+               "get an integrity check");
+  }
+  return config;
 }
+
+}  // namespace
+
+MaskedRnnPlugin::MaskedRnnPlugin(MaskedRnnConfig const& config) : mConfig(validatedShapeless(config)), mIo(mConfig) {}
+
+MaskedRnnPlugin::MaskedRnnPlugin(void const* serialData, size_t serialLength)
+    : MaskedRnnPlugin(readConfig(serialData, serialLength)) {}
+
+MaskedRnnConfig MaskedRnnPlugin::configFor(int64_t batch, int64_t time) const {
+  MaskedRnnConfig config = mConfig;
+  config.batch = batch;
+  config.time = time;
+  return config;
+}
+
+namespace {
+constexpr size_t kPayloadBytes = 5 * sizeof(int32_t) + sizeof(uint32_t);
+}  // namespace
+
+size_t MaskedRnnPlugin::getSerializationSize() const noexcept { return SerialWriter::serializedSize(kPayloadBytes); }
 
 void MaskedRnnPlugin::serialize(void* buffer) const noexcept {
   try {
-    SerialWriter writer(buffer, getSerializationSize());
-    writer.write(SerialHeader{kSerialMagic, kSerialVersion});
-    writer.write(static_cast<int32_t>(mParams.cell));
-    writer.write(mParams.units);
-    writer.write(mParams.inputSize);
-    writer.write(static_cast<int32_t>(mParams.activation));
-    writer.write(static_cast<int32_t>(mParams.recurrentActivation));
-    uint32_t const flags = (mParams.hasBias ? 1u : 0u) | (mParams.resetAfter ? 2u : 0u) |
-                           (mParams.goBackwards ? 4u : 0u) | (mParams.returnSequences ? 8u : 0u) |
-                           (mParams.zeroOutputForMask ? 16u : 0u);
+    SerialWriter writer(buffer, getSerializationSize(), kSerialMagic);
+    writer.write(static_cast<int32_t>(mConfig.cell));
+    writer.write(static_cast<int32_t>(mConfig.units));
+    writer.write(static_cast<int32_t>(mConfig.input_size));
+    writer.write(static_cast<int32_t>(mConfig.activation));
+    writer.write(static_cast<int32_t>(mConfig.recurrent_activation));
+    uint32_t const flags = (mConfig.has_bias ? kFlagUseBias : 0u) | (mConfig.reset_after ? kFlagResetAfter : 0u) |
+                           (mConfig.go_backwards ? kFlagGoBackwards : 0u) |
+                           (mConfig.return_sequences ? kFlagReturnSequences : 0u) |
+                           (mConfig.zero_output_for_mask ? kFlagZeroOutputForMask : 0u);
     writer.write(flags);
+    writer.finish();
   } catch (std::exception const& e) {
     logError(std::string("MaskedRnn::serialize: ") + e.what());
   }
@@ -141,7 +162,7 @@ DataType MaskedRnnPlugin::getOutputDataType(int32_t index, DataType const* input
 
 nvinfer1::IPluginV2DynamicExt* MaskedRnnPlugin::clone() const noexcept {
   try {
-    auto* copy = new MaskedRnnPlugin(mParams);
+    auto* copy = new MaskedRnnPlugin(mConfig);
     copy->setPluginNamespace(mNamespace.c_str());
     return copy;
   } catch (std::exception const& e) {
@@ -163,8 +184,9 @@ nvinfer1::DimsExprs MaskedRnnPlugin::getOutputDimensions(int32_t outputIndex, nv
       throw PluginError("output index " + std::to_string(outputIndex) + " out of range");
     }
     nvinfer1::IDimensionExpr const* batch = inputs[mIo.x].d[0];
-    nvinfer1::IDimensionExpr const* units = exprBuilder.constant(mParams.units);
-    if (outputIndex == mIo.output && mParams.returnSequences) {
+    nvinfer1::IDimensionExpr const* units = exprBuilder.constant(static_cast<int32_t>(mConfig.units));
+    if (units == nullptr) throw PluginError("IExprBuilder::constant returned null");
+    if (outputIndex == mIo.output && mConfig.return_sequences) {
       result.nbDims = 3;
       result.d[0] = batch;
       result.d[1] = inputs[mIo.x].d[1];
@@ -197,38 +219,30 @@ void MaskedRnnPlugin::checkInputDims(nvinfer1::Dims const* dims, int32_t nbInput
   if (dims == nullptr || nbInputs != mIo.nbInputs) {
     throw PluginError("expected " + std::to_string(mIo.nbInputs) + " inputs, got " + std::to_string(nbInputs));
   }
-  int64_t const gateUnits = int64_t{GateCount(mParams.cell)} * mParams.units;
-  auto expect = [&](int32_t index, char const* name, std::initializer_list<int64_t> shape) {
+  auto check = [&](int32_t index, char const* name, ExpectedShape const& expected) {
+    if (index < 0) return;  // the configuration has no such input
     nvinfer1::Dims const& d = dims[index];
-    bool ok = d.nbDims == static_cast<int32_t>(shape.size());
-    int32_t i = 0;
-    for (int64_t want : shape) {
-      if (ok && want >= 0 && d.d[i] >= 0 && d.d[i] != want) ok = false;
-      ++i;
+    if (d.nbDims < 0 || d.nbDims > nvinfer1::Dims::MAX_DIMS) {
+      throw PluginError(std::string(name) + " has invalid rank " + std::to_string(d.nbDims));
     }
-    if (!ok) {
-      std::string wanted = "[";
-      i = 0;
-      for (int64_t want : shape) wanted += (i++ ? "," : "") + (want < 0 ? std::string("?") : std::to_string(want));
-      throw PluginError(std::string(name) + " has shape " + dimsString(d) + ", expected " + wanted + "]");
+    int64_t actual[nvinfer1::Dims::MAX_DIMS];
+    for (int32_t i = 0; i < d.nbDims; ++i) actual[i] = d.d[i];
+    if (!expected.Matches(actual, d.nbDims)) {
+      throw PluginError(std::string(name) + " has shape " + dimsString(d) + ", expected " + expected.ToString());
     }
   };
   nvinfer1::Dims const& x = dims[mIo.x];
-  expect(mIo.x, "x", {-1, -1, mParams.inputSize});
-  int64_t const batch = x.d[0];
-  int64_t const time = x.d[1];
-  expect(mIo.mask, "mask", {batch, time});
-  expect(mIo.kernel, "kernel", {mParams.inputSize, gateUnits});
-  expect(mIo.recurrentKernel, "recurrent_kernel", {mParams.units, gateUnits});
-  if (mIo.bias >= 0) {
-    if (mParams.cell == RnnCell::kGru && mParams.resetAfter) {
-      expect(mIo.bias, "bias", {2, gateUnits});
-    } else {
-      expect(mIo.bias, "bias", {gateUnits});
-    }
-  }
-  expect(mIo.initialH, "initial_h", {batch, mParams.units});
-  if (mIo.initialC >= 0) expect(mIo.initialC, "initial_c", {batch, mParams.units});
+  // Batch and time come from x (unknown, -1, at build time).
+  int64_t const batch = x.nbDims == 3 && x.d[0] >= 0 ? x.d[0] : kAnyExtent;
+  int64_t const time = x.nbDims == 3 && x.d[1] >= 0 ? x.d[1] : kAnyExtent;
+  MaskedRnnShapes const expected = MaskedRnnExpectedShapes(configFor(batch, time));
+  check(mIo.x, "x", expected.x);
+  check(mIo.mask, "mask", expected.mask);
+  check(mIo.kernel, "kernel", expected.kernel);
+  check(mIo.recurrentKernel, "recurrent_kernel", expected.recurrent_kernel);
+  check(mIo.bias, "bias", expected.bias);
+  check(mIo.initialH, "initial_h", expected.initial_h);
+  check(mIo.initialC, "initial_c", expected.initial_c);
 }
 
 void MaskedRnnPlugin::configurePlugin(nvinfer1::DynamicPluginTensorDesc const* in, int32_t nbInputs,
@@ -251,10 +265,17 @@ size_t MaskedRnnPlugin::getWorkspaceSize(nvinfer1::PluginTensorDesc const* input
     if (!toKernelDType(inputs[mIo.x].type, &dtype)) throw PluginError("x must be float32 or float16");
     nvinfer1::Dims const& x = inputs[mIo.x].dims;  // the profile's largest shape
     if (x.nbDims != 3) throw PluginError("x must have rank 3");
+    // The projection scratch is B*T*G*U elements: refuse shapes whose size
+    // would not even fit 64 bits instead of asking for a wrapped-around size.
+    int64_t const rows = volume(x, 0, 2);
+    checkedMultiply(checkedMultiply(rows, int64_t{GateCount(mConfig.cell)} * mConfig.units, "workspace elements"),
+                    8, "workspace bytes");
     return MaskedRnnGpuWorkspaceBytes(configFor(x.d[0], x.d[1]), dtype);
   } catch (std::exception const& e) {
+    // Never too small: enqueue trusts that TensorRT gave it this much. An
+    // impossible request makes the engine build fail (after this message).
     logError(prefix() + "getWorkspaceSize: " + e.what());
-    return 0;
+    return std::numeric_limits<size_t>::max();
   }
 }
 
@@ -302,9 +323,9 @@ MaskedRnnPluginCreator::MaskedRnnPluginCreator() {
   using nvinfer1::PluginField;
   using nvinfer1::PluginFieldType;
   std::vector<PluginField> fields;
-  for (char const* name : {kFieldCell, kFieldUnits, kFieldInputSize, kFieldActivation, kFieldRecurrentActivation,
-                           kFieldUseBias, kFieldResetAfter, kFieldGoBackwards, kFieldReturnSequences,
-                           kFieldZeroOutputForMask}) {
+  for (char const* name : {field::kCell, field::kUnits, field::kInputSize, field::kActivation,
+                           field::kRecurrentActivation, field::kUseBias, field::kResetAfter, field::kGoBackwards,
+                           field::kReturnSequences, field::kZeroOutputForMask}) {
     fields.push_back(PluginField{name, nullptr, PluginFieldType::kINT32, 1});
   }
   setFields(std::move(fields));
@@ -314,18 +335,19 @@ nvinfer1::IPluginV2* MaskedRnnPluginCreator::createPlugin(char const*,
                                                           nvinfer1::PluginFieldCollection const* fc) noexcept {
   try {
     PluginFieldReader fields(fc, kMaskedRnnPluginName, fieldNames());
-    MaskedRnnParams params;
-    params.cell = toCell(fields.requireInt32(kFieldCell));
-    params.units = fields.requireInt32(kFieldUnits);
-    params.inputSize = fields.requireInt32(kFieldInputSize);
-    params.activation = toActivation(fields.int32Or(kFieldActivation, 0), kFieldActivation);
-    params.recurrentActivation = toActivation(fields.int32Or(kFieldRecurrentActivation, 1), kFieldRecurrentActivation);
-    params.hasBias = fields.boolOr(kFieldUseBias, true);
-    params.resetAfter = fields.boolOr(kFieldResetAfter, true);
-    params.goBackwards = fields.boolOr(kFieldGoBackwards, false);
-    params.returnSequences = fields.boolOr(kFieldReturnSequences, false);
-    params.zeroOutputForMask = fields.boolOr(kFieldZeroOutputForMask, false);
-    auto* plugin = new MaskedRnnPlugin(params);
+    MaskedRnnConfig config;
+    config.cell = toCell(fields.requireInt32(field::kCell));
+    config.units = fields.requireInt32(field::kUnits);
+    config.input_size = fields.requireInt32(field::kInputSize);
+    config.activation = toActivation(fields.int32Or(field::kActivation, 0), field::kActivation);
+    config.recurrent_activation =
+        toActivation(fields.int32Or(field::kRecurrentActivation, 1), field::kRecurrentActivation);
+    config.has_bias = fields.boolOr(field::kUseBias, true);
+    config.reset_after = fields.boolOr(field::kResetAfter, true);
+    config.go_backwards = fields.boolOr(field::kGoBackwards, false);
+    config.return_sequences = fields.boolOr(field::kReturnSequences, false);
+    config.zero_output_for_mask = fields.boolOr(field::kZeroOutputForMask, false);
+    auto* plugin = new MaskedRnnPlugin(config);
     plugin->setPluginNamespace(mNamespace.c_str());
     return plugin;
   } catch (std::exception const& e) {

@@ -6,31 +6,29 @@
 
 #include "kernels/rnn/masked_rnn.h"
 #include "trt_converter/plugins/common/pluginBase.h"
+#include "trt_converter/plugins/pluginFieldNames.h"
 
 namespace tftrt_masking {
 namespace plugin {
 
-constexpr char kMaskedRnnPluginName[] = "MaskedRnn";
 constexpr char kMaskedRnnPluginVersion[] = "1";
 
-// Everything but batch and time (those come from the input shapes at run time).
-struct MaskedRnnParams {
-  RnnCell cell = RnnCell::kLstm;
-  int32_t units = 0;
-  int32_t inputSize = 0;
-  Activation activation = Activation::kTanh;
-  Activation recurrentActivation = Activation::kSigmoid;
-  bool hasBias = true;
-  bool resetAfter = true;
-  bool goBackwards = false;
-  bool returnSequences = false;
-  bool zeroOutputForMask = false;
-};
+// Plausibility limits on the fields (far above any Keras layer we know of,
+// far below what would overflow an index or exhaust a GPU): a field beyond
+// them is refused at createPlugin and at deserialization alike.
+constexpr int64_t kMaskedRnnMaxUnits = int64_t{1} << 16;
+constexpr int64_t kMaskedRnnMaxInputSize = int64_t{1} << 20;
+constexpr int64_t kMaskedRnnMaxWeightElements = int64_t{1} << 32;  // kernel + recurrent_kernel
 
-// Input / output positions for one parameter set: bias and initial_c are
+// The one validation of a plugin's configuration (batch = time = 0), shared
+// by createPlugin and deserializePlugin: the kernel's own checks plus the
+// limits above. Throws PluginError saying what is wrong.
+void validateMaskedRnnPluginConfig(MaskedRnnConfig const& config);
+
+// Input / output positions for one configuration: bias and initial_c are
 // present only when the configuration has them.
 struct MaskedRnnIo {
-  explicit MaskedRnnIo(MaskedRnnParams const& params);
+  explicit MaskedRnnIo(MaskedRnnConfig const& config);
   int32_t x = 0, mask = 1, kernel = 2, recurrentKernel = 3;
   int32_t bias = -1, initialH = -1, initialC = -1;
   int32_t nbInputs = 0;
@@ -41,13 +39,14 @@ struct MaskedRnnIo {
 class MaskedRnnPlugin final : public PluginBase {
  public:
   static constexpr uint32_t kSerialMagic = 0x4E524D54;  // "TMRN"
-  static constexpr uint32_t kSerialVersion = 1;
 
-  // Both constructors throw PluginError on an invalid configuration.
-  explicit MaskedRnnPlugin(MaskedRnnParams const& params);
+  // Both constructors throw PluginError on an invalid configuration
+  // (validateMaskedRnnPluginConfig). config.batch and config.time are ignored.
+  explicit MaskedRnnPlugin(MaskedRnnConfig const& config);
   MaskedRnnPlugin(void const* serialData, size_t serialLength);
 
-  MaskedRnnParams const& params() const { return mParams; }
+  // batch = time = 0; configFor() fills them for one call.
+  MaskedRnnConfig const& config() const { return mConfig; }
   MaskedRnnConfig configFor(int64_t batch, int64_t time) const;
 
   // IPluginV2
@@ -75,12 +74,12 @@ class MaskedRnnPlugin final : public PluginBase {
                   void const* const* inputs, void* const* outputs, void* workspace,
                   cudaStream_t stream) noexcept override;
 
-  // Checks input shapes against the parameters; throws PluginError saying what
-  // is wrong. Unknown extents (-1, at build time) are skipped.
+  // Checks input shapes against MaskedRnnExpectedShapes(); throws PluginError
+  // saying what is wrong. Unknown extents (-1, at build time) match anything.
   void checkInputDims(nvinfer1::Dims const* inputDims, int32_t nbInputs) const;
 
  private:
-  MaskedRnnParams mParams;
+  MaskedRnnConfig mConfig;
   MaskedRnnIo mIo;
 };
 

@@ -9,8 +9,7 @@ namespace {
 using nvinfer1::DataType;
 using nvinfer1::TensorFormat;
 
-constexpr char kFieldMaskValue[] = "mask_value";
-constexpr char kFieldOutputMode[] = "output_mode";
+namespace field = masking_field;
 
 MaskedOutputMode parseOutputMode(int32_t value) {
   if (value != static_cast<int32_t>(MaskedOutputMode::kWhere) &&
@@ -21,28 +20,46 @@ MaskedOutputMode parseOutputMode(int32_t value) {
   return static_cast<MaskedOutputMode>(value);
 }
 
-}  // namespace
-
-MaskingPlugin::MaskingPlugin(MaskingParams const& params) : mParams(params) {}
-
-MaskingPlugin::MaskingPlugin(void const* serialData, size_t serialLength) {
-  SerialReader reader(serialData, serialLength, kMaskingPluginName);
-  reader.readHeader(kSerialMagic, kSerialVersion);
-  mParams.maskValue = reader.read<float>("mask_value");
-  mParams.outputMode = parseOutputMode(reader.read<int32_t>("output_mode"));
+// The payload of format versions 1 and 2 (the same fields in the same order).
+MaskingParams readParams(void const* serialData, size_t serialLength) {
+  SerialReader reader(serialData, serialLength, kMaskingPluginName, MaskingPlugin::kSerialMagic);
+  MaskingParams params;
+  params.maskValue = reader.read<float>(field::kMaskValue);
+  params.outputMode = parseOutputMode(reader.read<int32_t>(field::kOutputMode));
   reader.expectEnd();
+  if (reader.version() == 1) {
+    logWarning(std::string(kMaskingPluginName) + ": serialized with format version 1 (no checksum); fields checked, "
+               "rebuild the engine to get an integrity check");
+  }
+  return params;
 }
 
+MaskingParams validated(MaskingParams const& params) {
+  validateMaskingParams(params);
+  return params;
+}
+
+}  // namespace
+
+void validateMaskingParams(MaskingParams const& params) {
+  parseOutputMode(static_cast<int32_t>(params.outputMode));
+}
+
+MaskingPlugin::MaskingPlugin(MaskingParams const& params) : mParams(validated(params)) {}
+
+MaskingPlugin::MaskingPlugin(void const* serialData, size_t serialLength)
+    : MaskingPlugin(readParams(serialData, serialLength)) {}
+
 size_t MaskingPlugin::getSerializationSize() const noexcept {
-  return sizeof(SerialHeader) + sizeof(float) + sizeof(int32_t);
+  return SerialWriter::serializedSize(sizeof(float) + sizeof(int32_t));
 }
 
 void MaskingPlugin::serialize(void* buffer) const noexcept {
   try {
-    SerialWriter writer(buffer, getSerializationSize());
-    writer.write(SerialHeader{kSerialMagic, kSerialVersion});
+    SerialWriter writer(buffer, getSerializationSize(), kSerialMagic);
     writer.write(mParams.maskValue);
     writer.write(static_cast<int32_t>(mParams.outputMode));
+    writer.finish();
   } catch (std::exception const& e) {
     logError(std::string("Masking::serialize: ") + e.what());
   }
@@ -148,8 +165,8 @@ int32_t MaskingPlugin::enqueue(nvinfer1::PluginTensorDesc const* inputDesc, nvin
 
 MaskingPluginCreator::MaskingPluginCreator() {
   setFields({
-      nvinfer1::PluginField{kFieldMaskValue, nullptr, nvinfer1::PluginFieldType::kFLOAT32, 1},
-      nvinfer1::PluginField{kFieldOutputMode, nullptr, nvinfer1::PluginFieldType::kINT32, 1},
+      nvinfer1::PluginField{field::kMaskValue, nullptr, nvinfer1::PluginFieldType::kFLOAT32, 1},
+      nvinfer1::PluginField{field::kOutputMode, nullptr, nvinfer1::PluginFieldType::kINT32, 1},
   });
 }
 
@@ -157,8 +174,8 @@ nvinfer1::IPluginV2* MaskingPluginCreator::createPlugin(char const*, nvinfer1::P
   try {
     PluginFieldReader fields(fc, kMaskingPluginName, fieldNames());
     MaskingParams params;
-    params.maskValue = fields.requireFloat32(kFieldMaskValue);
-    params.outputMode = parseOutputMode(fields.int32Or(kFieldOutputMode, 0));
+    params.maskValue = fields.requireFloat32(field::kMaskValue);
+    params.outputMode = parseOutputMode(fields.int32Or(field::kOutputMode, 0));
     auto* plugin = new MaskingPlugin(params);
     plugin->setPluginNamespace(mNamespace.c_str());
     return plugin;

@@ -8,11 +8,11 @@
 
 #include "kernels/masking/masking.h"
 #include "trt_converter/plugins/common/pluginBase.h"
+#include "trt_converter/plugins/pluginFieldNames.h"
 
 namespace tftrt_masking {
 namespace plugin {
 
-constexpr char kMaskingPluginName[] = "Masking";
 constexpr char kMaskingPluginVersion[] = "1";
 
 struct MaskingParams {
@@ -20,13 +20,17 @@ struct MaskingParams {
   MaskedOutputMode outputMode = MaskedOutputMode::kWhere;
 };
 
+// The one validation of the fields, shared by createPlugin and
+// deserializePlugin; throws PluginError saying what is wrong. Every float is a
+// plausible mask_value (NaN equals nothing, so it masks nothing, as in Keras).
+void validateMaskingParams(MaskingParams const& params);
+
 class MaskingPlugin final : public PluginBase {
  public:
   static constexpr uint32_t kSerialMagic = 0x4B534D54;  // "TMSK"
-  static constexpr uint32_t kSerialVersion = 1;
 
+  // Both constructors throw PluginError on invalid fields (the creator catches it).
   explicit MaskingPlugin(MaskingParams const& params);
-  // Throws PluginError on bad data (the creator catches it).
   MaskingPlugin(void const* serialData, size_t serialLength);
 
   MaskingParams const& params() const { return mParams; }
