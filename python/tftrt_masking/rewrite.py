@@ -92,14 +92,16 @@ def _flavour(model) -> str:
   return flavour
 
 
-def _clone_model(table: registry.LayerTable, model, clone_function, origins):
+def _clone_model(table: registry.LayerTable, model, clone_function, origins,
+                 input_tensors=None):
   """Keras' clone_model; for Keras 3 functional models the recorded masks
   are re-derived from the new layers (see _propagated_mask_call)."""
   if table.flavour == KERAS3 and not isinstance(model, keras.Sequential):
     return keras.models.clone_model(
-        model, clone_function=clone_function,
+        model, input_tensors=input_tensors, clone_function=clone_function,
         call_function=_propagated_mask_call(model, origins))
-  return table.keras.models.clone_model(model, clone_function=clone_function)
+  return table.keras.models.clone_model(model, input_tensors=input_tensors,
+                                        clone_function=clone_function)
 
 
 def _keras_mask(tensor):
@@ -248,8 +250,37 @@ def _clone_as_is(layer):
   return layer.__class__.from_config(layer.get_config())
 
 
+_INT64_REASON = ("int64 input: TensorRT 8.6 has no int64 tensors, so the ops that read it "
+                 "(Embedding's gather, its mask) stay in TensorFlow; rewrite with "
+                 "--int32-inputs (int32_inputs=True) to take int32 ids instead")
+_INT32_NOTE = ("int64 input rewritten as int32 (TensorRT 8.6 has no int64 tensors): feed "
+               "int32 ids (< 2**31)")
+
+
+def _int64_inputs(model) -> list:
+  """The model's int64 inputs: [(input layer name, KerasTensor)]."""
+  found = []
+  for tensor in model.inputs:
+    if str(tensor.dtype).endswith("int64"):
+      history = _history(tensor)
+      found.append((history[0].name if history else str(tensor.name), tensor))
+  return found
+
+
+def _int32_input_tensors(table: registry.LayerTable, model):
+  """New Input tensors for clone_model: the int64 ones as int32, the rest alike."""
+  tensors = []
+  for tensor in model.inputs:
+    history = _history(tensor)
+    name = history[0].name if history else None
+    dtype = "int32" if str(tensor.dtype).endswith("int64") else tensor.dtype
+    tensors.append(table.keras.Input(batch_shape=tuple(tensor.shape), dtype=dtype, name=name))
+  # clone_model wants model.input's structure: one tensor or a list.
+  return tensors if isinstance(model.input, (list, tuple)) else tensors[0]
+
+
 def _rewrite_structure(model, table: registry.LayerTable, report: RewriteReport,
-                       prefix: str = ""):
+                       prefix: str = "", input_tensors=None):
   """clone_model with our layers swapped in; fills `report`. No weights yet."""
 
   origins = {}  # id(new layer) -> original layer, for the call function
@@ -315,22 +346,30 @@ def _rewrite_structure(model, table: registry.LayerTable, report: RewriteReport,
         f"rewrite: model '{model.name}' is a subclassed {type(model).__name__}; only "
         "Sequential and functional models can be walked. Build the layers of ours "
         "(tftrt_masking.layers) into it directly instead.")
-  return _clone_model(table, model, clone_function, origins)
+  return _clone_model(table, model, clone_function, origins, input_tensors)
 
 
-def rewrite_model(model):
+def rewrite_model(model, *, int32_inputs: bool = False):
   """Returns (new_model, RewriteReport): the model with our Masking and
   recurrent layers where they can serve, same weights and outputs.
 
   `model` is a Keras 3 or tf_keras Sequential / functional model, built (it
-  has weights). The original model is not changed.
+  has weights). The original model is not changed. `int32_inputs`: int64
+  inputs (token ids) become int32 ones, which TensorRT 8.6 can take.
   """
   table = registry.layer_table(_flavour(model))
   if not model.built:
     raise RewriteError(f"rewrite: model '{model.name}' is not built (it has no weights yet); "
                        "give it an Input or call it once first")
   report = RewriteReport(table.flavour, model.name)
-  new_model = _rewrite_structure(model, table, report)
+  input_tensors = None
+  for name, _ in _int64_inputs(model):
+    report.layers.append(LayerReport(
+        name, "InputLayer", int32_inputs, "InputLayer" if int32_inputs else "",
+        reasons=[] if int32_inputs else [_INT64_REASON],
+        notes=[_INT32_NOTE] if int32_inputs else []))
+    input_tensors = _int32_input_tensors(table, model) if int32_inputs else None
+  new_model = _rewrite_structure(model, table, report, input_tensors=input_tensors)
   old_weights = model.get_weights()
   new_shapes = [tuple(w.shape) for w in new_model.weights]
   old_shapes = [tuple(w.shape) for w in old_weights]
@@ -348,14 +387,15 @@ load_keras_model = model_files.load_keras_model
 save_model = model_files.save_model
 
 
-def rewrite_path(source, out=None, *, overwrite: bool = False, unsafe: bool = False):
+def rewrite_path(source, out=None, *, overwrite: bool = False, unsafe: bool = False,
+                 int32_inputs: bool = False):
   """rewrite_model on a model file / SavedModel; writes the result to `out`
   when given (never over `source`, over an existing path only with
   `overwrite`; see model_files.save_model). Returns (new_model, report)."""
   if out is not None:
     model_files.check_output_path(out, overwrite=overwrite, inputs=[source])
   model = load_keras_model(source, unsafe=unsafe)
-  new_model, report = rewrite_model(model)
+  new_model, report = rewrite_model(model, int32_inputs=int32_inputs)
   if out is not None:
     save_model(new_model, out, overwrite=overwrite, inputs=[source], unsafe=unsafe)
   return new_model, report
@@ -366,7 +406,8 @@ def _run_cli(args) -> int:
   model_files.import_modules(args.imports)
   model_files.model_format(args.input)  # os.stat checks first: nothing opened yet
   model_files.check_output_path(args.output, overwrite=args.overwrite, inputs=[args.input])
-  new_model, report = rewrite_model(load_keras_model(args.input, unsafe=args.unsafe))
+  new_model, report = rewrite_model(load_keras_model(args.input, unsafe=args.unsafe),
+                                    int32_inputs=args.int32_inputs)
   print(report.summary())
   written = save_model(new_model, args.output, overwrite=args.overwrite, inputs=[args.input],
                        unsafe=args.unsafe)
@@ -395,6 +436,10 @@ def register_cli(subparsers) -> None:
   parser.add_argument("--unsafe", action="store_true",
                       help="allow loading Python code stored in the model file (Lambda "
                       "layers); only for files from a source you trust")
+  parser.add_argument("--int32-inputs", action="store_true",
+                      help="rewrite int64 inputs (token ids) as int32: TensorRT 8.6 has no "
+                      "int64 tensors, so without this the layers reading them stay in "
+                      "TensorFlow")
   parser.add_argument("--import", dest="imports", action="append", default=[], metavar="MODULE",
                       help="import MODULE (a module name or a .py file) before loading, to "
                       "register custom layers; repeatable")

@@ -460,3 +460,23 @@ def test_time_distributed_dense_becomes_dense(rng, tmp_path, flavour):
   (result,) = served(tf.constant(x)).values()
   assert result.shape == (6, 9, 3)
   np.testing.assert_allclose(result, model(x), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("int32_inputs", [False, True])
+def test_int64_token_inputs(rng, int32_inputs):
+  """int64 ids cannot enter a TensorRT 8.6 engine: the report says so, and
+  int32_inputs=True rewrites the input as int32 (same outputs)."""
+  inputs = keras.Input((None,), dtype="int64", name="tokens")
+  hidden = keras.layers.Embedding(20, 4, mask_zero=True)(inputs)
+  model = keras.Model(inputs, keras.layers.LSTM(3)(hidden))
+  randomize_weights(model, rng)
+  new_model, report = rewrite.rewrite_model(model, int32_inputs=int32_inputs)
+  entry = report_by_name(report)["tokens"]
+  assert entry.replaced == int32_inputs
+  assert ("int32" in entry.notes[0]) if int32_inputs else ("no int64" in entry.reasons[0])
+  assert new_model.inputs[0].dtype == ("int32" if int32_inputs else "int64")
+  ids = rng.integers(0, 20, (5, 7))
+  ids[1, 4:] = 0
+  ids[2] = 0
+  np.testing.assert_allclose(new_model(ids.astype(new_model.inputs[0].dtype)),
+                             model(ids.astype(np.int64)), rtol=0, atol=1e-6)
