@@ -435,7 +435,7 @@ def check_output_path(out, *, overwrite: bool = False, inputs=()) -> Path:
   parent folder."""
   text = os.fspath(out)
   if not str(text).strip():
-    raise ModelFileError("OUT is empty: give a .keras / .h5 file or a SavedModel folder path")
+    raise ModelFileError("OUT is empty: give the path of the file or folder to write")
   _check_text(text, "OUT")
   out = Path(text)
   if out.name in ("", ".", "..") or str(text).endswith(os.sep):
@@ -445,11 +445,11 @@ def check_output_path(out, *, overwrite: bool = False, inputs=()) -> Path:
   for source in inputs:
     real_in = _real(source)
     if real_out == real_in or _same_file(out, source):
-      raise ModelFileError(f"OUT {out} is the input {source}: the rewrite never writes over "
-                           "its input; choose another OUT")
+      raise ModelFileError(f"OUT {out} is the input {source}: an input is never written "
+                           "over; choose another OUT")
     if _within(real_out, real_in):
-      raise ModelFileError(f"OUT {out} is inside the input {source}: the rewrite never writes "
-                           "into its input; choose an OUT outside it")
+      raise ModelFileError(f"OUT {out} is inside the input {source}: nothing is ever written "
+                           "into an input; choose an OUT outside it")
     if _within(real_in, real_out):
       raise ModelFileError(f"OUT {out} holds the input {source}: replacing it would delete the "
                            "input; choose another OUT")
