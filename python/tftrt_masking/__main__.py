@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 import traceback
 
@@ -30,9 +31,13 @@ EXIT_INTERRUPTED = 130
 MAX_MESSAGE_CHARS = 600
 
 
+_TERMINAL_CODES = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # Keras bolds parts of its messages
+
+
 def one_line(text: str) -> str:
   """A message as one line: its lines joined with '; ', cut at MAX_MESSAGE_CHARS."""
-  line = "; ".join(part.strip() for part in str(text).splitlines() if part.strip())
+  text = _TERMINAL_CODES.sub("", str(text))
+  line = "; ".join(part.strip() for part in text.splitlines() if part.strip())
   if len(line) > MAX_MESSAGE_CHARS:
     line = line[:MAX_MESSAGE_CHARS] + "... (--debug shows all of it)"
   return line

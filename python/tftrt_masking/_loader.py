@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tftrt_masking.errors import UserError
+
 OPS_LIBRARY = "_tftrt_masking_ops.so"
 CONVERTERS_LIBRARY = "_tftrt_masking_converters.so"
 
@@ -21,7 +23,7 @@ _PACKAGE_DIR = Path(os.path.abspath(__file__)).parent
 _ROOT = _PACKAGE_DIR.parent.parent
 
 
-class LibraryNotBuiltError(ImportError):
+class LibraryNotBuiltError(UserError, ImportError):
   """The compiled op library is missing: it has to be built with Bazel first."""
 
 

@@ -31,6 +31,7 @@ import argparse
 import ctypes
 import dataclasses
 import itertools
+import sys
 from pathlib import Path
 
 from tftrt_masking import _loader, model_files, segments
@@ -436,7 +437,13 @@ def _cli(args) -> int:
                                minimum_segment_size=args.minimum_segment_size,
                                overwrite=args.overwrite)
   print(result.summary())
-  return 0 if result.anything_converted else 1
+  if result.anything_converted:
+    return 0
+  # The failure, as every CLI failure, as one line on stderr too.
+  print(result.message if not (result.converted and result.builds) else
+        f"convert: nothing converted: {len(result.fell_back)} of {len(result.builds)} "
+        "engine build(s) failed, every segment runs in TensorFlow", file=sys.stderr)
+  return 1
 
 
 def register_cli(subparsers) -> None:

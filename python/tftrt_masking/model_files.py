@@ -343,13 +343,12 @@ def _saved_by_keras_version(path: Path, file_format: str) -> str:
     return ""  # not readable here: the loaders say what is wrong
 
 
-def _tf_keras_safe_mode(tf_keras, safe: bool):
+def _tf_keras_safe_mode(safe: bool):
   """tf_keras' SafeModeScope: its legacy loaders check it but never enter it."""
   try:
     from tf_keras.src.saving import serialization_lib  # pylint: disable=import-outside-toplevel
   except ImportError:
     return contextlib.nullcontext()
-  del tf_keras
   return serialization_lib.SafeModeScope(safe)
 
 
@@ -394,8 +393,7 @@ def load_keras_model(path, *, unsafe: bool = False):
         loaders.append(("tf_keras", tf_keras))
   errors = []
   for label, module in loaders:
-    scope = (_tf_keras_safe_mode(module, safe_mode) if label == "tf_keras"
-             else contextlib.nullcontext())
+    scope = _tf_keras_safe_mode(safe_mode) if label == "tf_keras" else contextlib.nullcontext()
     try:
       with scope:
         return module.models.load_model(str(path), compile=False, safe_mode=safe_mode)
@@ -435,7 +433,7 @@ def check_output_path(out, *, overwrite: bool = False, inputs=()) -> Path:
   parent folder."""
   text = os.fspath(out)
   if not str(text).strip():
-    raise ModelFileError("OUT is empty: give a .keras / .h5 file or a SavedModel folder path")
+    raise ModelFileError("OUT is empty: give the path of the file or folder to write")
   _check_text(text, "OUT")
   out = Path(text)
   if out.name in ("", ".", "..") or str(text).endswith(os.sep):
@@ -445,11 +443,11 @@ def check_output_path(out, *, overwrite: bool = False, inputs=()) -> Path:
   for source in inputs:
     real_in = _real(source)
     if real_out == real_in or _same_file(out, source):
-      raise ModelFileError(f"OUT {out} is the input {source}: the rewrite never writes over "
-                           "its input; choose another OUT")
+      raise ModelFileError(f"OUT {out} is the input {source}: an input is never written "
+                           "over; choose another OUT")
     if _within(real_out, real_in):
-      raise ModelFileError(f"OUT {out} is inside the input {source}: the rewrite never writes "
-                           "into its input; choose an OUT outside it")
+      raise ModelFileError(f"OUT {out} is inside the input {source}: nothing is ever written "
+                           "into an input; choose an OUT outside it")
     if _within(real_in, real_out):
       raise ModelFileError(f"OUT {out} holds the input {source}: replacing it would delete the "
                            "input; choose another OUT")
@@ -516,7 +514,7 @@ def _load_back(model, written: Path, unsafe: bool) -> None:
     return
   module = _flavour_module(model)
   register_layers()
-  scope = (_tf_keras_safe_mode(module, not unsafe) if module is _keras.tf_keras_or_none()
+  scope = (_tf_keras_safe_mode(not unsafe) if module is _keras.tf_keras_or_none()
            else contextlib.nullcontext())
   with scope:
     module.models.load_model(str(written), compile=False, safe_mode=not unsafe)

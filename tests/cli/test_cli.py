@@ -460,9 +460,10 @@ def test_convert_without_tensorrt_exits_non_zero_and_reports(capsys, tmp_path):
     pytest.skip("TensorRT is available here: convert would really convert")
   saved_model = tmp_path / "saved_model"
   keras_model().export(str(saved_model), verbose=False)
-  code, stdout, _ = run(capsys, "convert", saved_model, tmp_path / "out")
+  code, stdout, err = run(capsys, "convert", saved_model, tmp_path / "out")
   assert code == 1
   assert stdout.splitlines()[0].startswith("convert: ") and "nothing converted" in stdout
+  assert_one_line_error(code, err, "convert", "nothing converted")
   assert "TensorRT engine(s):" in stdout  # the offline report is still printed
   assert not (tmp_path / "out").exists()
   existing = tmp_path / "existing"
