@@ -84,8 +84,8 @@ def load_ops():
 
 
 def _register_plugins_if_tensorrt_present() -> None:
-  from tftrt_masking import conversion  # pylint: disable=import-outside-toplevel
+  from tftrt_masking import trt_plugins  # pylint: disable=import-outside-toplevel
 
-  available, _ = conversion.tensorrt_available()
+  available, _ = trt_plugins.tensorrt_available()
   if available:
-    conversion.register_trt_plugins()
+    trt_plugins.register_trt_plugins()

@@ -28,20 +28,17 @@ CLI: python -m tftrt_masking convert INPUT_DIR OUTPUT_DIR [--precision FP16]
 from __future__ import annotations
 
 import argparse
-import ctypes
 import dataclasses
 import itertools
 import sys
 from pathlib import Path
 
 from tftrt_masking import _loader, model_files, segments
-from tftrt_masking.errors import UserError
+from tftrt_masking.errors import ConversionError
+# Where TensorRT and our plugins stand; here for existing callers too.
+from tftrt_masking.trt_plugins import register_trt_plugins, tensorrt_available
 
 PRECISION_MODES = ("FP32", "FP16")
-
-
-class ConversionError(UserError, RuntimeError):
-  """The conversion could not be done (bad arguments, missing libraries)."""
 
 
 # What TF-TRT (TF 2.17) leaves of each TRTEngineOp in a saved model: save()
@@ -213,39 +210,6 @@ def _build_message(output_dir, builds: list) -> str:
   if pending:
     text += f", {pending} to be built at the first run (no input_fn / profile given)"
   return text
-
-
-def tensorrt_available() -> tuple:
-  """(available, reason). Safe without TensorRT: is_tensorrt_enabled() only tries
-  to load libnvinfer (get_loaded_tensorrt_version() would abort the process)."""
-  from tensorflow.compiler.tf2tensorrt import _pywrap_py_utils  # pylint: disable=import-outside-toplevel
-
-  if not _pywrap_py_utils.is_tensorrt_enabled():
-    return False, ("TensorRT is not available here: TensorFlow could not load libnvinfer "
-                   "(TF 2.17 needs TensorRT 8.6.x on the library path)")
-  if _loader.converters_library_path() is None:
-    return False, ("the tftrt_masking converter library was not built (no TensorRT 8 headers "
-                   "at configure time; see trt_converter/README.md)")
-  return True, ""
-
-
-def register_trt_plugins() -> None:
-  """Registers our TensorRT plugin creators (Masking, MaskedRnn) with the loaded
-  TensorRT. Needed before an engine that uses them is deserialized; the
-  converters also do it on their first conversion. Raises ConversionError with
-  the reason when TensorRT or the converter library is missing."""
-  path = _loader.converters_library_path()
-  if path is None:
-    raise ConversionError("cannot register the TensorRT plugins: the converter library "
-                          f"{_loader.CONVERTERS_LIBRARY} was not built")
-  _loader.load_ops()
-  library = ctypes.CDLL(str(path))
-  register = library.TftrtMaskingRegisterPlugins
-  register.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
-  register.restype = ctypes.c_int
-  error = ctypes.create_string_buffer(512)
-  if not register(error, len(error)):
-    raise ConversionError(f"cannot register the TensorRT plugins: {error.value.decode()}")
 
 
 def convert_saved_model(input_dir, output_dir, *, input_fn=None, precision_mode: str = "FP32",

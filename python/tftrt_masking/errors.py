@@ -20,3 +20,7 @@ class UserError(Exception):
 
 class RewriteError(UserError, ValueError):
   """The input cannot be rewritten (not a Keras model, a subclassed model, ...)."""
+
+
+class ConversionError(UserError, RuntimeError):
+  """The conversion could not be done (bad arguments, missing libraries)."""

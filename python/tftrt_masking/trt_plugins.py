@@ -1,0 +1,44 @@
+"""Whether TensorRT is usable here, and registering our TensorRT plugin
+creators with it. A module of its own so that _loader (which registers the
+plugins when it loads the libraries) does not import `conversion`, which
+imports _loader."""
+
+from __future__ import annotations
+
+import ctypes
+
+from tftrt_masking import _loader
+from tftrt_masking.errors import ConversionError
+
+
+def tensorrt_available() -> tuple:
+  """(available, reason). Safe without TensorRT: is_tensorrt_enabled() only tries
+  to load libnvinfer (get_loaded_tensorrt_version() would abort the process)."""
+  from tensorflow.compiler.tf2tensorrt import _pywrap_py_utils  # pylint: disable=import-outside-toplevel
+
+  if not _pywrap_py_utils.is_tensorrt_enabled():
+    return False, ("TensorRT is not available here: TensorFlow could not load libnvinfer "
+                   "(TF 2.17 needs TensorRT 8.6.x on the library path)")
+  if _loader.converters_library_path() is None:
+    return False, ("the tftrt_masking converter library was not built (no TensorRT 8 headers "
+                   "at configure time; see trt_converter/README.md)")
+  return True, ""
+
+
+def register_trt_plugins() -> None:
+  """Registers our TensorRT plugin creators (Masking, MaskedRnn) with the loaded
+  TensorRT. Needed before an engine that uses them is deserialized; the
+  converters also do it on their first conversion. Raises ConversionError with
+  the reason when TensorRT or the converter library is missing."""
+  path = _loader.converters_library_path()
+  if path is None:
+    raise ConversionError("cannot register the TensorRT plugins: the converter library "
+                          f"{_loader.CONVERTERS_LIBRARY} was not built")
+  _loader.load_ops()
+  library = ctypes.CDLL(str(path))
+  register = library.TftrtMaskingRegisterPlugins
+  register.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+  register.restype = ctypes.c_int
+  error = ctypes.create_string_buffer(512)
+  if not register(error, len(error)):
+    raise ConversionError(f"cannot register the TensorRT plugins: {error.value.decode()}")
