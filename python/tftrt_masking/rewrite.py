@@ -260,7 +260,7 @@ _INT32_NOTE = ("int64 input rewritten as int32 (TensorRT 8.6 has no int64 tensor
 def _int64_inputs(model) -> list:
   """The model's int64 inputs: [(input layer name, KerasTensor)]."""
   found = []
-  for tensor in model.inputs:
+  for tensor in getattr(model, "inputs", None) or []:  # a subclassed model has none
     if str(tensor.dtype).endswith("int64"):
       history = _history(tensor)
       found.append((history[0].name if history else str(tensor.name), tensor))
