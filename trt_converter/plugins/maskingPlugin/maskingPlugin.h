@@ -16,14 +16,24 @@ constexpr char kMaskingPluginName[] = "Masking";
 constexpr char kMaskingPluginVersion[] = "1";
 
 struct MaskingParams {
-  float maskValue = 0.0f;
+  // The number rows are compared against, exactly (kernels/masking/masking.h).
+  double maskValue = 0.0;
   MaskedOutputMode outputMode = MaskedOutputMode::kWhere;
+  // The TF graph's element type: x runs in it and nothing else, so the mask is
+  // decided in the graph's dtype (float32 values rounded to half in FP16 mode
+  // could equal the mask value). kFloat32 or kFloat16.
+  DType elementType = DType::kFloat32;
+  // Read from a format-1 buffer: no element type (the engine fixed x's type
+  // when it was built) and maskValue is a float compared after rounding to x's
+  // type, as format 1 did.
+  bool formatOne = false;
 };
 
 class MaskingPlugin final : public PluginBase {
  public:
   static constexpr uint32_t kSerialMagic = 0x4B534D54;  // "TMSK"
-  static constexpr uint32_t kSerialVersion = 1;
+  // 2: element type and a float64 mask value compared exactly; 1 still loads.
+  static constexpr uint32_t kSerialVersion = 2;
 
   explicit MaskingPlugin(MaskingParams const& params);
   // Throws PluginError on bad data (the creator catches it).
