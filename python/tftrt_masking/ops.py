@@ -70,8 +70,10 @@ def masking(x, mask_value=0.0, output_mode: str | None = None, name=None):
     raise ValueError(f"tftrt_masking.ops.masking: output_mode must be one of {OUTPUT_MODES}, "
                      f"got {output_mode!r}")
   if tf.is_tensor(mask_value):
-    raise TypeError(f"tftrt_masking.ops.masking: mask_value must be a Python or NumPy number, "
-                    f"got a tensor: {mask_value!r}")
+    if not hasattr(mask_value, "numpy"):
+      raise TypeError(f"tftrt_masking.ops.masking: mask_value must be a number known when the "
+                      f"graph is built, got a symbolic tensor: {mask_value!r}")
+    mask_value = mask_value.numpy()  # a NumPy scalar of the tensor's dtype, as Keras keeps it
   exact = keras_mask_value(mask_value, x.dtype)
   # exact_mask_value decides (text keeps every float64: TF attrs have no double);
   # mask_value, its float32 rounding, is for readers of the graph.

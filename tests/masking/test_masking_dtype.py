@@ -151,6 +151,10 @@ def test_ops_wrapper_compares_as_keras3():
   assert np.asarray(ops.masking(x16, -999.9)[1]).all()
   np.testing.assert_array_equal(ops.masking(x16, np.float16(0.1))[1], [[False, True, True]])
   np.testing.assert_array_equal(ops.masking(x16, -1000)[1], [[True, True, False]])
+  # An eager tensor keeps its dtype, as in Keras.
+  np.testing.assert_array_equal(ops.masking(x16, tf.constant(0.1, tf.float16))[1],
+                                [[False, True, True]])
+  assert np.asarray(ops.masking(x16, tf.constant(0.1))[1]).all()
   assert ops.keras_mask_value(0.1, tf.float64) == float(np.float32(0.1))
   assert ops.keras_mask_value(np.float64(0.1), tf.float16) == 0.1
   assert ops.keras_mask_value(70000, tf.float16) == np.inf
