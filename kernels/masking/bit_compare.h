@@ -1,4 +1,6 @@
-// The row test of Masking, x != mask_value in the element type, on raw bits:
+// The row test of Masking, x != m in the element type, on raw bits (m: the
+// mask value as the host made it a T, NaN where T cannot hold the mask value,
+// ComparedMaskValue in masking.h):
 // for a mask value m that is not NaN, x == m exactly when x's bits equal m's,
 // except that +0 and -0 are equal (then the sign bit is left out of the
 // comparison); a NaN m equals nothing. A 16-byte vector of elements then

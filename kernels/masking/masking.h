@@ -2,14 +2,21 @@
 //
 // The tensor is seen as [rows, features]: rows = prod(shape[:-1]) (the mask's
 // shape), features = shape[-1]. Semantics (shared/docs/keras-masking-spec.md 1):
-// - comparison in the element type T, against mask_value converted to T
-//   (Keras compares after autocasting to the layer's compute dtype);
+// - x == mask_value is exact, as numbers: mask_value is a double, and an
+//   element equals it only if it is that very number. Keras compares the
+//   element, autocast to the compute dtype, against its mask value in a dtype
+//   that holds both (Keras 3: float16 x against float32(0.1), in float32), so a
+//   value the element type cannot hold (0.1, -999.9, 1e5 in float16) equals no
+//   element. Which number that is (float32(0.1) for Keras 3, float16(0.1) for
+//   tf_keras) is the caller's decision; ComparedMaskValue makes it a T on the host;
 // - a NaN mask_value masks nothing; a NaN feature keeps its row;
 // - zero features: any() over nothing is false, every row masked.
 #ifndef TFTRT_MASKING_KERNELS_MASKING_MASKING_H_
 #define TFTRT_MASKING_KERNELS_MASKING_MASKING_H_
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 
 #include "kernels/common/types.h"
 
@@ -24,14 +31,32 @@ enum class MaskedOutputMode : int32_t {
   kMultiply = 1,
 };
 
+// The element rows are compared against, decided on the host: mask_value
+// itself when T holds it exactly, else NaN, which equals no element (as the
+// number itself would not). T: float, double, or a 16-bit float type that
+// converts exactly to and from float (Eigen::half / bfloat16, __half, __nv_bfloat16).
+template <typename T>
+T ComparedMaskValue(double mask_value) {
+  // Beyond float's range (and so beyond the 16-bit types'): no T holds it.
+  const bool in_range = std::isinf(mask_value) ||
+                        std::fabs(mask_value) <= std::numeric_limits<float>::max();
+  if (in_range) {
+    const T held = static_cast<T>(static_cast<float>(mask_value));
+    if (static_cast<double>(static_cast<float>(held)) == mask_value) return held;
+  }
+  return static_cast<T>(std::numeric_limits<float>::quiet_NaN());
+}
+template <>
+inline double ComparedMaskValue<double>(double mask_value) { return mask_value; }
+
 // CPU implementation for rows [row_begin, row_end). T is any type convertible
 // from float with != and * (float, double, Eigen::half, Eigen::bfloat16).
-// MaskT is bool or int32_t.
+// MaskT is bool or int32_t. mask_value: compared exactly (see the top).
 template <typename T, typename MaskT>
-void MaskingRowsCpu(const T* x, int64_t features, float mask_value,
+void MaskingRowsCpu(const T* x, int64_t features, double mask_value,
                     MaskedOutputMode mode, int64_t row_begin, int64_t row_end,
                     T* output, MaskT* mask) {
-  const T masked_value = static_cast<T>(mask_value);
+  const T masked_value = ComparedMaskValue<T>(mask_value);
   const T zero = static_cast<T>(0.0f);
   const T one = static_cast<T>(1.0f);
   for (int64_t row = row_begin; row < row_end; ++row) {
@@ -93,10 +118,17 @@ struct MaskingTileConfig {
 MaskingTileConfig GetMaskingTileConfig(int64_t rows, int64_t row_bytes, int64_t resident_blocks);
 
 // GPU: reads x once and writes output and mask in one pass. x, output: [rows,
-// features] of dtype; mask: [rows] of mask_dtype. Returns a cudaError_t value.
+// features] of dtype; mask: [rows] of mask_dtype; mask_value compared exactly
+// (see the top). Returns a cudaError_t value.
 int LaunchMasking(DType dtype, const void* x, int64_t rows, int64_t features,
-                  float mask_value, MaskedOutputMode mode, void* output,
+                  double mask_value, MaskedOutputMode mode, void* output,
                   MaskDType mask_dtype, void* mask, GpuStream stream);
+
+// mask_value rounded to dtype (round to nearest even, as TensorFlow casts):
+// what the element type makes of a float mask value. For format-1 TensorRT
+// plugins, which compared against mask_value converted to x's type. GPU
+// builds only (it uses the CUDA 16-bit types).
+double MaskValueRoundedTo(DType dtype, float mask_value);
 
 }  // namespace tftrt_masking
 

@@ -37,7 +37,8 @@
 namespace tftrt_masking {
 namespace {
 
-// Compare in T itself (Keras compares in the compute dtype).
+// Compare in T itself: the host has made the mask value a T already (or NaN,
+// when T cannot hold it: ComparedMaskValue in masking.h).
 template <typename T>
 __device__ __forceinline__ bool NotEqual(T a, T b) { return a != b; }
 template <>
@@ -401,30 +402,26 @@ cudaError_t ResidentBlocks(Kernel kernel, int* blocks) {
   return cudaSuccess;
 }
 
-template <typename T>
-T FromFloat(float v) { return static_cast<T>(v); }
-template <>
-__half FromFloat<__half>(float v) { return __float2half(v); }
-template <>
-__nv_bfloat16 FromFloat<__nv_bfloat16>(float v) { return __float2bfloat16(v); }
-
 template <typename T, typename MaskT, int V>
-int LaunchShortRows(const void* x, int64_t rows, float mask_value, MaskedOutputMode mode,
+int LaunchShortRows(const void* x, int64_t rows, T masked_value, MaskedOutputMode mode,
                     void* output, void* mask, int max_grid, cudaStream_t stream) {
   constexpr int64_t kChunkRows = int64_t{kShortRowsThreads} / V * kShortRowsPerThread;
   constexpr int64_t kMaxBlocks = int64_t{1} << 20;  // then the blocks loop
   int64_t grid = std::min((rows + kChunkRows - 1) / kChunkRows, kMaxBlocks);
   if (max_grid > 0) grid = std::min<int64_t>(grid, max_grid);
   MaskingShortRowsKernel<T, MaskT, V><<<grid, kShortRowsThreads, 0, stream>>>(
-      static_cast<const uint4*>(x), rows, FromFloat<T>(mask_value), mode,
+      static_cast<const uint4*>(x), rows, masked_value, mode,
       static_cast<uint4*>(output), static_cast<MaskT*>(mask));
   return cudaGetLastError();
 }
 
 template <typename T, typename MaskT>
-int Launch(const void* x, int64_t rows, int64_t features, float mask_value,
+int Launch(const void* x, int64_t rows, int64_t features, double mask_value,
            MaskedOutputMode mode, void* output, void* mask, cudaStream_t stream) {
   constexpr int64_t kPerVector = sizeof(uint4) / sizeof(T);
+  // Decided here, once: a value T cannot hold becomes NaN, which the kernels
+  // (bit patterns included) already treat as equal to nothing.
+  const T masked_value = ComparedMaskValue<T>(mask_value);
   const bool aligned = reinterpret_cast<uintptr_t>(x) % sizeof(uint4) == 0 &&
                        reinterpret_cast<uintptr_t>(output) % sizeof(uint4) == 0;
   if (rows <= 0) return cudaSuccess;
@@ -435,8 +432,8 @@ int Launch(const void* x, int64_t rows, int64_t features, float mask_value,
   const int max_grid = EnvInt("TFTRT_MASKING_MAX_GRID");
   if (kind == MaskingKernelKind::kShortRows) {
     auto launch = [&](auto vectors) {  // vectors: std::integral_constant, 16-byte vectors per row
-      return LaunchShortRows<T, MaskT, decltype(vectors)::value>(x, rows, mask_value, mode, output,
-                                                                 mask, max_grid, stream);
+      return LaunchShortRows<T, MaskT, decltype(vectors)::value>(x, rows, masked_value, mode,
+                                                                 output, mask, max_grid, stream);
     };
     switch (features / kPerVector) {
       case 1: return launch(std::integral_constant<int, 1>());
@@ -459,7 +456,7 @@ int Launch(const void* x, int64_t rows, int64_t features, float mask_value,
         GetMaskingTileConfig(rows, features * static_cast<int64_t>(sizeof(T)), resident_blocks);
     if (config.grid == 0) return cudaSuccess;
     kernel<<<config.grid, config.block, 0, stream>>>(
-        static_cast<const T*>(x), rows, static_cast<int>(features), FromFloat<T>(mask_value),
+        static_cast<const T*>(x), rows, static_cast<int>(features), masked_value,
         mode, config.tile_rows, config.lanes_per_row, static_cast<T*>(output),
         static_cast<MaskT*>(mask));
     return cudaGetLastError();
@@ -472,21 +469,21 @@ int Launch(const void* x, int64_t rows, int64_t features, float mask_value,
         GetMaskingLaunchConfig(rows, (vectors + kHeldVectors - 1) / kHeldVectors);
     if (config.grid == 0) return cudaSuccess;
     MaskingVectorKernel<T, MaskT><<<config.grid, config.block, 0, stream>>>(
-        static_cast<const uint4*>(x), rows, vectors, FromFloat<T>(mask_value), mode,
+        static_cast<const uint4*>(x), rows, vectors, masked_value, mode,
         config.lanes_per_row, static_cast<uint4*>(output), static_cast<MaskT*>(mask));
     return cudaGetLastError();
   }
   const MaskingLaunchConfig config = GetMaskingLaunchConfig(rows, features);
   if (config.grid == 0) return cudaSuccess;
   MaskingKernel<T, MaskT><<<config.grid, config.block, 0, stream>>>(
-      static_cast<const T*>(x), rows, features, FromFloat<T>(mask_value), mode,
+      static_cast<const T*>(x), rows, features, masked_value, mode,
       config.lanes_per_row, static_cast<T*>(output), static_cast<MaskT*>(mask));
   return cudaGetLastError();
 }
 
 template <typename T>
 int LaunchForMask(MaskDType mask_dtype, const void* x, int64_t rows, int64_t features,
-                  float mask_value, MaskedOutputMode mode, void* output, void* mask,
+                  double mask_value, MaskedOutputMode mode, void* output, void* mask,
                   cudaStream_t stream) {
   switch (mask_dtype) {
     case MaskDType::kBool:
@@ -500,7 +497,7 @@ int LaunchForMask(MaskDType mask_dtype, const void* x, int64_t rows, int64_t fea
 }  // namespace
 
 int LaunchMasking(DType dtype, const void* x, int64_t rows, int64_t features,
-                  float mask_value, MaskedOutputMode mode, void* output,
+                  double mask_value, MaskedOutputMode mode, void* output,
                   MaskDType mask_dtype, void* mask, GpuStream stream) {
   switch (dtype) {
     case DType::kFloat32:
@@ -517,6 +514,19 @@ int LaunchMasking(DType dtype, const void* x, int64_t rows, int64_t features,
                                    mask, stream);
   }
   return cudaErrorInvalidValue;
+}
+
+double MaskValueRoundedTo(DType dtype, float mask_value) {
+  switch (dtype) {
+    case DType::kFloat16:
+      return static_cast<double>(__half2float(__float2half_rn(mask_value)));
+    case DType::kBFloat16:
+      return static_cast<double>(__bfloat162float(__float2bfloat16_rn(mask_value)));
+    case DType::kFloat32:
+    case DType::kFloat64:
+      break;
+  }
+  return static_cast<double>(mask_value);
 }
 
 }  // namespace tftrt_masking

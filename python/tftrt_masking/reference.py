@@ -17,12 +17,22 @@ GATES = {"lstm": 4, "gru": 3, "simple_rnn": 1}
 def masking(x: np.ndarray, mask_value: float = 0.0, output_mode: str = "where"):
   """Keras Masking: returns (output, mask), mask = any(x != mask_value, -1).
 
-  The comparison is in x's dtype (Keras compares after autocasting to the
-  compute dtype). output_mode 'where' gives +0.0 at masked rows (Keras >= 3.15),
+  x: as Keras' call sees it (autocast to the compute dtype). The comparison is
+  Keras 3's: exact, in a dtype that holds both sides, against a Python float's
+  float32 rounding, an integer rounded to x's dtype, or a NumPy floating
+  scalar's own value (pass x.dtype.type(v) for tf_keras, which rounds to x's
+  dtype). output_mode 'where' gives +0.0 at masked rows (Keras >= 3.15),
   'multiply' gives x * mask (tf_keras, Keras < 3.15: -0.0 or NaN possible).
   """
   x = np.asarray(x)
-  mask = np.any(x != x.dtype.type(mask_value), axis=-1)
+  if type(mask_value) is float:  # pylint: disable=unidiomatic-typecheck
+    value = np.float32(mask_value)
+  elif isinstance(mask_value, (int, np.integer)):
+    value = np.asarray(mask_value).astype(x.dtype)
+  else:
+    value = mask_value
+  # float64 holds every float16, bfloat16, float32 and float64 value exactly.
+  mask = np.any(x.astype(np.float64) != np.float64(value), axis=-1)
   keep = mask[..., None]
   if output_mode == "where":
     out = np.where(keep, x, x.dtype.type(0))

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
@@ -118,6 +119,125 @@ TEST(MaskingRowsCpu, ShardsCoverDisjointRows) {
   }
   EXPECT_EQ(whole, sharded);
   EXPECT_EQ(mask_whole, mask_sharded);
+}
+
+// The mask value is compared exactly: an element equals it only if it is that
+// very number. A value the element type cannot hold equals no element (Keras
+// compares a float16 x against float32(0.1) in float32, and float16 holds no
+// such number), and that is decided on the host (ComparedMaskValue).
+TEST(MaskingRowsCpu, MaskValueTheElementTypeCannotHoldMasksNothing) {
+  // 0.1 as a double is not a float: float rows of 0.1f stay.
+  std::vector<float> x = {0.1f, 0.1f, 1.0f, 0.1f};
+  std::vector<float> out(4);
+  bool mask[2];
+  MaskingRowsCpu<float, bool>(x.data(), 2, 0.1, MaskedOutputMode::kWhere, 0, 2, out.data(), mask);
+  EXPECT_TRUE(mask[0] && mask[1]);
+  EXPECT_EQ(out, x);
+  // float32(0.1), the number Keras 3 compares against, is held and masks.
+  MaskingRowsCpu<float, bool>(x.data(), 2, static_cast<double>(0.1f), MaskedOutputMode::kWhere, 0,
+                              2, out.data(), mask);
+  EXPECT_FALSE(mask[0]);
+  EXPECT_TRUE(mask[1]);
+  // Beyond float's range: never held, never rounded to inf.
+  const float inf = std::numeric_limits<float>::infinity();
+  x = {inf, inf, 3.0f, 3.0f};
+  MaskingRowsCpu<float, bool>(x.data(), 2, 1e300, MaskedOutputMode::kWhere, 0, 2, out.data(), mask);
+  EXPECT_TRUE(mask[0] && mask[1]) << "1e300 is not float inf";
+  MaskingRowsCpu<float, bool>(x.data(), 2, -3.4028235677973366e38, MaskedOutputMode::kWhere, 0, 2,
+                              out.data(), mask);
+  EXPECT_TRUE(mask[0] && mask[1]);
+}
+
+TEST(MaskingRowsCpu, Float64KeepsItsFloat64MaskValue) {
+  const double big = 1e300, tenth = 0.1;
+  std::vector<double> x = {big, big, std::numeric_limits<double>::infinity(), big, tenth, tenth,
+                           static_cast<double>(0.1f), static_cast<double>(0.1f)};
+  std::vector<double> out(x.size());
+  bool mask[4];
+  MaskingRowsCpu<double, bool>(x.data(), 2, big, MaskedOutputMode::kWhere, 0, 4, out.data(), mask);
+  EXPECT_FALSE(mask[0]) << "1e300 rows are masked";
+  EXPECT_TRUE(mask[1] && mask[2] && mask[3]);
+  MaskingRowsCpu<double, bool>(x.data(), 2, tenth, MaskedOutputMode::kWhere, 0, 4, out.data(),
+                               mask);
+  EXPECT_TRUE(mask[0] && mask[1] && mask[3]);
+  EXPECT_FALSE(mask[2]) << "0.1 as a double, not float32(0.1)";
+}
+
+// A 16-bit element type for the rule, independent of Eigen and CUDA: bfloat16
+// converted from float by truncation. ComparedMaskValue must not depend on how
+// a type rounds, only on which numbers it holds.
+struct TruncatedBfloat16 {
+  uint16_t bits = 0;
+  TruncatedBfloat16() = default;
+  explicit TruncatedBfloat16(float f) {
+    uint32_t wide;
+    std::memcpy(&wide, &f, 4);
+    bits = static_cast<uint16_t>(wide >> 16);
+    if (std::isnan(f)) bits |= 0x40;  // stays NaN
+  }
+  explicit operator float() const {
+    const uint32_t wide = uint32_t{bits} << 16;
+    float f;
+    std::memcpy(&f, &wide, 4);
+    return f;
+  }
+  bool operator!=(TruncatedBfloat16 other) const {
+    return static_cast<float>(*this) != static_cast<float>(other);
+  }
+  TruncatedBfloat16 operator*(TruncatedBfloat16 other) const {
+    return TruncatedBfloat16(static_cast<float>(*this) * static_cast<float>(other));
+  }
+};
+
+TEST(ComparedMaskValue, EveryBfloat16IsHeldAndNothingBetween) {
+  for (uint32_t bits = 0; bits < 0x10000; ++bits) {
+    TruncatedBfloat16 b;
+    b.bits = static_cast<uint16_t>(bits);
+    const double value = static_cast<float>(b);
+    const float held = static_cast<float>(ComparedMaskValue<TruncatedBfloat16>(value));
+    if (std::isnan(value)) {
+      ASSERT_TRUE(std::isnan(held)) << bits;
+      continue;
+    }
+    ASSERT_EQ(held, value) << bits;
+    if (std::isinf(value)) continue;
+    // The next float (no bfloat16: its low bits are not zero) and a double
+    // between the two (no float): held by no bfloat16.
+    const double next = std::nextafter(static_cast<float>(value),
+                                       std::copysign(HUGE_VALF, static_cast<float>(value)));
+    const double between = value + (next - value) / 2;
+    for (double other : {next, between}) {
+      ASSERT_TRUE(std::isnan(static_cast<float>(ComparedMaskValue<TruncatedBfloat16>(other))))
+          << bits << " " << other;
+    }
+  }
+  // Values of the issue: float16/bfloat16 hold none of them.
+  for (double value : {0.1, -999.9, 1e5, 1e300}) {
+    EXPECT_TRUE(std::isnan(static_cast<float>(ComparedMaskValue<TruncatedBfloat16>(value))))
+        << value;
+  }
+  EXPECT_EQ(static_cast<float>(ComparedMaskValue<TruncatedBfloat16>(-0.0)), 0.0f);
+  EXPECT_TRUE(std::isinf(static_cast<float>(
+      ComparedMaskValue<TruncatedBfloat16>(-std::numeric_limits<double>::infinity()))));
+}
+
+TEST(MaskingRowsCpu, SixteenBitRowsEqualOnlyAValueTheTypeHolds) {
+  // Rows of bfloat16 0.10009765625 (the nearest bfloat16 to 0.1): masked by that
+  // number, not by 0.1 or float32(0.1).
+  const TruncatedBfloat16 near_tenth(0.10009765625f);
+  ASSERT_EQ(static_cast<float>(near_tenth), 0.10009765625f);
+  std::vector<TruncatedBfloat16> x = {near_tenth, near_tenth};
+  std::vector<TruncatedBfloat16> out(2);
+  int32_t mask[1];
+  for (double value : {0.1, static_cast<double>(0.1f)}) {
+    MaskingRowsCpu<TruncatedBfloat16, int32_t>(x.data(), 2, value, MaskedOutputMode::kWhere, 0, 1,
+                                               out.data(), mask);
+    EXPECT_EQ(mask[0], 1) << value;
+  }
+  MaskingRowsCpu<TruncatedBfloat16, int32_t>(x.data(), 2, 0.10009765625, MaskedOutputMode::kWhere,
+                                             0, 1, out.data(), mask);
+  EXPECT_EQ(mask[0], 0);
+  EXPECT_EQ(static_cast<float>(out[0]), 0.0f);
 }
 
 // Launch configuration: every row gets a lane group, groups tile the block, and

@@ -139,8 +139,11 @@ def test_float16_input_with_float32_layer_is_autocast(rng):
   np.testing.assert_array_equal(out._keras_mask, expected_mask)  # pylint: disable=protected-access
   assert_bits_equal(out, expected_out)
   assert np.asarray(expected_mask).all()
-  # Compared in float16 (a mixed_float16 policy), the same value IS masked.
+  # A float16 x is not masked by 0.1 either (Keras 3 compares it against
+  # float32(0.1)); only float16(0.1) itself, tf_keras' value, masks it.
   _, mask16 = ops.masking(x, 0.1)
+  assert np.asarray(mask16).all()
+  _, mask16 = ops.masking(x, np.float16(0.1))
   np.testing.assert_array_equal(mask16, [[False, False, False], [False, True, False]])
 
 

@@ -143,7 +143,8 @@ struct Stats {
 std::string reasonOf(char const* message) {
   std::string const text(message);
   for (char const* key : {"checksum", "truncated or padded", "truncated", "bad magic", "format version",
-                          "trailing", "units", "input_size", "cell", "activation", "flag", "output_mode",
+                          "payload is", "trailing", "units", "input_size", "cell", "activation", "flag",
+                          "output_mode", "element_type",
                           "kernel + recurrent_kernel", "null"}) {
     if (text.find(key) != std::string::npos) return key;
   }
@@ -155,7 +156,24 @@ void checkAccepted(nvinfer1::IPluginV2* raw, std::vector<char> const& buffer, Rn
   auto* plugin = static_cast<Plugin*>(raw);
   ++stats.accepted;
   std::vector<char> again = serialized(*plugin);
-  // Same payload (a version-1 buffer comes back as version 2).
+  uint32_t againVersion = 0;
+  if (again.size() >= 8) std::memcpy(&againVersion, again.data() + 4, 4);
+  if (againVersion == 1) {
+    // Only a format-1 Masking plugin is written back in format 1: the same
+    // bytes, except that a signalling-NaN float mask_value (at byte 8) comes
+    // back quieted (it is held as a double).
+    std::vector<char> expected = buffer;
+    if (expected.size() >= 12) {
+      uint32_t bits;
+      std::memcpy(&bits, expected.data() + 8, 4);
+      if ((bits & 0x7f800000u) == 0x7f800000u && (bits & 0x007fffffu) != 0) bits |= 0x00400000u;
+      std::memcpy(expected.data() + 8, &bits, 4);
+    }
+    if (again != expected) fail(std::string(plugin->getPluginType()) + ": accepted format-1 buffer changed");
+    exercise(*plugin, rng);
+    return;
+  }
+  // Same payload (a MaskedRnn version-1 buffer comes back as version 2).
   size_t const payloadAt = buffer.size() >= 8 && buffer[4] == 1 && buffer[5] == 0 ? 8 : kHeader;
   if (again.size() < kHeader || buffer.size() < payloadAt ||
       std::memcmp(again.data() + kHeader, buffer.data() + payloadAt, again.size() - kHeader) != 0 ||
@@ -176,7 +194,10 @@ void fuzzBuffers(std::vector<std::vector<char>> const& seeds, int64_t budget, do
       break;
     }
     std::vector<char> buffer = seeds[rng.below(static_cast<uint32_t>(seeds.size()))];
-    bool const plainBitFlip = rng.chance(4);
+    // Format-1 seeds (old Masking buffers) have no checksum: a flipped bit in
+    // a field is a different, valid buffer.
+    bool const seedHasChecksum = buffer.size() >= 8 && buffer[4] == 2;
+    bool const plainBitFlip = seedHasChecksum && rng.chance(4);
     if (plainBitFlip) {
       // One flipped bit, header untouched: the checksum (or magic/version/length
       // check) must catch it every time.
@@ -269,6 +290,7 @@ void fuzzFields(int64_t budget, double seconds, Rng& rng, Stats& stats) {
                                        masked_rnn_field::kZeroOutputForMask,
                                        masking_field::kMaskValue,
                                        masking_field::kOutputMode,
+                                       masking_field::kElementType,
                                        "unit",
                                        "",
                                        nullptr};
@@ -289,11 +311,16 @@ void fuzzFields(int64_t budget, double seconds, Rng& rng, Stats& stats) {
                                 static_cast<int32_t>(rng.below(6)), static_cast<int32_t>(rng.below(2)),
                                 static_cast<int32_t>(rng.below(2)), static_cast<int32_t>(rng.below(2)),
                                 static_cast<int32_t>(rng.below(2)), static_cast<int32_t>(rng.below(2))};
-      int32_t const first = rnn ? 0 : 10, last = rnn ? 10 : 12;
+      int32_t const first = rnn ? 0 : 10, last = rnn ? 10 : 13;
       for (int32_t n = first; n < last; ++n) {
         int32_t* data = &storage[4 * fields.size()];
         data[0] = rnn ? values[n] : (n == 10 ? static_cast<int32_t>(rng.next()) : static_cast<int32_t>(rng.below(2)));
-        fields.push_back(PluginField{kNames[n], data, n == 10 ? PluginFieldType::kFLOAT32 : PluginFieldType::kINT32, 1});
+        data[1] = static_cast<int32_t>(rng.next());
+        // mask_value: kFLOAT64 (what the converter sends) or kFLOAT32 (accepted).
+        PluginFieldType const type = n != 10           ? PluginFieldType::kINT32
+                                     : rng.chance(2) ? PluginFieldType::kFLOAT64
+                                                     : PluginFieldType::kFLOAT32;
+        fields.push_back(PluginField{kNames[n], data, type, 1});
       }
       int const damage = static_cast<int>(rng.below(3));
       for (int d = 0; d < damage && !fields.empty(); ++d) {
@@ -314,7 +341,7 @@ void fuzzFields(int64_t budget, double seconds, Rng& rng, Stats& stats) {
         int32_t* data = &storage[4 * f];
         for (int k = 0; k < 4; ++k) data[k] = rng.chance(3) ? interesting(rng) : static_cast<int32_t>(rng.below(7));
         PluginFieldType type = std::strcmp(name ? name : "", masking_field::kMaskValue) == 0
-                                   ? PluginFieldType::kFLOAT32
+                                   ? (rng.chance(2) ? PluginFieldType::kFLOAT64 : PluginFieldType::kFLOAT32)
                                    : PluginFieldType::kINT32;
         if (!wellFormed) type = static_cast<PluginFieldType>(rng.below(12));
         int32_t const length = wellFormed ? 1 : static_cast<int32_t>(rng.below(5)) - 1;
@@ -371,10 +398,25 @@ std::vector<std::vector<char>> seeds() {
       result.push_back(serialized(plugin));
     }
   }
+  for (double value : {0.0, -1.0, 0.1, 1e30, 1e300, std::numeric_limits<double>::quiet_NaN()}) {
+    for (auto mode : {MaskedOutputMode::kWhere, MaskedOutputMode::kMultiply}) {
+      for (DType elementType : {DType::kFloat32, DType::kFloat16}) {
+        MaskingParams params;
+        params.maskValue = value;
+        params.outputMode = mode;
+        params.elementType = elementType;
+        result.push_back(serialized(MaskingPlugin(params)));
+      }
+    }
+  }
+  // Format 1 (old engines: a float32 mask_value, no element_type).
   for (float value : {0.0f, -1.0f, 0.1f, 1e30f, std::numeric_limits<float>::quiet_NaN()}) {
     for (auto mode : {MaskedOutputMode::kWhere, MaskedOutputMode::kMultiply}) {
-      MaskingPlugin plugin(MaskingParams{value, mode});
-      result.push_back(serialized(plugin));
+      MaskingParams old;
+      old.maskValue = value;
+      old.outputMode = mode;
+      old.formatOne = true;
+      result.push_back(serialized(MaskingPlugin(old)));
     }
   }
   return result;

@@ -11,6 +11,7 @@
 #include <map>
 #include <tuple>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -109,11 +110,13 @@ std::vector<char> asVersion1(std::vector<char> const& v2) {
 // ---------------------------------------------------------------- Masking
 
 struct MaskingFields {
-  float maskValue = 0.5f;
+  double maskValue = 0.5;
   int32_t outputMode = 1;
+  int32_t elementType = 0;  // DType::kFloat32
   std::vector<PluginField> fields() {
-    return {{"mask_value", &maskValue, PluginFieldType::kFLOAT32, 1},
-            {"output_mode", &outputMode, PluginFieldType::kINT32, 1}};
+    return {{"mask_value", &maskValue, PluginFieldType::kFLOAT64, 1},
+            {"output_mode", &outputMode, PluginFieldType::kINT32, 1},
+            {"element_type", &elementType, PluginFieldType::kINT32, 1}};
   }
 };
 
@@ -125,31 +128,46 @@ PluginPtr<nvinfer1::IPluginV2DynamicExt> createMasking(std::vector<PluginField> 
       static_cast<nvinfer1::IPluginV2DynamicExt*>(creator.createPlugin("m", &fc)));
 }
 
+MaskingParams const& maskingParams(nvinfer1::IPluginV2 const& plugin) {
+  return static_cast<MaskingPlugin const&>(plugin).params();
+}
+
 TEST(MaskingPlugin, CreatorDescribesItsFields) {
   MaskingPluginCreator creator;
   EXPECT_STREQ(creator.getPluginName(), "Masking");
   EXPECT_STREQ(creator.getPluginVersion(), "1");
   EXPECT_STREQ(creator.getPluginNamespace(), "tftrt_masking");
   PluginFieldCollection const* fc = creator.getFieldNames();
-  ASSERT_EQ(fc->nbFields, 2);
+  ASSERT_EQ(fc->nbFields, 3);
   EXPECT_STREQ(fc->fields[0].name, "mask_value");
-  EXPECT_EQ(fc->fields[0].type, PluginFieldType::kFLOAT32);
+  EXPECT_EQ(fc->fields[0].type, PluginFieldType::kFLOAT64);
   EXPECT_STREQ(fc->fields[1].name, "output_mode");
   EXPECT_EQ(fc->fields[1].type, PluginFieldType::kINT32);
+  EXPECT_STREQ(fc->fields[2].name, "element_type");
+  EXPECT_EQ(fc->fields[2].type, PluginFieldType::kINT32);
 }
 
 TEST(MaskingPlugin, FieldsReachThePlugin) {
   MaskingFields f;
-  f.maskValue = -1.25f;
+  f.maskValue = 0.1;  // a float64 no float holds: kept as it is
   f.outputMode = 1;
+  f.elementType = 1;
   auto plugin = createMasking(f.fields());
   ASSERT_NE(plugin, nullptr) << lastPluginError();
-  auto const& params = static_cast<MaskingPlugin*>(plugin.get())->params();
-  EXPECT_EQ(params.maskValue, -1.25f);
-  EXPECT_EQ(params.outputMode, MaskedOutputMode::kMultiply);
+  EXPECT_EQ(maskingParams(*plugin).maskValue, 0.1);
+  EXPECT_EQ(maskingParams(*plugin).outputMode, MaskedOutputMode::kMultiply);
+  EXPECT_EQ(maskingParams(*plugin).elementType, DType::kFloat16);
+  EXPECT_FALSE(maskingParams(*plugin).formatOne);
   EXPECT_STREQ(plugin->getPluginType(), "Masking");
   EXPECT_STREQ(plugin->getPluginNamespace(), "tftrt_masking");
   EXPECT_EQ(plugin->getNbOutputs(), 2);
+  // A kFLOAT32 mask_value is the same number, widened.
+  float single = -1.25f;
+  std::vector<PluginField> fields = f.fields();
+  fields[0] = {"mask_value", &single, PluginFieldType::kFLOAT32, 1};
+  auto widened = createMasking(fields);
+  ASSERT_NE(widened, nullptr) << lastPluginError();
+  EXPECT_EQ(maskingParams(*widened).maskValue, -1.25);
 }
 
 TEST(MaskingPlugin, OutputDimensionsFollowInputForEveryRank) {
@@ -173,54 +191,94 @@ TEST(MaskingPlugin, OutputDimensionsFollowInputForEveryRank) {
   EXPECT_NE(std::string(lastPluginError()).find("rank >= 2"), std::string::npos);
 }
 
-TEST(MaskingPlugin, FormatsAndTypes) {
-  MaskingFields f;
-  auto plugin = createMasking(f.fields());
-  ASSERT_NE(plugin, nullptr);
+// x runs in the graph's element type only: a float32 graph never gets a half
+// x (in FP16 mode TensorRT would otherwise round rows before the mask decision).
+TEST(MaskingPlugin, FormatsAndTypesFollowTheGraphsElementType) {
   for (DataType x : {DataType::kFLOAT, DataType::kHALF}) {
+    MaskingFields f;
+    f.elementType = x == DataType::kHALF ? 1 : 0;
+    auto plugin = createMasking(f.fields());
+    ASSERT_NE(plugin, nullptr) << lastPluginError();
+    DataType const other = x == DataType::kFLOAT ? DataType::kHALF : DataType::kFLOAT;
     nvinfer1::PluginTensorDesc io[3] = {desc(x), desc(x), desc(DataType::kINT32)};
     for (int pos = 0; pos < 3; ++pos) EXPECT_TRUE(plugin->supportsFormatCombination(pos, io, 1, 2)) << pos;
+    nvinfer1::PluginTensorDesc wrong[3] = {desc(other), desc(other), desc(DataType::kINT32)};
+    EXPECT_FALSE(plugin->supportsFormatCombination(0, wrong, 1, 2)) << "x in the other precision";
     DataType types[1] = {x};
     EXPECT_EQ(plugin->getOutputDataType(0, types, 1), x);
     EXPECT_EQ(plugin->getOutputDataType(1, types, 1), DataType::kINT32);
     // Output type must follow x; mask only int32; only linear layouts.
-    io[1] = desc(x == DataType::kFLOAT ? DataType::kHALF : DataType::kFLOAT);
+    io[1] = desc(other);
     EXPECT_FALSE(plugin->supportsFormatCombination(1, io, 1, 2));
     io[1] = desc(x);
     io[2] = desc(DataType::kBOOL);
     EXPECT_FALSE(plugin->supportsFormatCombination(2, io, 1, 2));
     io[0] = desc(x, {1, 1}, TensorFormat::kCHW2);
     EXPECT_FALSE(plugin->supportsFormatCombination(0, io, 1, 2));
+    for (DataType bad : {DataType::kINT8, DataType::kINT32, DataType::kBOOL}) {
+      nvinfer1::PluginTensorDesc badIo[3] = {desc(bad), desc(bad), desc(DataType::kINT32)};
+      EXPECT_FALSE(plugin->supportsFormatCombination(0, badIo, 1, 2));
+    }
   }
-  for (DataType x : {DataType::kINT8, DataType::kINT32, DataType::kBOOL}) {
-    nvinfer1::PluginTensorDesc io[3] = {desc(x), desc(x), desc(DataType::kINT32)};
-    EXPECT_FALSE(plugin->supportsFormatCombination(0, io, 1, 2));
-  }
+  MaskingFields f;
+  auto plugin = createMasking(f.fields());
   nvinfer1::PluginTensorDesc io[3] = {desc(DataType::kFLOAT), desc(DataType::kFLOAT), desc(DataType::kINT32)};
   EXPECT_FALSE(plugin->supportsFormatCombination(3, io, 1, 2));
   EXPECT_EQ(plugin->getWorkspaceSize(io, 1, io + 1, 2), 0u);
 }
 
 TEST(MaskingPlugin, SerializationRoundTrip) {
-  for (int32_t mode : {0, 1}) {
-    for (float value : {0.0f, -1.0f, 3.5e-8f}) {
-      MaskingFields f;
-      f.maskValue = value;
-      f.outputMode = mode;
-      auto plugin = createMasking(f.fields());
-      ASSERT_NE(plugin, nullptr);
-      std::vector<char> bytes = serialized(*plugin);
-      MaskingPluginCreator creator;
-      PluginPtr<nvinfer1::IPluginV2> copy(creator.deserializePlugin("m", bytes.data(), bytes.size()));
-      ASSERT_NE(copy, nullptr) << lastPluginError();
-      auto const& params = static_cast<MaskingPlugin*>(copy.get())->params();
-      EXPECT_EQ(params.maskValue, value);
-      EXPECT_EQ(static_cast<int32_t>(params.outputMode), mode);
-      EXPECT_EQ(serialized(*copy), bytes);
-      PluginPtr<nvinfer1::IPluginV2DynamicExt> clone(plugin->clone());
-      ASSERT_NE(clone, nullptr);
-      EXPECT_EQ(serialized(*clone), bytes);
+  double const inf = std::numeric_limits<double>::infinity();
+  for (int32_t elementType : {0, 1}) {
+    for (int32_t mode : {0, 1}) {
+      for (double value : {0.0, -1.0, 3.5e-8, 0.1, 1e300, -inf}) {
+        MaskingFields f;
+        f.maskValue = value;
+        f.outputMode = mode;
+        f.elementType = elementType;
+        auto plugin = createMasking(f.fields());
+        ASSERT_NE(plugin, nullptr);
+        std::vector<char> bytes = serialized(*plugin);
+        EXPECT_EQ(bytes.size(), kHeaderBytes + 16);
+        MaskingPluginCreator creator;
+        PluginPtr<nvinfer1::IPluginV2> copy(creator.deserializePlugin("m", bytes.data(), bytes.size()));
+        ASSERT_NE(copy, nullptr) << lastPluginError();
+        EXPECT_EQ(maskingParams(*copy).maskValue, value);
+        EXPECT_EQ(static_cast<int32_t>(maskingParams(*copy).outputMode), mode);
+        EXPECT_EQ(static_cast<int32_t>(maskingParams(*copy).elementType), elementType);
+        EXPECT_EQ(serialized(*copy), bytes);
+        PluginPtr<nvinfer1::IPluginV2DynamicExt> clone(plugin->clone());
+        ASSERT_NE(clone, nullptr);
+        EXPECT_EQ(serialized(*clone), bytes);
+      }
     }
+  }
+}
+
+// Engines built before format 2: {magic, 1, float mask_value, int32 output_mode}.
+std::vector<char> formatOneBuffer(float maskValue, int32_t outputMode) {
+  std::vector<char> bytes(16);
+  uint32_t const header[2] = {MaskingPlugin::kSerialMagic, 1};
+  std::memcpy(bytes.data(), header, 8);
+  std::memcpy(bytes.data() + 8, &maskValue, 4);
+  std::memcpy(bytes.data() + 12, &outputMode, 4);
+  return bytes;
+}
+
+TEST(MaskingPlugin, FormatOneBuffersStillLoad) {
+  std::vector<char> bytes = formatOneBuffer(-0.1f, 1);
+  MaskingPluginCreator creator;
+  PluginPtr<nvinfer1::IPluginV2> plugin(creator.deserializePlugin("m", bytes.data(), bytes.size()));
+  ASSERT_NE(plugin, nullptr) << lastPluginError();
+  EXPECT_TRUE(maskingParams(*plugin).formatOne);
+  EXPECT_EQ(maskingParams(*plugin).maskValue, static_cast<double>(-0.1f));
+  EXPECT_EQ(maskingParams(*plugin).outputMode, MaskedOutputMode::kMultiply);
+  EXPECT_EQ(serialized(*plugin), bytes) << "written back as it was read";
+  // The engine fixed x's type when it was built: both stay acceptable.
+  auto* dynamic = static_cast<nvinfer1::IPluginV2DynamicExt*>(plugin.get());
+  for (DataType x : {DataType::kFLOAT, DataType::kHALF}) {
+    nvinfer1::PluginTensorDesc io[3] = {desc(x), desc(x), desc(DataType::kINT32)};
+    EXPECT_TRUE(dynamic->supportsFormatCombination(0, io, 1, 2));
   }
 }
 
@@ -250,40 +308,97 @@ TEST(MaskingPlugin, BadSerializationIsAClearError) {
   uint32_t version = 99;
   std::memcpy(newer.data() + 4, &version, 4);
   expectRejected(creator.deserializePlugin("m", newer.data(), newer.size()), "version 99");
-  std::vector<char> badMode = withChecksum(patched(bytes, kHeaderBytes + 4, 7));
+  // Payload (format 2): element_type at +0, mask_value (float64) at +4,
+  // output_mode at +12. Re-checksummed, so the field checks are what refuse.
+  for (int32_t type : {2, 3, -1}) {  // bfloat16, float64: no TensorRT 8.6 plugin I/O type
+    std::vector<char> badType = withChecksum(patched(bytes, kHeaderBytes + 0, type));
+    expectRejected(creator.deserializePlugin("m", badType.data(), badType.size()),
+                   "element_type must be 0 (float32) or 1 (float16)");
+  }
+  std::vector<char> badMode = withChecksum(patched(bytes, kHeaderBytes + 12, int32_t{7}));
   expectRejected(creator.deserializePlugin("m", badMode.data(), badMode.size()), "output_mode");
+  std::vector<char> badOldMode = formatOneBuffer(0.0f, 7);
+  expectRejected(creator.deserializePlugin("m", badOldMode.data(), badOldMode.size()), "output_mode");
+  std::vector<char> oldTruncated = formatOneBuffer(0.0f, 0);
+  expectRejected(creator.deserializePlugin("m", oldTruncated.data(), 12), "truncated");
   expectRejected(creator.deserializePlugin("m", nullptr, 12), "null");
+  // The format-2 layout before element_type (8 payload bytes: float32
+  // mask_value, output_mode), correctly checksummed: refused, saying why.
+  std::vector<char> interim(kHeaderBytes + 8);
+  std::memcpy(interim.data(), bytes.data(), kHeaderBytes);
+  float const oldValue = 0.5f;
+  std::memcpy(interim.data() + kHeaderBytes, &oldValue, 4);
+  std::memcpy(interim.data() + kHeaderBytes + 4, &f.outputMode, 4);
+  interim = withChecksum(interim);
+  expectRejected(creator.deserializePlugin("m", interim.data(), interim.size()),
+                 "format-2 payload is 8 bytes, expected 16");
+  // A checksummed buffer with any other field unchanged still loads (the
+  // patches above are what was refused).
+  std::vector<char> same = withChecksum(bytes);
+  PluginPtr<nvinfer1::IPluginV2> ok(creator.deserializePlugin("m", same.data(), same.size()));
+  EXPECT_NE(ok, nullptr) << lastPluginError();
+}
+
+// enqueue refuses an x of another type than the graph's (TensorRT only picks
+// what supportsFormatCombination accepts; this guards a wrong engine), before
+// any launch.
+TEST(MaskingPlugin, EnqueueRefusesAnXOfAnotherElementType) {
+  MaskingFields f;
+  f.elementType = 1;  // float16 graph
+  auto plugin = createMasking(f.fields());
+  ASSERT_NE(plugin, nullptr) << lastPluginError();
+  nvinfer1::PluginTensorDesc in[1] = {desc(DataType::kFLOAT, {2, 3})};
+  nvinfer1::PluginTensorDesc out[2] = {desc(DataType::kFLOAT, {2, 3}), desc(DataType::kINT32, {2})};
+  char dummy[4] = {};
+  void const* inputs[1] = {dummy};
+  void* outputs[2] = {dummy, dummy};
+  clearLastPluginError();
+  EXPECT_EQ(plugin->enqueue(in, out, inputs, outputs, nullptr, nullptr), 1);
+  EXPECT_NE(std::string(lastPluginError()).find("the graph's element type is"), std::string::npos)
+      << lastPluginError();
 }
 
 TEST(MaskingPlugin, BadFieldsAreAClearError) {
   MaskingPluginCreator creator;
   MaskingFields f;
   std::vector<PluginField> fields = f.fields();
-  std::vector<PluginField> missing = {fields[1]};
-  PluginFieldCollection fc{1, missing.data()};
+  std::vector<PluginField> missing = {fields[1], fields[2]};
+  PluginFieldCollection fc{2, missing.data()};
   expectRejected(creator.createPlugin("m", &fc), "missing required field 'mask_value'");
 
-  int32_t intValue = 0;
-  std::vector<PluginField> wrongType = {{"mask_value", &intValue, PluginFieldType::kINT32, 1}};
-  fc = {1, wrongType.data()};
-  expectRejected(creator.createPlugin("m", &fc), "'mask_value' must be kFLOAT32");
+  std::vector<PluginField> noType = {fields[0], fields[1]};
+  fc = {2, noType.data()};
+  expectRejected(creator.createPlugin("m", &fc), "missing required field 'element_type'");
 
-  std::vector<PluginField> twoValues = {{"mask_value", &f.maskValue, PluginFieldType::kFLOAT32, 2}};
-  fc = {1, twoValues.data()};
+  int32_t intValue = 0;
+  std::vector<PluginField> wrongType = {{"mask_value", &intValue, PluginFieldType::kINT32, 1}, fields[2]};
+  fc = {2, wrongType.data()};
+  expectRejected(creator.createPlugin("m", &fc), "'mask_value' must be kFLOAT64 or kFLOAT32");
+
+  std::vector<PluginField> twoValues = {{"mask_value", &f.maskValue, PluginFieldType::kFLOAT64, 2}, fields[2]};
+  fc = {2, twoValues.data()};
   expectRejected(creator.createPlugin("m", &fc), "exactly one value");
 
-  std::vector<PluginField> nullData = {{"mask_value", nullptr, PluginFieldType::kFLOAT32, 1}};
-  fc = {1, nullData.data()};
+  std::vector<PluginField> nullData = {{"mask_value", nullptr, PluginFieldType::kFLOAT64, 1}, fields[2]};
+  fc = {2, nullData.data()};
   expectRejected(creator.createPlugin("m", &fc), "exactly one value");
 
   std::vector<PluginField> unknown = fields;
-  unknown.push_back({"mask_valu", &f.maskValue, PluginFieldType::kFLOAT32, 1});
-  fc = {3, unknown.data()};
+  unknown.push_back({"mask_valu", &f.maskValue, PluginFieldType::kFLOAT64, 1});
+  fc = {4, unknown.data()};
   expectRejected(creator.createPlugin("m", &fc), "unknown plugin field 'mask_valu'");
+
+  for (int32_t type : {2, 3, -1}) {  // bfloat16, float64: not TensorRT 8.6 plugin I/O types
+    MaskingFields badType;
+    badType.elementType = type;
+    std::vector<PluginField> typed = badType.fields();
+    fc = {3, typed.data()};
+    expectRejected(creator.createPlugin("m", &fc), "element_type must be 0 (float32) or 1 (float16)");
+  }
 
   f.outputMode = 2;
   std::vector<PluginField> badMode = f.fields();
-  fc = {2, badMode.data()};
+  fc = {3, badMode.data()};
   expectRejected(creator.createPlugin("m", &fc), "output_mode must be 0 (where) or 1 (multiply)");
 
   expectRejected(creator.createPlugin("m", nullptr), "null PluginFieldCollection");
@@ -615,10 +730,13 @@ TEST(Serialization, EverySingleBitFlipIsDetected) {
     ASSERT_NE(plugin, nullptr);
     expectEveryBitFlipRejected<MaskedRnnPluginCreator>(serialized(*plugin), "rnn");
   }
-  for (float value : {0.0f, -1.0f, 1e30f}) {
-    MaskingFields f;
-    f.maskValue = value;
-    expectEveryBitFlipRejected<MaskingPluginCreator>(serialized(*createMasking(f.fields())), "m");
+  for (int32_t elementType : {0, 1}) {
+    for (double value : {0.0, -1.0, 1e30, 0.1}) {
+      MaskingFields f;
+      f.maskValue = value;
+      f.elementType = elementType;
+      expectEveryBitFlipRejected<MaskingPluginCreator>(serialized(*createMasking(f.fields())), "m");
+    }
   }
 }
 
@@ -647,14 +765,16 @@ TEST(Serialization, Version1BuffersStillLoadWithTheSameChecks) {
     expectSameConfig(plugin->config(), static_cast<MaskedRnnPlugin*>(copy.get())->config());
     EXPECT_EQ(serialized(*copy), serialized(*plugin));  // written back as version 2
   }
-  MaskingFields mf;
-  mf.maskValue = -2.5f;
-  std::vector<char> maskingV1 = asVersion1(serialized(*createMasking(mf.fields())));
-  ASSERT_EQ(maskingV1.size(), 16u);
+  // Masking's format-1 payload differs from format 2's (no element_type, a
+  // float32 mask_value): see MaskingPlugin.FormatOneBuffersStillLoad.
+  std::vector<char> maskingV1 = formatOneBuffer(-2.5f, 0);
   MaskingPluginCreator maskingCreator;
   PluginPtr<nvinfer1::IPluginV2> masking(maskingCreator.deserializePlugin("m", maskingV1.data(), maskingV1.size()));
   ASSERT_NE(masking, nullptr) << lastPluginError();
   EXPECT_EQ(static_cast<MaskingPlugin*>(masking.get())->params().maskValue, -2.5f);
+  std::vector<char> maskingLonger = maskingV1;
+  maskingLonger.push_back(0);
+  expectRejected(maskingCreator.deserializePlugin("m", maskingLonger.data(), maskingLonger.size()), "trailing");
 
   // Version 1 has no checksum: its fields get every plausibility check.
   RnnFields f;

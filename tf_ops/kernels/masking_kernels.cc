@@ -5,6 +5,7 @@
 #include "tensorflow/core/framework/types.h"
 #include "tensorflow/core/util/work_sharder.h"
 #include "tf_ops/kernels/gpu_stream.h"
+#include "tf_ops/kernels/masking_attrs.h"
 
 namespace tftrt_masking {
 namespace {
@@ -19,7 +20,7 @@ using ::tensorflow::TensorShape;
 class MaskingOpBase : public OpKernel {
  public:
   explicit MaskingOpBase(OpKernelConstruction* context) : OpKernel(context) {
-    OP_REQUIRES_OK(context, context->GetAttr("mask_value", &mask_value_));
+    OP_REQUIRES_OK(context, MaskValueFromAttrs(context->def(), name(), &mask_value_));
     std::string output_mode;
     OP_REQUIRES_OK(context, context->GetAttr("output_mode", &output_mode));
     output_mode_ =
@@ -45,8 +46,10 @@ class MaskingOpBase : public OpKernel {
     return absl::OkStatus();
   }
 
-  float mask_value_ = 0.0f;
+  // The number rows are compared against, exactly (kernels/masking/masking.h).
+  double mask_value_ = 0.0;
   MaskedOutputMode output_mode_ = MaskedOutputMode::kWhere;
+
 };
 
 template <typename T>
@@ -62,7 +65,7 @@ class MaskingCpuOp : public MaskingOpBase {
     const T* x = context->input(0).flat<T>().data();
     T* out = output->flat<T>().data();
     bool* mask_data = mask->flat<bool>().data();
-    const float mask_value = mask_value_;
+    const double mask_value = mask_value_;
     const MaskedOutputMode mode = output_mode_;
     auto rows_shard = [&](int64_t begin, int64_t end) {
       MaskingRowsCpu<T, bool>(x, features, mask_value, mode, begin, end, out, mask_data);

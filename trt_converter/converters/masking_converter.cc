@@ -9,13 +9,16 @@
 #include "tensorflow/compiler/tf2tensorrt/convert/convert_nodes.h"
 #include "tensorflow/compiler/tf2tensorrt/convert/op_converter.h"
 #include "tensorflow/compiler/tf2tensorrt/convert/op_converter_registry.h"
+#include "tf_ops/kernels/masking_attrs.h"
 #include "trt_converter/converters/plugin_layers.h"
+#include "trt_converter/plugins/pluginFieldNames.h"
 
 namespace tensorflow {
 namespace tensorrt {
 namespace convert {
 namespace tftrt_masking {
 
+using ::tftrt_masking::DType;
 using ::tftrt_masking::MaskedOutputMode;
 
 class ConvertMasking : public OpConverterBase<ConvertMasking> {
@@ -35,7 +38,11 @@ class ConvertMasking : public OpConverterBase<ConvertMasking> {
       return errors::Unimplemented("Masking needs an input of rank >= 2, got rank ",
                                    rank, ", at ", node.name());
     }
-    TF_ASSIGN_OR_RETURN(mask_value_, GetAttrValue<float>("mask_value"));
+    TF_RETURN_IF_ERROR(::tftrt_masking::MaskValueFromAttrs(node, node.name(), &mask_value_));
+    // The plugin runs in the graph's dtype, whatever the precision mode: the
+    // mask is decided there, as TensorFlow decides it.
+    TF_ASSIGN_OR_RETURN(DataType dtype, GetAttrValue<DataType>("T"));
+    element_type_ = dtype == DT_HALF ? DType::kFloat16 : DType::kFloat32;
     TF_ASSIGN_OR_RETURN(std::string mode, GetAttrValue<std::string>("output_mode"));
     if (mode == "where") {
       output_mode_ = MaskedOutputMode::kWhere;
@@ -50,13 +57,17 @@ class ConvertMasking : public OpConverterBase<ConvertMasking> {
 
   Status Convert() {
     const int32_t output_mode = static_cast<int32_t>(output_mode_);
+    const int32_t element_type = static_cast<int32_t>(element_type_);
+    namespace field = ::tftrt_masking::plugin::masking_field;
     const std::vector<nvinfer1::PluginField> fields = {
-        {"mask_value", &mask_value_, nvinfer1::PluginFieldType::kFLOAT32, 1},
-        {"output_mode", &output_mode, nvinfer1::PluginFieldType::kINT32, 1},
+        {field::kMaskValue, &mask_value_, nvinfer1::PluginFieldType::kFLOAT64, 1},
+        {field::kOutputMode, &output_mode, nvinfer1::PluginFieldType::kINT32, 1},
+        {field::kElementType, &element_type, nvinfer1::PluginFieldType::kINT32, 1},
     };
     nvinfer1::ITensor* x = params_->inputs.at(0).tensor()->trt_tensor();
     TF_ASSIGN_OR_RETURN(nvinfer1::IPluginV2Layer * layer,
-                        AddTftrtMaskingPlugin(params_, "Masking", fields, {x}));
+                        AddTftrtMaskingPlugin(params_, ::tftrt_masking::plugin::kMaskingPluginName,
+                                              fields, {x}));
     TF_ASSIGN_OR_RETURN(nvinfer1::ITensor * mask,
                         Int32MaskToBool(params_, layer->getOutput(1)));
     AddOutput(TRT_TensorOrWeights(layer->getOutput(0)));
@@ -65,8 +76,9 @@ class ConvertMasking : public OpConverterBase<ConvertMasking> {
   }
 
  private:
-  float mask_value_ = 0.0f;
+  double mask_value_ = 0.0;  // compared exactly (kernels/masking/masking.h)
   MaskedOutputMode output_mode_ = MaskedOutputMode::kWhere;
+  DType element_type_ = DType::kFloat32;
 };
 
 REGISTER_DEFAULT_TRT_OP_CONVERTER(MakeConverterFunction<ConvertMasking>(),

@@ -12,8 +12,9 @@ constexpr char kMaskingPluginName[] = "Masking";
 constexpr char kMaskedRnnPluginName[] = "MaskedRnn";
 
 namespace masking_field {
-constexpr char kMaskValue[] = "mask_value";    // kFLOAT32, required
-constexpr char kOutputMode[] = "output_mode";  // kINT32, 0 where / 1 multiply
+constexpr char kMaskValue[] = "mask_value";      // kFLOAT64 (kFLOAT32 accepted), required
+constexpr char kOutputMode[] = "output_mode";    // kINT32, 0 where / 1 multiply
+constexpr char kElementType[] = "element_type";  // kINT32, required: DType 0 float32 / 1 float16
 }  // namespace masking_field
 
 // All kINT32 (see maskedRnnPlugin/README.md).

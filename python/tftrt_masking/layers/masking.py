@@ -13,6 +13,7 @@ import functools
 import numbers
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from tftrt_masking import _keras, ops
@@ -45,11 +46,22 @@ class MaskingBehaviour:
     scalar = isinstance(self.mask_value, numbers.Real) and not isinstance(self.mask_value, bool)
     return scalar and tf.as_dtype(inputs.dtype) in ops.MASKING_DTYPES
 
+  def op_mask_value(self, inputs):
+    """The mask value for ops.masking, which compares as Keras 3 does."""
+    del inputs
+    return self.mask_value
+
+  def not_equal(self, inputs):
+    """Keras' own comparison, where the op does not serve."""
+    return keras.ops.not_equal(inputs, self.mask_value)
+
   def call(self, inputs):
+    # `inputs` are already autocast to the compute dtype, as Keras' own call sees them.
     if self.op_can_serve(inputs):
-      outputs, mask = ops.masking(inputs, self.mask_value, output_mode=self.output_mode)
+      outputs, mask = ops.masking(inputs, self.op_mask_value(inputs),
+                                  output_mode=self.output_mode)
     else:
-      keep = tf.reduce_any(tf.not_equal(inputs, self.mask_value), axis=-1, keepdims=True)
+      keep = tf.reduce_any(self.not_equal(inputs), axis=-1, keepdims=True)
       if self.output_mode == "where":
         outputs = tf.where(keep, inputs, tf.zeros_like(inputs))
       else:
@@ -63,7 +75,7 @@ class MaskingBehaviour:
     return self.any_differs(inputs)
 
   def any_differs(self, inputs):
-    return tf.reduce_any(tf.not_equal(inputs, self.mask_value), axis=-1)
+    return tf.reduce_any(self.not_equal(inputs), axis=-1)
 
   def compute_output_shape(self, input_shape):
     return input_shape
@@ -124,5 +136,16 @@ def tf_keras_masking_class():
     """Drop-in for tf_keras.layers.Masking; computed by the Masking op."""
 
     output_mode = "multiply"  # tf_keras: inputs * cast(mask)
+
+    def op_mask_value(self, inputs):
+      # tf_keras' tf.not_equal converts the mask value to x's dtype and compares
+      # there: float16 0.1 rows are masked, a float64 x keeps 1e300. The same
+      # conversion TF makes (NumPy's, round to nearest even), as a NumPy scalar
+      # of that dtype, which ops.masking takes at its own value.
+      with np.errstate(over="ignore"):
+        return np.asarray(self.mask_value, dtype=tf.as_dtype(inputs.dtype).as_numpy_dtype)[()]
+
+    def not_equal(self, inputs):
+      return tf.not_equal(inputs, self.mask_value)
 
   return TfKerasMasking

@@ -68,15 +68,22 @@ uint32_t crc32(void const* data, size_t length) noexcept {
   return crc ^ 0xFFFFFFFFu;
 }
 
-SerialWriter::SerialWriter(void* buffer, size_t length, uint32_t magic)
-    : mBuffer(static_cast<char*>(buffer)), mCursor(mBuffer), mLength(length), mLeft(length) {
+SerialWriter::SerialWriter(void* buffer, size_t length, uint32_t magic, uint32_t version)
+    : mBuffer(static_cast<char*>(buffer)), mCursor(mBuffer), mLength(length), mLeft(length), mVersion(version) {
   if (buffer == nullptr) throw PluginError("null serialization buffer");
   if (length > UINT32_MAX) throw PluginError("serialized plugin too large");
-  write(SerialHeader{magic, kSerialFormatVersion, 0, 0});
+  if (version == 1) {
+    write(SerialHeaderV1{magic, 1});
+  } else if (version == kSerialFormatVersion) {
+    write(SerialHeader{magic, kSerialFormatVersion, 0, 0});
+  } else {
+    throw PluginError("cannot write serialized format version " + std::to_string(version));
+  }
 }
 
 void SerialWriter::finish() {
   if (mLeft != 0) throw PluginError("serialized payload is " + std::to_string(mLeft) + " bytes short");
+  if (mVersion == 1) return;  // format 1 has no length and no checksum
   size_t const payloadBytes = mLength - sizeof(SerialHeader);
   char const* payload = mBuffer + sizeof(SerialHeader);
   uint32_t const fields[2] = {static_cast<uint32_t>(payloadBytes), crc32(payload, payloadBytes)};
@@ -168,18 +175,19 @@ bool PluginFieldReader::boolOr(char const* name, bool defaultValue) const {
   return value == 1;
 }
 
-float PluginFieldReader::requireFloat32(char const* name) const {
+double PluginFieldReader::requireFloat(char const* name) const {
   nvinfer1::PluginField const* field = find(name);
   if (field == nullptr) throw PluginError(mPluginName + ": missing required field '" + name + "'");
-  if (field->type != nvinfer1::PluginFieldType::kFLOAT32) {
-    throw PluginError(mPluginName + ": field '" + name + "' must be kFLOAT32 (got type " +
+  if (field->type != nvinfer1::PluginFieldType::kFLOAT64 && field->type != nvinfer1::PluginFieldType::kFLOAT32) {
+    throw PluginError(mPluginName + ": field '" + name + "' must be kFLOAT64 or kFLOAT32 (got type " +
                       std::to_string(static_cast<int32_t>(field->type)) + ")");
   }
   if (field->length != 1 || field->data == nullptr) {
     throw PluginError(mPluginName + ": field '" + name + "' must hold exactly one value (length " +
                       std::to_string(field->length) + ")");
   }
-  return *static_cast<float const*>(field->data);
+  if (field->type == nvinfer1::PluginFieldType::kFLOAT32) return *static_cast<float const*>(field->data);
+  return *static_cast<double const*>(field->data);
 }
 
 bool toKernelDType(nvinfer1::DataType type, DType* dtype) noexcept {

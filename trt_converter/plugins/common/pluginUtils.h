@@ -60,12 +60,16 @@ constexpr uint32_t kSerialFormatVersion = 2;
 uint32_t crc32(void const* data, size_t length) noexcept;
 
 // Writes the header and the payload into exactly `length` bytes; finish()
-// fills in the payload length and checksum.
+// fills in the payload length and checksum. `version` 1 writes the old header
+// (no length, no checksum): only for a plugin read from a format-1 buffer whose
+// payload means something format 2 cannot say (Masking, see its README).
 class SerialWriter {
  public:
-  SerialWriter(void* buffer, size_t length, uint32_t magic);
+  SerialWriter(void* buffer, size_t length, uint32_t magic, uint32_t version = kSerialFormatVersion);
 
-  static size_t serializedSize(size_t payloadBytes) { return sizeof(SerialHeader) + payloadBytes; }
+  static size_t serializedSize(size_t payloadBytes, uint32_t version = kSerialFormatVersion) {
+    return (version == 1 ? sizeof(SerialHeaderV1) : sizeof(SerialHeader)) + payloadBytes;
+  }
 
   template <typename T>
   void write(T const& value) {
@@ -83,6 +87,7 @@ class SerialWriter {
   char* mCursor;
   size_t mLength;
   size_t mLeft;
+  uint32_t mVersion;
 };
 
 // Checks the header before any field is read: the magic, the version (1 or 2),
@@ -93,6 +98,8 @@ class SerialReader {
   SerialReader(void const* data, size_t length, char const* pluginName, uint32_t expectedMagic);
 
   uint32_t version() const { return mVersion; }
+  // Payload bytes not read yet (after the header: the whole payload).
+  size_t remaining() const { return mLeft; }
 
   template <typename T>
   T read(char const* what) {
@@ -133,7 +140,8 @@ class PluginFieldReader {
   int32_t requireInt32(char const* name) const;
   int32_t int32Or(char const* name, int32_t defaultValue) const;
   bool boolOr(char const* name, bool defaultValue) const;
-  float requireFloat32(char const* name) const;
+  // kFLOAT64, or kFLOAT32 (the same number, widened).
+  double requireFloat(char const* name) const;
 
  private:
   nvinfer1::PluginField const* find(char const* name) const;

@@ -73,7 +73,8 @@ def masking_cases(rng):
       rows[3, 0] = np.nan
     name = f"masking_{dtype}_{mode}_{mask_value}_{'x'.join(map(str, shape))}"
     yield name, dict(plugin="Masking", dtype=dtype,
-                     int_fields={"output_mode": 0 if mode == "where" else 1},
+                     int_fields={"output_mode": 0 if mode == "where" else 1,
+                                 "element_type": 0 if dtype == "float32" else 1},
                      float_fields={"mask_value": mask_value}, inputs=[("x", x)],
                      check=lambda outs, x=x, mv=mask_value, mode=mode: check_masking(outs, x, mv, mode))
 

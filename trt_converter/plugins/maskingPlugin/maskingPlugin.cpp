@@ -20,16 +20,49 @@ MaskedOutputMode parseOutputMode(int32_t value) {
   return static_cast<MaskedOutputMode>(value);
 }
 
-// The payload of format versions 1 and 2 (the same fields in the same order).
+// The element types a graph can hand this plugin (TensorRT 8.6: no bfloat16, no float64).
+DType parseElementType(int32_t value) {
+  if (value != static_cast<int32_t>(DType::kFloat32) && value != static_cast<int32_t>(DType::kFloat16)) {
+    throw PluginError(std::string(kMaskingPluginName) + ": element_type must be 0 (float32) or 1 (float16), got " +
+                      std::to_string(value));
+  }
+  return static_cast<DType>(value);
+}
+
+DataType trtType(DType elementType) {
+  return elementType == DType::kFloat16 ? DataType::kHALF : DataType::kFLOAT;
+}
+
+// Payload bytes of each format: 1 {mask_value float32, output_mode};
+// 2 {element_type, mask_value float64, output_mode}.
+constexpr size_t kPayloadBytesV1 = sizeof(float) + sizeof(int32_t);
+constexpr size_t kPayloadBytesV2 = sizeof(int32_t) + sizeof(double) + sizeof(int32_t);
+
 MaskingParams readParams(void const* serialData, size_t serialLength) {
   SerialReader reader(serialData, serialLength, kMaskingPluginName, MaskingPlugin::kSerialMagic);
   MaskingParams params;
-  params.maskValue = reader.read<float>(field::kMaskValue);
+  if (reader.version() == 1) {
+    // Before element_type: x's type was fixed when the engine was built, and
+    // the float mask value is compared after rounding to it (see README).
+    params.formatOne = true;
+    params.maskValue = reader.read<float>(field::kMaskValue);
+  } else {
+    // The header's length matched the buffer; a payload of another size is
+    // another layout, not damage (format 2 held 8 bytes before element_type).
+    if (reader.remaining() != kPayloadBytesV2) {
+      throw PluginError(std::string(kMaskingPluginName) + ": format-2 payload is " +
+                        std::to_string(reader.remaining()) + " bytes, expected " + std::to_string(kPayloadBytesV2) +
+                        " (element_type, mask_value float64, output_mode); rebuild the engine with this library");
+    }
+    params.elementType = parseElementType(reader.read<int32_t>(field::kElementType));
+    params.maskValue = reader.read<double>(field::kMaskValue);
+  }
   params.outputMode = parseOutputMode(reader.read<int32_t>(field::kOutputMode));
   reader.expectEnd();
-  if (reader.version() == 1) {
-    logWarning(std::string(kMaskingPluginName) + ": serialized with format version 1 (no checksum); fields checked, "
-               "rebuild the engine to get an integrity check");
+  if (params.formatOne) {
+    logWarning(std::string(kMaskingPluginName) + ": serialized with format version 1 (no checksum, no element_type); "
+               "fields checked, loaded with format 1's behaviour; rebuild the engine to get an integrity check and "
+               "exact mask-value comparison");
   }
   return params;
 }
@@ -43,6 +76,7 @@ MaskingParams validated(MaskingParams const& params) {
 
 void validateMaskingParams(MaskingParams const& params) {
   parseOutputMode(static_cast<int32_t>(params.outputMode));
+  if (!params.formatOne) parseElementType(static_cast<int32_t>(params.elementType));
 }
 
 MaskingPlugin::MaskingPlugin(MaskingParams const& params) : mParams(validated(params)) {}
@@ -51,13 +85,21 @@ MaskingPlugin::MaskingPlugin(void const* serialData, size_t serialLength)
     : MaskingPlugin(readParams(serialData, serialLength)) {}
 
 size_t MaskingPlugin::getSerializationSize() const noexcept {
-  return SerialWriter::serializedSize(sizeof(float) + sizeof(int32_t));
+  if (mParams.formatOne) return SerialWriter::serializedSize(kPayloadBytesV1, 1);
+  return SerialWriter::serializedSize(kPayloadBytesV2);
 }
 
 void MaskingPlugin::serialize(void* buffer) const noexcept {
   try {
-    SerialWriter writer(buffer, getSerializationSize(), kSerialMagic);
-    writer.write(mParams.maskValue);
+    // A format-1 plugin (from an old engine) is written back in format 1:
+    // format 2 cannot say "x's type as built, value rounded to it".
+    SerialWriter writer(buffer, getSerializationSize(), kSerialMagic, mParams.formatOne ? 1 : kSerialFormatVersion);
+    if (mParams.formatOne) {
+      writer.write(static_cast<float>(mParams.maskValue));
+    } else {
+      writer.write(static_cast<int32_t>(mParams.elementType));
+      writer.write(mParams.maskValue);
+    }
     writer.write(static_cast<int32_t>(mParams.outputMode));
     writer.finish();
   } catch (std::exception const& e) {
@@ -114,8 +156,8 @@ bool MaskingPlugin::supportsFormatCombination(int32_t pos, nvinfer1::PluginTenso
   nvinfer1::PluginTensorDesc const& desc = inOut[pos];
   if (desc.format != TensorFormat::kLINEAR) return false;
   switch (pos) {
-    case 0:  // x
-      return isSupportedFloat(desc.type);
+    case 0:  // x: the graph's element type only (format 1 carried none)
+      return mParams.formatOne ? isSupportedFloat(desc.type) : desc.type == trtType(mParams.elementType);
     case 1:  // output: same type as x
       return desc.type == inOut[0].type;
     default:  // mask
@@ -148,12 +190,18 @@ int32_t MaskingPlugin::enqueue(nvinfer1::PluginTensorDesc const* inputDesc, nvin
     if (dims.nbDims < 2) throw PluginError("x must have rank >= 2");
     DType dtype;
     if (!toKernelDType(inputDesc[0].type, &dtype)) throw PluginError("x must be float32 or float16");
+    if (!mParams.formatOne && dtype != mParams.elementType) {
+      throw PluginError(std::string("x is ") + DTypeName(dtype) + ", the graph's element type is " +
+                        DTypeName(mParams.elementType));
+    }
     if (outputDesc[0].type != inputDesc[0].type || outputDesc[1].type != DataType::kINT32) {
       throw PluginError("unexpected output types");
     }
     int64_t const rows = volume(dims, 0, dims.nbDims - 1);
     int64_t const features = volume(dims, dims.nbDims - 1, dims.nbDims);
-    int const status = LaunchMasking(dtype, inputs[0], rows, features, mParams.maskValue, mParams.outputMode,
+    double const maskValue = mParams.formatOne ? MaskValueRoundedTo(dtype, static_cast<float>(mParams.maskValue))
+                                               : mParams.maskValue;
+    int const status = LaunchMasking(dtype, inputs[0], rows, features, maskValue, mParams.outputMode,
                                      outputs[0], MaskDType::kInt32, outputs[1], reinterpret_cast<GpuStream>(stream));
     if (status != 0) throw PluginError(std::string("kernel launch failed: ") + GpuErrorString(status));
     return 0;
@@ -165,8 +213,9 @@ int32_t MaskingPlugin::enqueue(nvinfer1::PluginTensorDesc const* inputDesc, nvin
 
 MaskingPluginCreator::MaskingPluginCreator() {
   setFields({
-      nvinfer1::PluginField{field::kMaskValue, nullptr, nvinfer1::PluginFieldType::kFLOAT32, 1},
+      nvinfer1::PluginField{field::kMaskValue, nullptr, nvinfer1::PluginFieldType::kFLOAT64, 1},
       nvinfer1::PluginField{field::kOutputMode, nullptr, nvinfer1::PluginFieldType::kINT32, 1},
+      nvinfer1::PluginField{field::kElementType, nullptr, nvinfer1::PluginFieldType::kINT32, 1},
   });
 }
 
@@ -174,8 +223,9 @@ nvinfer1::IPluginV2* MaskingPluginCreator::createPlugin(char const*, nvinfer1::P
   try {
     PluginFieldReader fields(fc, kMaskingPluginName, fieldNames());
     MaskingParams params;
-    params.maskValue = fields.requireFloat32(field::kMaskValue);
+    params.maskValue = fields.requireFloat(field::kMaskValue);
     params.outputMode = parseOutputMode(fields.int32Or(field::kOutputMode, 0));
+    params.elementType = parseElementType(fields.requireInt32(field::kElementType));
     auto* plugin = new MaskingPlugin(params);
     plugin->setPluginNamespace(mNamespace.c_str());
     return plugin;

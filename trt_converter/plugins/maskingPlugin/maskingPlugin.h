@@ -16,13 +16,24 @@ namespace plugin {
 constexpr char kMaskingPluginVersion[] = "1";
 
 struct MaskingParams {
-  float maskValue = 0.0f;
+  // The number rows are compared against, exactly (kernels/masking/masking.h).
+  double maskValue = 0.0;
   MaskedOutputMode outputMode = MaskedOutputMode::kWhere;
+  // The TF graph's element type: x runs in it and nothing else, so the mask is
+  // decided in the graph's dtype (float32 values rounded to half in FP16 mode
+  // could equal the mask value). kFloat32 or kFloat16.
+  DType elementType = DType::kFloat32;
+  // Read from a format-1 buffer (before element_type): no element type (the
+  // engine fixed x's type, float32 or half, when it was built; elementType is
+  // unused) and maskValue is a float compared after rounding to x's type, as
+  // format 1 did. Written back in format 1, so it keeps that meaning.
+  bool formatOne = false;
 };
 
 // The one validation of the fields, shared by createPlugin and
-// deserializePlugin; throws PluginError saying what is wrong. Every float is a
-// plausible mask_value (NaN equals nothing, so it masks nothing, as in Keras).
+// deserializePlugin; throws PluginError saying what is wrong: output_mode 0/1,
+// element_type float32/float16 (unless formatOne). Every double is a plausible
+// mask_value (NaN or one x's type cannot hold equals nothing: masks nothing).
 void validateMaskingParams(MaskingParams const& params);
 
 class MaskingPlugin final : public PluginBase {
