@@ -46,9 +46,10 @@ def _run(args) -> list:
       except Exception as e:  # pylint: disable=broad-except
         result = harness.CaseResult(entry.name, fmt, log=f"harness raised {type(e).__name__}: {e}")
       results.append(result)
-      if not args.json_out:
-        print(f"  [{number + 1}/{len(selected)}] {entry.name} {fmt}: {result.seconds:.0f}s",
-              file=sys.stderr, flush=True)
+      if args.json_out:  # after every case: a killed run keeps what it did
+        Path(args.json_out).write_text(json.dumps([r.__dict__ for r in results]))
+      print(f"  [{args.shard or '0/1'} {number + 1}/{len(selected)}] {entry.name} {fmt}: "
+            f"{result.seconds:.0f}s", file=sys.stderr, flush=True)
   return results
 
 
@@ -142,7 +143,6 @@ def main(argv=None) -> int:
   started = datetime.datetime.now(datetime.timezone.utc)
   results = _run_parallel(args) if args.jobs > 1 and not args.shard else _run(args)
   if args.json_out:
-    Path(args.json_out).write_text(json.dumps([r.__dict__ for r in results]))
     return 0
   seconds = (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds()
   print(f"Corpus status {started:%Y-%m-%d %H:%M} UTC, commit {_commit()}, {seconds:.0f} s "
