@@ -47,12 +47,12 @@ _ACCEPTED_NOT_IN_SEGMENT = "accepted by the converters but not in any engine seg
 
 def cases(formats=FORMATS, names=None):
   """[(CorpusModel, format)] of the whole corpus (tf_keras formats for the
-  entries marked tf_keras)."""
+  entries marked tf_keras), format by format in the order given."""
   out = []
-  for entry in models.CORPUS:
-    if names and entry.name not in names:
-      continue
-    for fmt in formats:
+  for fmt in formats:
+    for entry in models.CORPUS:
+      if names and entry.name not in names:
+        continue
       if FLAVOUR[fmt] == models.TF_KERAS and not entry.tf_keras:
         continue
       out.append((entry, fmt))
