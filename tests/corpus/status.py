@@ -82,7 +82,8 @@ def _yes_no(flag: bool, known: bool = True) -> str:
 def table(results) -> str:
   rows = [("model", "format", "rewrite", "outputs", "engines", "left in TensorFlow")]
   for r in results:
-    engines = "n/a" if r.engines < 0 else str(r.engines)
+    engines = str(r.engines) if r.engines >= 0 else (
+        "failed" if r.left.startswith("segments failed") else "n/a")
     rows.append((r.model, r.fmt, _yes_no(r.rewrite_ok), _yes_no(r.outputs_ok, r.rewrite_ok),
                  engines if r.rewrite_ok else "-", r.left or "-"))
   widths = [max(len(row[i]) for row in rows) for i in range(5)]
@@ -110,7 +111,7 @@ def summary(results) -> str:
       f"equal outputs): {sum(one_engine(r) for r in results)}",
       f"models in ONE engine in every format: {models_ok} of {len(by_model)}",
   ]
-  if any(r.engines < 0 and r.rewrite_ok for r in results):
+  if any(r.engines < 0 and r.rewrite_ok and not r.left for r in results):
     lines.append("(engine counts n/a: converter library not built or --no-segments)")
   return "\n".join(lines)
 
@@ -151,7 +152,7 @@ def main(argv=None) -> int:
   print(summary(results))
   if args.verbose:
     for r in results:
-      if not one_engine(r):
+      if r.output_problems or not r.rewrite_ok:
         print(f"\n=== {r.model} {r.fmt}")
         for problem in r.output_problems:
           print(f"  outputs: {problem}")
