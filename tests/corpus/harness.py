@@ -47,12 +47,12 @@ _ACCEPTED_NOT_IN_SEGMENT = "accepted by the converters but not in any engine seg
 
 def cases(formats=FORMATS, names=None):
   """[(CorpusModel, format)] of the whole corpus (tf_keras formats for the
-  entries marked tf_keras)."""
+  entries marked tf_keras), format by format in the order given."""
   out = []
-  for entry in models.CORPUS:
-    if names and entry.name not in names:
-      continue
-    for fmt in formats:
+  for fmt in formats:
+    for entry in models.CORPUS:
+      if names and entry.name not in names:
+        continue
       if FLAVOUR[fmt] == models.TF_KERAS and not entry.tf_keras:
         continue
       out.append((entry, fmt))
@@ -131,9 +131,19 @@ def rewrite(model, fmt: str, directory: Path) -> Rewritten:
 
 
 def keras_outputs(model, entry, batch) -> list:
-  """The Keras model's outputs on the batch, in model.outputs order."""
-  inputs = [batch[spec.name] for spec in entry.inputs]
-  outputs = model(inputs if len(inputs) > 1 else inputs[0], training=False)
+  """The Keras model's outputs on the batch, in model.outputs order, computed
+  as model.predict does: in a tf.function (graph mode).
+
+  Graph mode, not eager: they differ where NaN meets TensorFlow's graph
+  optimizations. bilstm_global_average_pooling's fully masked row is NaN
+  after the masked pooling (0/0) in both, but after Dense(relu) -> Dense it is
+  NaN eagerly and finite in a tf.function, and so in Keras' own export of the
+  original model: a rewritten SavedModel can only match the graph-mode result.
+  """
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  inputs = [tf.constant(batch[spec.name]) for spec in entry.inputs]
+  call = tf.function(lambda *xs: model(list(xs) if len(xs) > 1 else xs[0], training=False))
+  outputs = call(*inputs)
   if not isinstance(outputs, (list, tuple)):
     outputs = [outputs]
   return [np.asarray(output) for output in outputs]

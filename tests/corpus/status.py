@@ -46,9 +46,10 @@ def _run(args) -> list:
       except Exception as e:  # pylint: disable=broad-except
         result = harness.CaseResult(entry.name, fmt, log=f"harness raised {type(e).__name__}: {e}")
       results.append(result)
-      if not args.json_out:
-        print(f"  [{number + 1}/{len(selected)}] {entry.name} {fmt}: {result.seconds:.0f}s",
-              file=sys.stderr, flush=True)
+      if args.json_out:  # after every case: a killed run keeps what it did
+        Path(args.json_out).write_text(json.dumps([r.__dict__ for r in results]))
+      print(f"  [{args.shard or '0/1'} {number + 1}/{len(selected)}] {entry.name} {fmt}: "
+            f"{result.seconds:.0f}s", file=sys.stderr, flush=True)
   return results
 
 
@@ -81,7 +82,8 @@ def _yes_no(flag: bool, known: bool = True) -> str:
 def table(results) -> str:
   rows = [("model", "format", "rewrite", "outputs", "engines", "left in TensorFlow")]
   for r in results:
-    engines = "n/a" if r.engines < 0 else str(r.engines)
+    engines = str(r.engines) if r.engines >= 0 else (
+        "failed" if r.left.startswith("segments failed") else "n/a")
     rows.append((r.model, r.fmt, _yes_no(r.rewrite_ok), _yes_no(r.outputs_ok, r.rewrite_ok),
                  engines if r.rewrite_ok else "-", r.left or "-"))
   widths = [max(len(row[i]) for row in rows) for i in range(5)]
@@ -109,7 +111,7 @@ def summary(results) -> str:
       f"equal outputs): {sum(one_engine(r) for r in results)}",
       f"models in ONE engine in every format: {models_ok} of {len(by_model)}",
   ]
-  if any(r.engines < 0 and r.rewrite_ok for r in results):
+  if any(r.engines < 0 and r.rewrite_ok and not r.left for r in results):
     lines.append("(engine counts n/a: converter library not built or --no-segments)")
   return "\n".join(lines)
 
@@ -142,7 +144,6 @@ def main(argv=None) -> int:
   started = datetime.datetime.now(datetime.timezone.utc)
   results = _run_parallel(args) if args.jobs > 1 and not args.shard else _run(args)
   if args.json_out:
-    Path(args.json_out).write_text(json.dumps([r.__dict__ for r in results]))
     return 0
   seconds = (datetime.datetime.now(datetime.timezone.utc) - started).total_seconds()
   print(f"Corpus status {started:%Y-%m-%d %H:%M} UTC, commit {_commit()}, {seconds:.0f} s "
@@ -151,7 +152,7 @@ def main(argv=None) -> int:
   print(summary(results))
   if args.verbose:
     for r in results:
-      if not one_engine(r):
+      if r.output_problems or not r.rewrite_ok:
         print(f"\n=== {r.model} {r.fmt}")
         for problem in r.output_problems:
           print(f"  outputs: {problem}")

@@ -11,6 +11,7 @@ skips with a message."""
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -61,6 +62,15 @@ def test_batch_has_every_row_kind():
   assert rows["pre_padded"][0] and not rows["pre_padded"][-1]
   assert not rows["holed"][0] and rows["holed"][1:-1].any() and not rows["holed"][-1]
   assert not rows["full"].any() and rows["fully_masked"].all()
+
+
+def test_fully_masked_rows_give_nan_where_pooling_divides_by_zero():
+  # Keeps the NaN comparison honest: Keras' masked GlobalAveragePooling1D of a
+  # fully masked row is 0/0, and it reaches the output of this model.
+  entry = models.BY_NAME["attention_after_lstm"]
+  (output,) = harness.keras_outputs(models.build(entry), entry, models.make_batch(entry))
+  nan_rows = np.isnan(output).any(axis=1)
+  assert nan_rows.tolist() == [kind == "fully_masked" for kind in models.ROW_KINDS]
 
 
 @pytest.mark.parametrize("entry,fmt", CASES)
