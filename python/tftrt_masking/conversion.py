@@ -58,6 +58,9 @@ class ConversionResult:
 def tensorrt_available() -> tuple:
   """(available, reason). Safe without TensorRT: is_tensorrt_enabled() only tries
   to load libnvinfer (get_loaded_tensorrt_version() would abort the process)."""
+  no_tf_trt = segments.tf_trt_missing_reason()
+  if no_tf_trt:
+    return False, no_tf_trt
   from tensorflow.compiler.tf2tensorrt import _pywrap_py_utils  # pylint: disable=import-outside-toplevel
 
   if not _pywrap_py_utils.is_tensorrt_enabled():
@@ -105,6 +108,8 @@ def convert_saved_model(input_dir, output_dir, *, input_fn=None, precision_mode:
                           f"got {precision_mode!r}")
   _loader.load_ops()
   available, reason = tensorrt_available()
+  if not available and segments.tf_trt_missing_reason():
+    return ConversionResult(False, None, f"convert: {reason}; nothing converted", [])
   if not available:
     report = segments.segment_report(input_dir, signature_key, minimum_segment_size,
                                      precision_mode)
@@ -190,7 +195,8 @@ def _cli(args) -> int:
     print(f"convert: {e}", file=sys.stderr)
     return 1
   print(result.summary())
-  return 0
+  # Nothing converted and no report: this TensorFlow has no TF-TRT.
+  return 0 if result.converted or result.report else 1
 
 
 def register_cli(subparsers) -> None:

@@ -46,6 +46,20 @@ class SegmentReportError(RuntimeError):
   """The offline segmenter could not run on the SavedModel."""
 
 
+def tf_trt_missing_reason() -> str | None:
+  """Why this TensorFlow has no TF-TRT, in one line; None where it has it.
+
+  TF-TRT left TensorFlow after 2.17: the ops, layers and rewrite work on newer
+  TensorFlow, the segment report and the conversion do not."""
+  try:
+    from tensorflow.compiler.tf2tensorrt import _pywrap_py_utils  # pylint: disable=import-outside-toplevel,unused-import
+  except ImportError:
+    import tensorflow as tf  # pylint: disable=import-outside-toplevel
+    return (f"TensorFlow {tf.__version__} has no TF-TRT (2.17 was the last TensorFlow with it; "
+            "the ops, layers and rewrite work without it)")
+  return None
+
+
 @dataclasses.dataclass
 class EngineSegment:
   """One TRTEngineOp: the nodes TF-TRT would hand to one TensorRT engine."""
@@ -122,6 +136,9 @@ def segment_report(saved_model_dir, signature_key: str = DEFAULT_SIGNATURE,
   if not Path(saved_model_dir, "saved_model.pb").is_file():
     raise SegmentReportError(f"{saved_model_dir} is not a SavedModel directory "
                              "(no saved_model.pb)")
+  no_tf_trt = tf_trt_missing_reason()
+  if no_tf_trt:
+    raise SegmentReportError(f"no segment report: {no_tf_trt}")
   env = dict(os.environ)
   # VLOG(1) of segment.cc carries the reasons; INFO must not be filtered.
   env["TF_CPP_MIN_LOG_LEVEL"] = "0"
