@@ -299,7 +299,7 @@ def main() -> int:
   if converters:
     say("TF-TRT converters and TensorRT plugins: enabled (//trt_converter/...).")
   else:
-    why = (trt_reason if trt is None else tf.tf_trt_reason if not tf.has_tf_trt else
+    why = (tf.tf_trt_reason if not tf.has_tf_trt else trt_reason if trt is None else
            f"TF {tf.version} links TensorRT {TF_TRT_TENSORRT_MAJOR}.x, headers are "
            f"{'.'.join(map(str, trt.version))}")
     say(f"TF-TRT converters and TensorRT plugins: DISABLED ({why}). Their targets are "

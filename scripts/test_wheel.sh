@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The wheel as a user gets it: builds it (scripts/build_wheel.sh), installs it into a
-# FRESH virtual environment (pip's cache makes TensorFlow's download a one-time cost) and
+# FRESH virtual environment (scripts/wheelhouse.sh: TensorFlow is downloaded once a machine) and
 # runs tests/wheel/test_installed_wheel.py there from an empty folder outside the checkout:
 # `python -m tftrt_masking seed`, the console script, a SavedModel round trip with
 # tftrt_masking.load_ops(), the metadata.
@@ -10,6 +10,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 say() { echo "test_wheel: $*"; }
+source scripts/wheelhouse.sh
 
 python=${PYTHON:-.venv/bin/python}
 xml=$(realpath -m "${1:-build/wheel/test.xml}")
@@ -25,9 +26,7 @@ trap 'rm -rf "$work"' EXIT
 base_python=$("$python" -c "import sys; print(sys._base_executable)")
 "$base_python" -m venv "$work/venv" || exit 1
 say "installing $(basename "$wheel") and pytest into a fresh virtual environment"
-if ! "$work/venv/bin/python" -m pip install -q --disable-pip-version-check "$wheel" pytest \
-    >"$work/pip.log" 2>&1; then
-  grep -v "^WARNING: Location" "$work/pip.log" | tail -20
+if ! pip_install_via_wheelhouse "$work/venv/bin/python" "$wheel" pytest; then
   say "pip install failed"
   exit 1
 fi
