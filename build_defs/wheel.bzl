@@ -25,7 +25,8 @@ def _wheel_contents_impl(ctx):
     manifest = ctx.actions.declare_file(ctx.label.name + ".txt")
     files = ctx.files.libraries + [build_info]
     ctx.actions.write(manifest, "\n".join([f.short_path for f in files]) + "\n")
-    return [DefaultInfo(files = depset([manifest] + files))]
+    outputs = [manifest] + files
+    return [DefaultInfo(files = depset(outputs), runfiles = ctx.runfiles(files = outputs))]
 
 wheel_contents = rule(
     implementation = _wheel_contents_impl,
