@@ -22,4 +22,5 @@ def segment_report(*args, **kwargs):
   return segments.segment_report(*args, **kwargs)
 
 
-__all__ = ["__version__", "LibraryNotBuiltError", "convert_saved_model", "load_ops", "segment_report"]
+__all__ = ["__version__", "LibraryNotBuiltError", "convert_saved_model", "load_ops",
+           "segment_report"]
