@@ -48,6 +48,7 @@ class TensorFlowInfo:
   compile_flags: list
   has_tf_trt: bool  # tf2tensorrt headers and libtensorflow_cc present, TF <= 2.17
   tf_trt_reason: str
+  eigen_tanh_float: str  # which float tanh algorithm TensorFlow's Eigen has
 
 
 @dataclasses.dataclass
@@ -90,7 +91,17 @@ def find_tensorflow() -> TensorFlowInfo:
   else:
     has_trt, reason = True, ""
   return TensorFlowInfo(version, include_dir, lib_dir, tf.sysconfig.get_compile_flags(),
-                        has_trt, reason)
+                        has_trt, reason, eigen_tanh_float(include_dir))
+
+
+def eigen_tanh_float(include_dir: Path) -> str:
+  """Which float tanh TensorFlow's Eigen computes: the CPU kernel reproduces it bit
+  for bit. 'rminimax_9_8' (newer Eigen, e.g. TF 2.21's) or 'rational_13_6' (TF 2.17's)."""
+  header = include_dir / "Eigen/src/Core/arch/Default/GenericPacketMathFunctions.h"
+  text = header.read_text() if header.exists() else ""
+  start = text.find("ptanh_float(")
+  body = text[start:text.find("\n}", start)] if start >= 0 else ""
+  return "rminimax_9_8" if "rminimax" in body else "rational_13_6"
 
 
 def find_nvcc():
@@ -196,7 +207,8 @@ cc_library(
 )
 """
   defs = (f'TF_VERSION = "{tf.version}"\n'
-          f"TF_TRT_AVAILABLE = {tf.has_tf_trt}\n")
+          f"TF_TRT_AVAILABLE = {tf.has_tf_trt}\n"
+          f'EIGEN_TANH_FLOAT = "{tf.eigen_tanh_float}"\n')
   write_repo("tensorflow", build, defs, {"include": tf.include_dir})
 
 
@@ -277,7 +289,7 @@ def write_bazelrc(tf: TensorFlowInfo, cuda) -> None:
 
 def main() -> int:
   tf = find_tensorflow()
-  say(f"TensorFlow {tf.version}: {tf.include_dir}")
+  say(f"TensorFlow {tf.version}: {tf.include_dir} (Eigen float tanh: {tf.eigen_tanh_float})")
   cuda, cuda_reason = find_cuda()
   trt, trt_reason = find_tensorrt()
   LOCAL_CONFIG.mkdir(parents=True, exist_ok=True)
@@ -299,7 +311,7 @@ def main() -> int:
   if converters:
     say("TF-TRT converters and TensorRT plugins: enabled (//trt_converter/...).")
   else:
-    why = (trt_reason if trt is None else tf.tf_trt_reason if not tf.has_tf_trt else
+    why = (tf.tf_trt_reason if not tf.has_tf_trt else trt_reason if trt is None else
            f"TF {tf.version} links TensorRT {TF_TRT_TENSORRT_MAJOR}.x, headers are "
            f"{'.'.join(map(str, trt.version))}")
     say(f"TF-TRT converters and TensorRT plugins: DISABLED ({why}). Their targets are "

@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { echo "setup: $*"; }
+source scripts/wheelhouse.sh
 
 apt_packages=(bazel-bootstrap libgtest-dev)
 missing=()
@@ -33,8 +34,7 @@ stamp=.venv/.requirements.sha256
 want=$(sha256sum requirements.txt | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   say "installing Python packages (requirements.txt)"
-  .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt 2>&1 \
-    | grep -v "^WARNING: Location" || true
+  pip_install_via_wheelhouse .venv/bin/python -r requirements.txt || true
   .venv/bin/python -c "import tensorflow" 2>/dev/null || { say "TensorFlow did not install"; exit 1; }
   echo "$want" > "$stamp"
 fi

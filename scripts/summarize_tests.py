@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Counts test cases over every `bazel test` target and prints one summary line.
 
-Reads each target's JUnit XML (pytest and gtest write it where Bazel asks); a
+Reads each target's JUnit XML (pytest and gtest write it where Bazel asks; a
+run outside Bazel, such as scripts/test_wheel.sh, names its own with --xml); a
 target that failed without a failing case in its XML (a crash, a timeout)
 counts as one failure. Last line: "tests: N passed, N failed, N skipped".
 """
@@ -26,16 +27,35 @@ def count_cases(xml_path: Path):
   return passed, failed, skipped
 
 
+def parse_args(args):
+  """TARGET=STATUS ... [--xml NAME=PATH ...]: Bazel targets (their XML is under
+  bazel-testlogs) and runs outside Bazel (NAME=STATUS with the XML they wrote)."""
+  results, xml_paths = {}, {}
+  args = list(args)
+  while args:
+    arg = args.pop(0)
+    if arg == "--xml":
+      name, path = args.pop(0).split("=", 1)
+      xml_paths[name] = Path(path)
+    else:
+      target, status = arg.rsplit("=", 1)  # target=PASSED|FAILED|...
+      results[target] = status
+  return results, xml_paths
+
+
 def main(argv) -> int:
-  results = dict(arg.rsplit("=", 1) for arg in argv[1:])  # target=PASSED|FAILED|...
+  results, xml_paths = parse_args(argv[1:])
   if not results:
     out = subprocess.run(["bazel", "query", "tests(//...)"], capture_output=True, text=True)
     results = {t: "UNKNOWN" for t in out.stdout.split()}
   testlogs = Path("bazel-testlogs")
   totals = [0, 0, 0]
   for target, status in sorted(results.items()):
-    package, name = target.lstrip("/").split(":")
-    xml_path = testlogs / package / name / "test.xml"
+    if target in xml_paths:
+      xml_path = xml_paths[target]
+    else:
+      package, name = target.lstrip("/").split(":")
+      xml_path = testlogs / package / name / "test.xml"
     counts = count_cases(xml_path) if xml_path.exists() else (0, 0, 0)
     if status not in ("PASSED", "UNKNOWN") and counts[1] == 0:
       counts = (counts[0], 1, counts[2])

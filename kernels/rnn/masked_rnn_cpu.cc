@@ -28,7 +28,33 @@ namespace {
 // ---------------------------------------------------------------------------
 // Activations. float: Eigen's packet algorithms as TF's CPU kernels run them
 // (AVX build, so pmadd is a multiply then an add); double: std:: functions.
+// Eigen's float tanh changed between the TensorFlow releases this builds
+// against: configure.py reads which one TensorFlow's Eigen has and the build
+// defines TFTRT_MASKING_EIGEN_TANH_RMINIMAX for the newer one.
 
+#if defined(TFTRT_MASKING_EIGEN_TANH_RMINIMAX)
+// Eigen's [9,8] rminimax rational (ptanh_float in newer Eigen, e.g. TF 2.21's):
+// no small-argument branch, clamped where the rational reaches exactly 1.
+TFTRT_ALWAYS_INLINE float EigenTanh(float a) {
+  const float clamp = 7.90738964080810547f;  // non-FMA build
+  // Selects written so that NaN passes through and the loop vectorizes.
+  float x = a > clamp ? clamp : a;
+  x = x < -clamp ? -clamp : x;
+  const float x2 = x * x;
+  const float x3 = x2 * x;
+  // ppolevl: Horner from the highest coefficient, one multiply then add per step.
+  float p = 1.394553628e-8f * x2 + 2.102733560e-5f;
+  p = p * x2 + 3.520756727e-3f;
+  p = p * x2 + 1.340216100e-1f;
+  float q = 8.015776984e-7f * x2 + 3.326951409e-4f;
+  q = q * x2 + 2.597254514e-2f;
+  q = q * x2 + 4.673548340e-1f;
+  q = q * x2 + 1.0f;
+  p = x3 * p + x;  // x * (x^2 p + 1): the numerator's constant term is 1
+  return p / q;
+}
+#else
+// Eigen's [13,6] rational (ptanh_float in TensorFlow 2.17's Eigen).
 TFTRT_ALWAYS_INLINE float EigenTanh(float a) {
   const float clamp = 7.90531110763549805f;  // where the non-FMA rational hits 1
   // Selects written so that NaN passes through and the loop vectorizes.
@@ -49,6 +75,7 @@ TFTRT_ALWAYS_INLINE float EigenTanh(float a) {
   const float tiny = 0.0004f;
   return std::fabs(a) < tiny ? x : ratio;
 }
+#endif  // TFTRT_MASKING_EIGEN_TANH_RMINIMAX
 
 TFTRT_ALWAYS_INLINE float EigenSigmoid(float a) {
   const bool underflow = a < -104.f;

@@ -5,6 +5,8 @@ Load order: import this package (or call load_ops()) BEFORE loading a
 SavedModel that uses these ops, so that TensorFlow knows them.
 """
 
+__version__ = "0.1.0"
+
 from tftrt_masking._loader import LibraryNotBuiltError, load_ops
 
 
@@ -20,4 +22,5 @@ def segment_report(*args, **kwargs):
   return segments.segment_report(*args, **kwargs)
 
 
-__all__ = ["LibraryNotBuiltError", "convert_saved_model", "load_ops", "segment_report"]
+__all__ = ["__version__", "LibraryNotBuiltError", "convert_saved_model", "load_ops",
+           "segment_report"]

@@ -27,6 +27,10 @@ class LibraryNotBuiltError(UserError, ImportError):
   """The compiled op library is missing: it has to be built with Bazel first."""
 
 
+class TensorFlowMismatchError(ImportError):
+  """An installed wheel's libraries were built against another TensorFlow minor."""
+
+
 def _candidates(filename: str, bazel_package: str):
   if os.environ.get("TFTRT_MASKING_LIB_DIR"):
     yield Path(os.environ["TFTRT_MASKING_LIB_DIR"]) / filename
@@ -72,6 +76,8 @@ def load_ops():
         "Build it from the repository root with:\n"
         "  python configure.py && bazel build //tf_ops:_tftrt_masking_ops.so\n"
         "(scripts/setup.sh does both), or set TFTRT_MASKING_LIB_DIR to its folder.")
+  if path.parent == _PACKAGE_DIR:
+    _check_built_for(tf.__version__)
   module = tf.load_op_library(str(path))
   converters = converters_library_path()
   if converters is not None:
@@ -81,6 +87,22 @@ def load_ops():
   if converters is not None:
     _register_plugins_if_tensorrt_present()
   return module
+
+
+def _check_built_for(tf_version: str) -> None:
+  """A wheel's libraries link one TensorFlow minor's C++ ABI: another minor would
+  fail with undefined symbols (or worse), so say which wheel is needed instead."""
+  try:
+    from tftrt_masking import _build_info  # pylint: disable=import-outside-toplevel
+  except ImportError:
+    return  # a checkout: configure.py built against the TensorFlow it found
+  built = _build_info.TF_VERSION.split(".")[:2]
+  if tf_version.split(".")[:2] != built:
+    raise TensorFlowMismatchError(
+        f"tftrt_masking: this package's libraries were built against TensorFlow "
+        f"{_build_info.TF_VERSION}, but TensorFlow {tf_version} is installed. Install the "
+        f"tftrt_masking wheel built for TensorFlow {'.'.join(tf_version.split('.')[:2])} "
+        "(scripts/build_wheel.sh in a virtual environment with that TensorFlow).")
 
 
 def _register_plugins_if_tensorrt_present() -> None:

@@ -244,6 +244,8 @@ def convert_saved_model(input_dir, output_dir, *, input_fn=None, precision_mode:
   model_files.check_output_path(output_dir, overwrite=overwrite, inputs=[input_dir])
   _loader.load_ops()
   available, reason = tensorrt_available()
+  if not available and segments.tf_trt_missing_reason():
+    return ConversionResult(False, None, f"convert: {reason}; nothing converted", [])
   if not available:
     report = segments.segment_report(input_dir, signature_key, minimum_segment_size,
                                      precision_mode)

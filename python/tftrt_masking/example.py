@@ -83,6 +83,10 @@ def check_tensorrt(x, ours, expected, work_dir: Path) -> None:
   saved_model = work_dir / "seed_saved_model"
   ours.export(str(saved_model), verbose=False)
   print(f"  exported the rewritten model to {saved_model}")
+  no_tf_trt = segments.tf_trt_missing_reason()
+  if no_tf_trt:
+    print(f"  [skipped] TensorRT engine segment and TF-TRT conversion: {no_tf_trt}")
+    return
   if _loader.converters_library_path() is None:
     print("  [skipped] TensorRT engine segment: the TF-TRT converter library was not built "
           "(configure.py found no TensorRT 8 headers; see trt_converter/README.md)")

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from tftrt_masking import model_files
 from tftrt_masking.errors import UserError
+from tftrt_masking.trt_plugins import tf_trt_missing_reason  # also for callers of segments
 
 DEFAULT_SIGNATURE = "serving_default"
 DEFAULT_MINIMUM_SEGMENT_SIZE = 3
@@ -175,6 +176,9 @@ def segment_report(saved_model_dir, signature_key: str = DEFAULT_SIGNATURE,
                    precision_mode: str = "FP32", timeout: float = 600.0) -> SegmentReport:
   """Runs TF-TRT's segmenter on a SavedModel signature; no GPU or TensorRT needed."""
   saved_model_dir = check_saved_model_dir(saved_model_dir)
+  no_tf_trt = tf_trt_missing_reason()
+  if no_tf_trt:
+    raise SegmentReportError(f"no segment report: {no_tf_trt}")
   env = dict(os.environ)
   # VLOG(1) of segment.cc carries the reasons; INFO must not be filtered.
   env["TF_CPP_MIN_LOG_LEVEL"] = "0"

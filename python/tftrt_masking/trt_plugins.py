@@ -11,9 +11,26 @@ from tftrt_masking import _loader
 from tftrt_masking.errors import ConversionError
 
 
+def tf_trt_missing_reason() -> str | None:
+  """Why this TensorFlow has no TF-TRT, in one line; None where it has it.
+
+  TF-TRT left TensorFlow after 2.17: the ops, layers and rewrite work on newer
+  TensorFlow, the segment report and the conversion do not. (TF 2.21 still ships
+  tf2tensorrt's Python wrapper, linked to no TensorRT: the build info tells.)"""
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+
+  if not tf.sysconfig.get_build_info().get("is_tensorrt_build", False):
+    return (f"TensorFlow {tf.__version__} has no TF-TRT (built without TensorRT; 2.17 was the "
+            "last TensorFlow with it; the ops, layers and rewrite work without it)")
+  return None
+
+
 def tensorrt_available() -> tuple:
   """(available, reason). Safe without TensorRT: is_tensorrt_enabled() only tries
   to load libnvinfer (get_loaded_tensorrt_version() would abort the process)."""
+  no_tf_trt = tf_trt_missing_reason()
+  if no_tf_trt:
+    return False, no_tf_trt
   from tensorflow.compiler.tf2tensorrt import _pywrap_py_utils  # pylint: disable=import-outside-toplevel
 
   if not _pywrap_py_utils.is_tensorrt_enabled():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tftrt_masking import _loader, conversion, load_ops
+from tftrt_masking import _loader, conversion, load_ops, segments
 
 OUR_OPS = ("Masking", "MaskedLSTM", "MaskedGRU", "MaskedSimpleRNN")
 
@@ -75,6 +75,21 @@ def test_convert_without_tensorrt_says_so_and_reports(tmp_path, capsys):
   out = capsys.readouterr().out
   assert out.splitlines()[0].startswith("convert: TensorRT is not available here")
   assert "1 TensorRT engine(s):" in out
+
+
+@pytest.mark.skipif(segments.tf_trt_missing_reason() is None, reason="this TensorFlow has TF-TRT")
+def test_convert_without_tf_trt_says_so_in_one_line(tmp_path, capsys):
+  sys.path.insert(0, str(Path(__file__).resolve().parent))
+  import models  # pylint: disable=import-outside-toplevel
+  from tftrt_masking.__main__ import main  # pylint: disable=import-outside-toplevel
+
+  source = models.export_ops_lstm(tmp_path / "model")
+  assert main(["convert", source, str(tmp_path / "out")]) == 1
+  assert capsys.readouterr().out.splitlines() == [
+      f"convert: {segments.tf_trt_missing_reason()}; nothing converted"]
+  assert not (tmp_path / "out").exists()
+  available, reason = conversion.tensorrt_available()
+  assert not available and reason == segments.tf_trt_missing_reason()
 
 
 def test_bad_precision_is_a_clear_error(tmp_path):

@@ -10,12 +10,14 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import models  # pylint: disable=wrong-import-position
 from tftrt_masking import _loader
-from tftrt_masking.segments import segment_report
+from tftrt_masking.segments import segment_report, tf_trt_missing_reason
 
 needs_converters = pytest.mark.skipif(
     _loader.converters_library_path() is None,
     reason="TF-TRT converter library not built (no TensorRT 8 headers found by configure.py; "
     "see trt_converter/README.md)")
+needs_tf_trt = pytest.mark.skipif(tf_trt_missing_reason() is not None,
+                                  reason=str(tf_trt_missing_reason()))
 
 DENSE_OPS = ("MatMul",)
 
@@ -52,6 +54,7 @@ def test_rewritten_bidirectional_model_is_one_engine(tmp_path):
   assert len(report.engines) == 1, report.summary()
 
 
+@needs_tf_trt
 def test_keras_layers_leave_the_loop_in_tensorflow(tmp_path):
   directory = models.export_keras(models.keras_model("lstm"), tmp_path / "model")
   report = segment_report(directory)
@@ -120,3 +123,14 @@ def test_nodes_left_in_tensorflow_name_their_layer_and_say_why():
   assert loop.keras_layer == "functional_1/lstm_1" and "no loop" in loop.explanation
   output = TensorFlowNode("Identity", "Identity", "excluded by segmenter option.")
   assert output.keras_layer == "" and output.explanation == ""
+
+
+@pytest.mark.skipif(tf_trt_missing_reason() is None, reason="this TensorFlow has TF-TRT")
+def test_without_tf_trt_the_cli_says_so_in_one_line(tmp_path, capsys):
+  from tftrt_masking.__main__ import main  # pylint: disable=import-outside-toplevel
+
+  directory = models.export_ops_lstm(tmp_path / "model")
+  assert main(["segments", directory]) == 1
+  captured = capsys.readouterr()
+  assert captured.out == ""
+  assert captured.err.splitlines() == [f"segments: no segment report: {tf_trt_missing_reason()}"]
