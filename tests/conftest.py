@@ -1,4 +1,4 @@
-"""Shared test setup: import path, quiet TensorFlow, seeded random inputs."""
+"""Shared test setup: import path, quiet TensorFlow, seeded random inputs, tf_keras."""
 
 import os
 import sys
@@ -20,3 +20,14 @@ def rng(request):
   """A NumPy generator seeded from the test's name: random but reproducible."""
   seed = zlib.crc32(request.node.nodeid.encode())
   return np.random.default_rng(seed)
+
+
+@pytest.fixture(scope="module")
+def tf_keras():
+  """The tf_keras module; the test is skipped where tf_keras is not installed."""
+  from tftrt_masking import _keras  # pylint: disable=import-outside-toplevel
+
+  module = _keras.tf_keras_or_none()
+  if module is None:
+    pytest.skip("tf_keras is not installed")
+  return module

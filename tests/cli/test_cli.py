@@ -27,14 +27,6 @@ def op_library():
   load_ops()
 
 
-@pytest.fixture(scope="module")
-def tf_keras():
-  module = _keras.tf_keras_or_none()
-  if module is None:
-    pytest.skip("tf_keras is not installed")
-  return module
-
-
 def digest(path) -> str:
   """sha256 over a file, or over every file (names and bytes) of a folder."""
   path = Path(path)

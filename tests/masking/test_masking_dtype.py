@@ -14,7 +14,6 @@ import tensorflow as tf
 
 import keras
 from tftrt_masking import layers, load_ops, ops, reference
-from tftrt_masking import _keras
 
 BFLOAT16 = tf.bfloat16.as_numpy_dtype
 POLICIES = ["float16", "bfloat16", "mixed_float16", "mixed_bfloat16", "float32", "float64"]
@@ -201,14 +200,6 @@ def test_old_graph_def_loads_and_keeps_its_answer(tmp_path):
 
 
 # ---------------------------------------------------------------- tf_keras
-
-
-@pytest.fixture(name="tf_keras")
-def fixture_tf_keras():
-  module = _keras.tf_keras_or_none()
-  if module is None:
-    pytest.skip("tf_keras is not installed")
-  return module
 
 
 @pytest.mark.parametrize("policy", POLICIES)

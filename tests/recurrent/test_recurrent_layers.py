@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 import keras
-from tftrt_masking import _keras, layers, load_ops
+from tftrt_masking import layers, load_ops
 
 # (our class name, constructor kwargs): GRU in both reset_after forms.
 CELLS = [("LSTM", {}), ("GRU", {}), ("GRU", {"reset_after": False}), ("SimpleRNN", {})]
@@ -366,14 +366,6 @@ def test_output_mask(rng):
 
 
 # --- tf_keras ------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def tf_keras():
-  module = _keras.tf_keras_or_none()
-  if module is None:
-    pytest.skip("tf_keras is not installed")
-  return module
-
 
 @pytest.mark.parametrize("cell", CELLS + [("LSTM", {"recurrent_activation": "hard_sigmoid"})],
                          ids=CELL_IDS + ["lstm_hard_sigmoid_keras2"])

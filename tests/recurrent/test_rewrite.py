@@ -16,14 +16,6 @@ def op_library():
   load_ops()
 
 
-@pytest.fixture(scope="module")
-def tf_keras():
-  module = _keras.tf_keras_or_none()
-  if module is None:
-    pytest.skip("tf_keras is not installed")
-  return module
-
-
 def seed_input(rng):
   """The spec's seed example: 32x10x8 random, timesteps 3 and 5 zeroed."""
   x = rng.random((32, 10, 8)).astype(np.float32)

@@ -9,11 +9,10 @@
 //   Bidirectional                    ReverseV2 (the backward half, time-aligned)
 //
 // TF 2.17's TF-TRT has no converter for NotEqual, Any, All or ReverseV2, and its
-// converters for Fill, Cast, ExpandDims & co. reject bool (its Cast takes float
-// and half inputs only). Where TF-TRT has a
-// converter, ours is registered at a higher priority, serves only the bool
-// case, and hands every other node to TF-TRT's converter unchanged
-// (`DelegatingConverter`). The ops TF-TRT already converts for int32 take bool
+// converters for Fill, Cast, ExpandDims & co. reject bool (its Cast also takes
+// float and half inputs only). Where TF-TRT has a converter, ours is
+// registered at a higher priority, serves only what TF-TRT's rejects, and hands
+// every other node to TF-TRT's converter unchanged (`DelegatingConverter`). The ops TF-TRT already converts for int32 take bool
 // through one mechanism (`ConvertBoolAsInt32`): bool tensors become int32
 // 0/1, TF-TRT's converter runs on the int32 node, and its outputs become bool
 // again. Validate is what the segmenter runs (validation-only mode); Convert

@@ -15,6 +15,7 @@
 #include "tensorflow/compiler/tf2tensorrt/convert/op_converter.h"
 #include "tensorflow/compiler/tf2tensorrt/convert/op_converter_registry.h"
 #include "trt_converter/converters/plugin_layers.h"
+#include "trt_converter/converters/tensor_helpers.h"
 #include "trt_converter/plugins/maskedRnnPlugin/maskedRnnPlugin.h"
 #include "trt_converter/plugins/pluginFieldNames.h"
 
@@ -132,7 +133,8 @@ class ConvertMaskedRnn : public OpConverterBase<ConvertMaskedRnn<kCell>> {
     std::vector<nvinfer1::ITensor*> plugin_inputs;
     plugin_inputs.push_back(inputs.at(0).tensor()->trt_tensor());
     TF_ASSIGN_OR_RETURN(nvinfer1::ITensor * mask,
-                        BoolMaskToInt32(params, inputs.at(1).tensor()->trt_tensor()));
+                        BoolTo(params, inputs.at(1).tensor()->trt_tensor(),
+                               nvinfer1::DataType::kINT32));
     plugin_inputs.push_back(mask);
     for (size_t i = 2; i < inputs.size(); ++i) {
       if (i == 4 && !rnn_.hasBias) continue;  // empty bias is not an input

@@ -11,6 +11,7 @@
 #include "tensorflow/compiler/tf2tensorrt/convert/op_converter_registry.h"
 #include "tf_ops/kernels/masking_attrs.h"
 #include "trt_converter/converters/plugin_layers.h"
+#include "trt_converter/converters/tensor_helpers.h"
 #include "trt_converter/plugins/pluginFieldNames.h"
 
 namespace tensorflow {
@@ -69,7 +70,7 @@ class ConvertMasking : public OpConverterBase<ConvertMasking> {
                         AddTftrtMaskingPlugin(params_, ::tftrt_masking::plugin::kMaskingPluginName,
                                               fields, {x}));
     TF_ASSIGN_OR_RETURN(nvinfer1::ITensor * mask,
-                        Int32MaskToBool(params_, layer->getOutput(1)));
+                        NonzeroToBool(params_, layer->getOutput(1)));
     AddOutput(TRT_TensorOrWeights(layer->getOutput(0)));
     AddOutput(TRT_TensorOrWeights(mask));
     return OkStatus();

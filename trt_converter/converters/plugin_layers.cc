@@ -6,6 +6,7 @@
 #include <string>
 
 #include "tensorflow/compiler/tf2tensorrt/convert/convert_nodes.h"
+#include "trt_converter/converters/tensor_helpers.h"
 #include "trt_converter/plugins/common/pluginUtils.h"
 #include "trt_converter/plugins/pluginRegistration.h"
 
@@ -13,44 +14,6 @@ namespace tensorflow {
 namespace tensorrt {
 namespace convert {
 namespace tftrt_masking {
-namespace {
-
-// A constant layer of `weights`; CreateConstantLayer returns a null proxy
-// (not a proxy of a null tensor) when TensorRT refuses the layer.
-StatusOr<nvinfer1::ITensor*> ConstantTensor(const OpConverterParams* params,
-                                            const TRT_ShapedWeights& weights,
-                                            const char* what) {
-  ITensorProxyPtr tensor =
-      params->converter->CreateConstantLayer(weights, weights.Shape().AsTrtDims());
-  if (*tensor == nullptr || tensor->trt_tensor() == nullptr) {
-    return errors::Internal("could not add ", what, " for ", params->node_def.name());
-  }
-  return tensor->trt_tensor();
-}
-
-// A constant of `value` with `rank` unit dimensions, broadcast by elementwise
-// and select layers against a tensor of that rank.
-StatusOr<nvinfer1::ITensor*> Int32Scalar(const OpConverterParams* params,
-                                         int32_t value, int rank) {
-  StatusOr<TRT_ShapedWeights> weights = params->weight_store->GetTempWeights(
-      nvinfer1::DataType::kINT32, DimsAdapter(std::vector<int64_t>(rank, 1)));
-  TF_RETURN_IF_ERROR(weights.status());
-  TF_RETURN_IF_ERROR(weights->SetValues(value));
-  return ConstantTensor(params, *weights, "an int32 constant");
-}
-
-// The single output of a layer TensorRT just added, or an error naming it.
-StatusOr<nvinfer1::ITensor*> OnlyOutput(const OpConverterParams* params,
-                                        nvinfer1::ILayer* layer, const char* what) {
-  nvinfer1::ITensor* output = layer->getOutput(0);
-  if (output == nullptr) {
-    return errors::Internal("TensorRT gave no output for ", what, " of ",
-                            params->node_def.name());
-  }
-  return output;
-}
-
-}  // namespace
 
 StatusOr<nvinfer1::IPluginV2Layer*> AddTftrtMaskingPlugin(
     const OpConverterParams* params, const char* plugin_name,
@@ -110,38 +73,7 @@ StatusOr<nvinfer1::ITensor*> AsTrtTensor(const OpConverterParams* params,
     }
     return tensor;
   }
-  return ConstantTensor(params, input.weights(), "a constant for an input");
-}
-
-StatusOr<nvinfer1::ITensor*> Int32MaskToBool(const OpConverterParams* params,
-                                             nvinfer1::ITensor* mask) {
-  if (mask == nullptr) return errors::Internal("null mask for ", params->node_def.name());
-  TF_ASSIGN_OR_RETURN(nvinfer1::ITensor * zero,
-                      Int32Scalar(params, 0, mask->getDimensions().nbDims));
-  nvinfer1::IElementWiseLayer* layer = params->converter->network()->addElementWise(
-      *mask, *zero, nvinfer1::ElementWiseOperation::kGREATER);
-  if (layer == nullptr) {
-    return errors::Internal("could not convert the mask of ",
-                            params->node_def.name(), " to bool");
-  }
-  params->converter->SetLayerName(layer, params->node_def, "mask_to_bool");
-  return OnlyOutput(params, layer, "the mask conversion to bool");
-}
-
-StatusOr<nvinfer1::ITensor*> BoolMaskToInt32(const OpConverterParams* params,
-                                             nvinfer1::ITensor* mask) {
-  if (mask == nullptr) return errors::Internal("null mask for ", params->node_def.name());
-  const int rank = mask->getDimensions().nbDims;
-  TF_ASSIGN_OR_RETURN(nvinfer1::ITensor * one, Int32Scalar(params, 1, rank));
-  TF_ASSIGN_OR_RETURN(nvinfer1::ITensor * zero, Int32Scalar(params, 0, rank));
-  nvinfer1::ISelectLayer* layer =
-      params->converter->network()->addSelect(*mask, *one, *zero);
-  if (layer == nullptr) {
-    return errors::Internal("could not convert the mask of ",
-                            params->node_def.name(), " to int32");
-  }
-  params->converter->SetLayerName(layer, params->node_def, "mask_to_int32");
-  return OnlyOutput(params, layer, "the mask conversion to int32");
+  return ConstantTensor(params, input.weights());
 }
 
 }  // namespace tftrt_masking

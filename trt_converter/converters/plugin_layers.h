@@ -1,6 +1,5 @@
-// Helpers the tftrt_masking converters share: adding one of our TensorRT
-// plugins to the network, and moving masks between TF's bool and the int32
-// that plugins carry (TensorRT plugins cannot take or return bool).
+// Adding one of our TensorRT plugins to the network (plugins carry masks as
+// int32: tensor_helpers.h moves them from and to TF's bool).
 #ifndef TFTRT_MASKING_TRT_CONVERTER_CONVERTERS_PLUGIN_LAYERS_H_
 #define TFTRT_MASKING_TRT_CONVERTER_CONVERTERS_PLUGIN_LAYERS_H_
 
@@ -26,12 +25,6 @@ StatusOr<nvinfer1::IPluginV2Layer*> AddTftrtMaskingPlugin(
 // The tensor itself, or a constant layer holding the weights.
 StatusOr<nvinfer1::ITensor*> AsTrtTensor(const OpConverterParams* params,
                                          const TRT_TensorOrWeights& input);
-
-// int32 mask (nonzero = keep) -> bool, and bool -> int32 0/1.
-StatusOr<nvinfer1::ITensor*> Int32MaskToBool(const OpConverterParams* params,
-                                             nvinfer1::ITensor* mask);
-StatusOr<nvinfer1::ITensor*> BoolMaskToInt32(const OpConverterParams* params,
-                                             nvinfer1::ITensor* mask);
 
 }  // namespace tftrt_masking
 }  // namespace convert

@@ -13,19 +13,11 @@ namespace convert {
 namespace tftrt_masking {
 namespace {
 
-StatusOr<nvinfer1::ITensor*> ConstantOf(const OpConverterParams* params,
-                                        const TRT_ShapedWeights& weights) {
-  ITensorProxyPtr tensor =
-      params->converter->CreateConstantLayer(weights, weights.Shape().AsTrtDims());
-  if (tensor->trt_tensor() == nullptr) {
-    return errors::Internal("could not add a constant for ", params->node_def.name());
-  }
-  return tensor->trt_tensor();
-}
-
+// The layer TensorRT just added, named after the node, or an error when it
+// refused the layer or gave it no output.
 template <typename Layer>
 StatusOr<Layer*> Checked(const OpConverterParams* params, Layer* layer, const char* what) {
-  if (layer == nullptr) {
+  if (layer == nullptr || layer->getOutput(0) == nullptr) {
     return errors::Internal("TensorRT could not add the ", what, " layer of ",
                             params->node_def.name());
   }
@@ -35,6 +27,18 @@ StatusOr<Layer*> Checked(const OpConverterParams* params, Layer* layer, const ch
 
 }  // namespace
 
+StatusOr<nvinfer1::ITensor*> ConstantTensor(const OpConverterParams* params,
+                                            const TRT_ShapedWeights& weights) {
+  // CreateConstantLayer returns a null proxy (not a proxy of a null tensor)
+  // when TensorRT refuses the layer.
+  ITensorProxyPtr tensor =
+      params->converter->CreateConstantLayer(weights, weights.Shape().AsTrtDims());
+  if (*tensor == nullptr || tensor->trt_tensor() == nullptr) {
+    return errors::Internal("could not add a constant for ", params->node_def.name());
+  }
+  return tensor->trt_tensor();
+}
+
 StatusOr<nvinfer1::ITensor*> Int32Vector(const OpConverterParams* params,
                                          const std::vector<int32_t>& values) {
   TF_ASSIGN_OR_RETURN(
@@ -43,7 +47,7 @@ StatusOr<nvinfer1::ITensor*> Int32Vector(const OpConverterParams* params,
           nvinfer1::DataType::kINT32,
           DimsAdapter(std::vector<int64_t>{static_cast<int64_t>(values.size())})));
   std::copy(values.begin(), values.end(), weights.GetPointer<int32_t>());
-  return ConstantOf(params, weights);
+  return ConstantTensor(params, weights);
 }
 
 StatusOr<nvinfer1::ITensor*> ScalarOfRank(const OpConverterParams* params,
@@ -57,12 +61,13 @@ StatusOr<nvinfer1::ITensor*> ScalarOfRank(const OpConverterParams* params,
   } else {
     TF_RETURN_IF_ERROR(weights.SetValues(value));
   }
-  return ConstantOf(params, weights);
+  return ConstantTensor(params, weights);
 }
 
 StatusOr<nvinfer1::ITensor*> BoolTo(const OpConverterParams* params,
                                     nvinfer1::ITensor* mask,
                                     nvinfer1::DataType type) {
+  if (mask == nullptr) return errors::Internal("null mask for ", params->node_def.name());
   const int rank = mask->getDimensions().nbDims;
   TF_ASSIGN_OR_RETURN(nvinfer1::ITensor * one, ScalarOfRank(params, type, 1, rank));
   TF_ASSIGN_OR_RETURN(nvinfer1::ITensor * zero, ScalarOfRank(params, type, 0, rank));
@@ -75,6 +80,7 @@ StatusOr<nvinfer1::ITensor*> BoolTo(const OpConverterParams* params,
 
 StatusOr<nvinfer1::ITensor*> NonzeroToBool(const OpConverterParams* params,
                                            nvinfer1::ITensor* tensor) {
+  if (tensor == nullptr) return errors::Internal("null tensor for ", params->node_def.name());
   nvinfer1::INetworkDefinition* network = params->converter->network();
   TF_ASSIGN_OR_RETURN(
       nvinfer1::ITensor * zero,

@@ -10,12 +10,17 @@
 #include <vector>
 
 #include "tensorflow/compiler/tf2tensorrt/convert/op_converter.h"
+#include "tensorflow/compiler/tf2tensorrt/convert/weights.h"
 #include "third_party/tensorrt/NvInfer.h"
 
 namespace tensorflow {
 namespace tensorrt {
 namespace convert {
 namespace tftrt_masking {
+
+// A constant layer holding `weights`, or an error when TensorRT refuses it.
+StatusOr<nvinfer1::ITensor*> ConstantTensor(const OpConverterParams* params,
+                                            const TRT_ShapedWeights& weights);
 
 // A 1-D int32 constant (a shape tensor when used as a layer's shape input).
 StatusOr<nvinfer1::ITensor*> Int32Vector(const OpConverterParams* params,
