@@ -105,17 +105,21 @@ class ConvertNotEqual : public OpConverterBase<ConvertNotEqual> {
     nvinfer1::INetworkDefinition* network = params_->converter->network();
     nvinfer1::ILayer* layer = nullptr;
     if (is_bool_ == DT_BOOL) {
-      layer = network->addElementWise(*x->trt_tensor(), *y->trt_tensor(),
-                                      nvinfer1::ElementWiseOperation::kXOR);
+      TF_ASSIGN_OR_RETURN(layer, Checked(params_, network->addElementWise(
+                                                      *x->trt_tensor(), *y->trt_tensor(),
+                                                      nvinfer1::ElementWiseOperation::kXOR),
+                                         "not_equal"));
     } else {
-      nvinfer1::IElementWiseLayer* equal = network->addElementWise(
-          *x->trt_tensor(), *y->trt_tensor(), nvinfer1::ElementWiseOperation::kEQUAL);
-      if (equal == nullptr) return errors::Internal("no EQUAL layer for ", params_->node_def.name());
-      params_->converter->SetLayerName(equal, params_->node_def, "equal");
-      layer = network->addUnary(*equal->getOutput(0), nvinfer1::UnaryOperation::kNOT);
+      TF_ASSIGN_OR_RETURN(nvinfer1::IElementWiseLayer * equal,
+                          Checked(params_, network->addElementWise(
+                                               *x->trt_tensor(), *y->trt_tensor(),
+                                               nvinfer1::ElementWiseOperation::kEQUAL),
+                                  "equal"));
+      TF_ASSIGN_OR_RETURN(layer, Checked(params_, network->addUnary(
+                                                      *equal->getOutput(0),
+                                                      nvinfer1::UnaryOperation::kNOT),
+                                         "not_equal"));
     }
-    if (layer == nullptr) return errors::Internal("no layer for ", params_->node_def.name());
-    params_->converter->SetLayerName(layer, params_->node_def, "not_equal");
     AddOutput(TRT_TensorOrWeights(layer->getOutput(0)));
     return OkStatus();
   }
@@ -166,13 +170,14 @@ class ConvertAnyAll : public OpConverterBase<ConvertAnyAll<kAny>> {
     }
     TF_ASSIGN_OR_RETURN(nvinfer1::ITensor * numbers,
                         BoolTo(this->params_, input, nvinfer1::DataType::kFLOAT));
-    nvinfer1::IReduceLayer* reduce = this->params_->converter->network()->addReduce(
-        *numbers, kAny ? nvinfer1::ReduceOperation::kMAX : nvinfer1::ReduceOperation::kMIN,
-        axes_bits_, keep_dims_);
-    if (reduce == nullptr) {
-      return errors::Internal("no reduce layer for ", this->params_->node_def.name());
-    }
-    this->params_->converter->SetLayerName(reduce, this->params_->node_def, "reduce");
+    TF_ASSIGN_OR_RETURN(
+        nvinfer1::IReduceLayer * reduce,
+        Checked(this->params_,
+                this->params_->converter->network()->addReduce(
+                    *numbers,
+                    kAny ? nvinfer1::ReduceOperation::kMAX : nvinfer1::ReduceOperation::kMIN,
+                    axes_bits_, keep_dims_),
+                "reduce"));
     TF_ASSIGN_OR_RETURN(nvinfer1::ITensor * result,
                         NonzeroToBool(this->params_, reduce->getOutput(0)));
     this->AddOutput(TRT_TensorOrWeights(result));
@@ -218,29 +223,30 @@ class ConvertReverseV2 : public OpConverterBase<ConvertReverseV2> {
     nvinfer1::ITensor* input = params_->inputs.at(0).tensor()->trt_tensor();
     std::vector<int32_t> strides(rank_);
     for (int i = 0; i < rank_; ++i) strides[i] = reversed_[i] ? -1 : 1;
-    nvinfer1::IShapeLayer* shape = network->addShape(*input);
-    if (shape == nullptr) return errors::Internal("no shape layer for ", params_->node_def.name());
-    params_->converter->SetLayerName(shape, params_->node_def, "shape");
+    TF_ASSIGN_OR_RETURN(nvinfer1::IShapeLayer * shape,
+                        Checked(params_, network->addShape(*input), "shape"));
     TF_ASSIGN_OR_RETURN(nvinfer1::ITensor * ones, Int32Vector(params_, std::vector<int32_t>(rank_, 1)));
     TF_ASSIGN_OR_RETURN(nvinfer1::ITensor * reversed, Int32Vector(params_, reversed_));
     TF_ASSIGN_OR_RETURN(nvinfer1::ITensor * stride, Int32Vector(params_, strides));
-    nvinfer1::IElementWiseLayer* last = network->addElementWise(
-        *shape->getOutput(0), *ones, nvinfer1::ElementWiseOperation::kSUB);
-    if (last == nullptr) return errors::Internal("no SUB layer for ", params_->node_def.name());
-    params_->converter->SetLayerName(last, params_->node_def, "last_index");
-    nvinfer1::IElementWiseLayer* start = network->addElementWise(
-        *last->getOutput(0), *reversed, nvinfer1::ElementWiseOperation::kPROD);
-    if (start == nullptr) return errors::Internal("no PROD layer for ", params_->node_def.name());
-    params_->converter->SetLayerName(start, params_->node_def, "start");
+    TF_ASSIGN_OR_RETURN(
+        nvinfer1::IElementWiseLayer * last,
+        Checked(params_, network->addElementWise(*shape->getOutput(0), *ones,
+                                                 nvinfer1::ElementWiseOperation::kSUB),
+                "last_index"));
+    TF_ASSIGN_OR_RETURN(
+        nvinfer1::IElementWiseLayer * start,
+        Checked(params_, network->addElementWise(*last->getOutput(0), *reversed,
+                                                 nvinfer1::ElementWiseOperation::kPROD),
+                "start"));
     nvinfer1::Dims unused;
     unused.nbDims = rank_;
     for (int i = 0; i < rank_; ++i) unused.d[i] = 0;
-    nvinfer1::ISliceLayer* slice = network->addSlice(*input, unused, unused, unused);
-    if (slice == nullptr) return errors::Internal("no slice layer for ", params_->node_def.name());
+    TF_ASSIGN_OR_RETURN(nvinfer1::ISliceLayer * slice,
+                        Checked(params_, network->addSlice(*input, unused, unused, unused),
+                                "reverse"));
     slice->setInput(1, *start->getOutput(0));
     slice->setInput(2, *shape->getOutput(0));
     slice->setInput(3, *stride);
-    params_->converter->SetLayerName(slice, params_->node_def, "reverse");
     AddOutput(TRT_TensorOrWeights(slice->getOutput(0)));
     return OkStatus();
   }
@@ -300,10 +306,10 @@ class ConvertBoolFill : public OpConverterBase<ConvertBoolFill> {
     nvinfer1::Dims zeros;
     zeros.nbDims = rank_;
     for (int i = 0; i < rank_; ++i) zeros.d[i] = 0;
-    nvinfer1::ISliceLayer* broadcast = network->addSlice(*unit, zeros, zeros, zeros);
-    if (broadcast == nullptr) return errors::Internal("no slice layer for ", params_->node_def.name());
+    TF_ASSIGN_OR_RETURN(nvinfer1::ISliceLayer * broadcast,
+                        Checked(params_, network->addSlice(*unit, zeros, zeros, zeros),
+                                "broadcast"));
     broadcast->setInput(2, *shape);  // size = dims; start and stride stay 0
-    params_->converter->SetLayerName(broadcast, params_->node_def, "broadcast");
     TF_ASSIGN_OR_RETURN(nvinfer1::ITensor * result, NonzeroToBool(params_, broadcast->getOutput(0)));
     AddOutput(TRT_TensorOrWeights(result));
     return OkStatus();
@@ -366,9 +372,9 @@ class ConvertCastFromBoolOrInt32 : public OpConverterBase<ConvertCastFromBoolOrI
     } else {
       nvinfer1::DataType type;
       TF_RETURN_IF_ERROR(TfTypeToTrtType(target_, &type));
-      nvinfer1::ICastLayer* cast = params_->converter->network()->addCast(*input, type);
-      if (cast == nullptr) return errors::Internal("no cast layer for ", params_->node_def.name());
-      params_->converter->SetLayerName(cast, params_->node_def, "cast");
+      TF_ASSIGN_OR_RETURN(
+          nvinfer1::ICastLayer * cast,
+          Checked(params_, params_->converter->network()->addCast(*input, type), "cast"));
       result = cast->getOutput(0);
     }
     AddOutput(TRT_TensorOrWeights(result));

@@ -11,22 +11,6 @@ namespace tensorflow {
 namespace tensorrt {
 namespace convert {
 namespace tftrt_masking {
-namespace {
-
-// The layer TensorRT just added, named after the node, or an error when it
-// refused the layer or gave it no output.
-template <typename Layer>
-StatusOr<Layer*> Checked(const OpConverterParams* params, Layer* layer, const char* what) {
-  if (layer == nullptr || layer->getOutput(0) == nullptr) {
-    return errors::Internal("TensorRT could not add the ", what, " layer of ",
-                            params->node_def.name());
-  }
-  params->converter->SetLayerName(layer, params->node_def, what);
-  return layer;
-}
-
-}  // namespace
-
 StatusOr<nvinfer1::ITensor*> ConstantTensor(const OpConverterParams* params,
                                             const TRT_ShapedWeights& weights) {
   // CreateConstantLayer returns a null proxy (not a proxy of a null tensor)

@@ -9,6 +9,7 @@
 
 #include <vector>
 
+#include "tensorflow/compiler/tf2tensorrt/convert/convert_nodes.h"
 #include "tensorflow/compiler/tf2tensorrt/convert/op_converter.h"
 #include "tensorflow/compiler/tf2tensorrt/convert/weights.h"
 #include "third_party/tensorrt/NvInfer.h"
@@ -17,6 +18,18 @@ namespace tensorflow {
 namespace tensorrt {
 namespace convert {
 namespace tftrt_masking {
+
+// The layer TensorRT just added, named after the node, or an error when it
+// refused the layer or gave it no output.
+template <typename Layer>
+StatusOr<Layer*> Checked(const OpConverterParams* params, Layer* layer, const char* what) {
+  if (layer == nullptr || layer->getOutput(0) == nullptr) {
+    return errors::Internal("TensorRT could not add the ", what, " layer of ",
+                            params->node_def.name());
+  }
+  params->converter->SetLayerName(layer, params->node_def, what);
+  return layer;
+}
 
 // A constant layer holding `weights`, or an error when TensorRT refuses it.
 StatusOr<nvinfer1::ITensor*> ConstantTensor(const OpConverterParams* params,
