@@ -1,0 +1,784 @@
+// GPU gradient of the masked recurrences: MaskedRnnGpuGradWorkspaceBytes and
+// LaunchMaskedRnnGrad (masked_rnn_grad.h has the carry rules).
+//
+// 1. Recompute the forward, keeping per (row, step) the state before the step
+//    (h, and c for LSTM), the gate values after their activations and one more
+//    value per unit (LSTM: the new c; GRU reset_after: h @ U_h + b_rec_h, which
+//    dr needs; GRU reset_after=false: r * h, the h gate's recurrent input).
+// 2. Backward, one step at a time from the last: an element-wise kernel turns
+//    the incoming gradients into the gate pre-activation gradients dG of that
+//    step (0 for masked pairs) and the element-wise part of d(state_prev); one
+//    product d(h_prev) += dG_rec @ U^T (GRU reset_after=false: two, the h gate's
+//    goes through r).
+// 3. The weight and input gradients as products over all (row, step) pairs:
+//    d_kernel = X^T dG, d_recurrent_kernel = Hprev^T dG_rec, d_bias = column sums,
+//    d_x = dG W^T.
+// Every product is one strided GEMM kernel (fp32 accumulation, double for
+// float64); small products split K over blocks and sum the partial tiles in a
+// fixed order, so the result is deterministic (no atomics anywhere).
+// Rows of the per-step buffers are x's rows (b * T + t), so the products over
+// all pairs read them as plain matrices.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <type_traits>
+
+#include "kernels/rnn/cell_math.h"
+#include "kernels/rnn/masked_rnn.h"
+#include "kernels/rnn/masked_rnn_grad.h"
+#include "kernels/rnn/rnn_device.cuh"
+
+namespace tftrt_masking {
+namespace rnn_grad_gpu {
+namespace {
+
+using rnn_gpu::FromAcc;
+using rnn_gpu::MaskAt;
+using rnn_gpu::ToAcc;
+
+constexpr size_t kAlign = 256;
+size_t AlignUp(size_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
+
+// ---------------------------------------------------------------------------
+// Strided GEMM: C[i, j] = sum_k A(i, k) B(k, j) (+ addend[i, j]) (+ bias[j]),
+// A(i, k) = a[i * lda_i + k * lda_k] (a == nullptr: every element is 1, for
+// column sums), B(k, j) = b[k * ldb_k + j * ldb_j], C row-major with ldc.
+template <typename TA, typename TB, typename TC, typename Acc>
+struct GemmArgs {
+  const TA* a = nullptr;
+  int64_t lda_i = 0, lda_k = 0;
+  const TB* b = nullptr;
+  int64_t ldb_k = 0, ldb_j = 0;
+  TC* c = nullptr;
+  int64_t ldc = 0;
+  const Acc* addend = nullptr;  // [m, ldc] like c (may be c itself), or nullptr
+  const TB* bias = nullptr;     // [n] or nullptr
+  int64_t m = 0, n = 0, k = 0;
+};
+
+constexpr int kGemmTileN = 64, kGemmTileK = 16, kGemmThreads = 256;
+constexpr int kMaxSplits = 64;
+
+// Rows per thread: 1 for products with few rows (the per-step products over
+// the batch), else 4 (tiles of 16 RM rows x 64 columns).
+int GemmRowsPerThread(int64_t m) { return m <= 16 ? 1 : 4; }
+
+// K slices: enough blocks for the GPU (about 256) where the tiles are few,
+// each slice at least 256 deep. A function of the shape only, so the
+// workspace size and the summation order do not depend on the device.
+int GemmSplits(int64_t m, int64_t n, int64_t k) {
+  const int64_t tile_m = 16 * GemmRowsPerThread(m);
+  const int64_t tiles = (m + tile_m - 1) / tile_m * ((n + kGemmTileN - 1) / kGemmTileN);
+  if (tiles >= 128 || tiles == 0) return 1;
+  const int64_t by_tiles = (256 + tiles - 1) / tiles;
+  const int64_t by_depth = std::max<int64_t>(1, k / 256);
+  return static_cast<int>(std::min<int64_t>({by_tiles, by_depth, kMaxSplits}));
+}
+
+// Accumulation-type elements of the split-K partial tiles of one product.
+size_t GemmPartialElements(int64_t m, int64_t n, int64_t k) {
+  const int splits = GemmSplits(m, n, k);
+  return splits > 1 ? static_cast<size_t>(splits) * m * n : 0;
+}
+
+template <typename TA, typename TB, typename TC, typename Acc, int RM>
+__global__ void __launch_bounds__(kGemmThreads)
+    StridedGemmKernel(const GemmArgs<TA, TB, TC, Acc> p, Acc* __restrict__ partial) {
+  constexpr int kTileM = 16 * RM;
+  __shared__ Acc a_tile[kGemmTileK][kTileM + 1];
+  __shared__ Acc b_tile[kGemmTileK][kGemmTileN + 1];
+  const int tid = threadIdx.x;
+  const int tx = tid % 16, ty = tid / 16;  // RM x 4 outputs: rows ty*RM + i, cols tx + 16 j
+  const int64_t row0 = static_cast<int64_t>(blockIdx.x) * kTileM;
+  const int64_t col0 = static_cast<int64_t>(blockIdx.y) * kGemmTileN;
+  // This block's slice of K (whole K tiles).
+  const int64_t k_tiles = (p.k + kGemmTileK - 1) / kGemmTileK;
+  const int64_t per_slice = (k_tiles + gridDim.z - 1) / gridDim.z * kGemmTileK;
+  const int64_t k_begin = std::min<int64_t>(p.k, blockIdx.z * per_slice);
+  const int64_t k_end = std::min<int64_t>(p.k, k_begin + per_slice);
+  // Consecutive threads along the unit-stride axis of each operand.
+  const bool a_along_k = p.lda_k == 1;
+  const bool b_along_j = p.ldb_j == 1 || p.ldb_k != 1;
+  Acc acc[RM][4];
+#pragma unroll
+  for (int i = 0; i < RM; ++i) {
+#pragma unroll
+    for (int j = 0; j < 4; ++j) acc[i][j] = Acc(0);
+  }
+  for (int64_t k0 = k_begin; k0 < k_end; k0 += kGemmTileK) {
+#pragma unroll
+    for (int l = 0; l < RM; ++l) {
+      const int e = tid + l * kGemmThreads;  // kTileM * 16 elements
+      const int r = a_along_k ? e / kGemmTileK : e % kTileM;
+      const int kk = a_along_k ? e % kGemmTileK : e / kTileM;
+      const int64_t row = row0 + r, gk = k0 + kk;
+      Acc v = Acc(0);
+      if (row < p.m && gk < k_end) v = p.a ? ToAcc<Acc>(p.a[row * p.lda_i + gk * p.lda_k]) : Acc(1);
+      a_tile[kk][r] = v;
+    }
+#pragma unroll
+    for (int l = 0; l < 4; ++l) {
+      const int e = tid + l * kGemmThreads;  // 16 * 64 elements
+      const int col = b_along_j ? e % kGemmTileN : e / kGemmTileK;
+      const int kk = b_along_j ? e / kGemmTileN : e % kGemmTileK;
+      const int64_t gc = col0 + col, gk = k0 + kk;
+      b_tile[kk][col] =
+          (gc < p.n && gk < k_end) ? ToAcc<Acc>(p.b[gk * p.ldb_k + gc * p.ldb_j]) : Acc(0);
+    }
+    __syncthreads();
+#pragma unroll
+    for (int kk = 0; kk < kGemmTileK; ++kk) {
+      Acc av[RM], bv[4];
+#pragma unroll
+      for (int i = 0; i < RM; ++i) av[i] = a_tile[kk][ty * RM + i];
+#pragma unroll
+      for (int j = 0; j < 4; ++j) bv[j] = b_tile[kk][tx + 16 * j];
+#pragma unroll
+      for (int i = 0; i < RM; ++i) {
+#pragma unroll
+        for (int j = 0; j < 4; ++j) acc[i][j] += av[i] * bv[j];
+      }
+    }
+    __syncthreads();
+  }
+#pragma unroll
+  for (int i = 0; i < RM; ++i) {
+    const int64_t row = row0 + ty * RM + i;
+    if (row >= p.m) continue;
+#pragma unroll
+    for (int j = 0; j < 4; ++j) {
+      const int64_t col = col0 + tx + 16 * j;
+      if (col >= p.n) continue;
+      if (gridDim.z > 1) {
+        partial[(blockIdx.z * p.m + row) * p.n + col] = acc[i][j];
+      } else {
+        Acc v = acc[i][j];
+        if (p.addend) v += p.addend[row * p.ldc + col];
+        if (p.bias) v += ToAcc<Acc>(p.bias[col]);
+        p.c[row * p.ldc + col] = FromAcc<TC>(v);
+      }
+    }
+  }
+}
+
+// Sums the split-K partial tiles in slice order, then addend and bias.
+template <typename TA, typename TB, typename TC, typename Acc>
+__global__ void SumSplitsKernel(const GemmArgs<TA, TB, TC, Acc> p, const Acc* __restrict__ partial,
+                                int splits) {
+  const int64_t e = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (e >= p.m * p.n) return;
+  const int64_t row = e / p.n, col = e % p.n;
+  Acc v = Acc(0);
+  for (int s = 0; s < splits; ++s) v += partial[s * p.m * p.n + e];
+  if (p.addend) v += p.addend[row * p.ldc + col];
+  if (p.bias) v += ToAcc<Acc>(p.bias[col]);
+  p.c[row * p.ldc + col] = FromAcc<TC>(v);
+}
+
+template <typename TA, typename TB, typename TC, typename Acc>
+cudaError_t Gemm(const GemmArgs<TA, TB, TC, Acc>& p, Acc* partial, cudaStream_t stream) {
+  if (p.m <= 0 || p.n <= 0) return cudaSuccess;
+  const int rm = GemmRowsPerThread(p.m);
+  const int splits = GemmSplits(p.m, p.n, p.k);
+  const dim3 grid(static_cast<unsigned>((p.m + 16 * rm - 1) / (16 * rm)),
+                  static_cast<unsigned>((p.n + kGemmTileN - 1) / kGemmTileN),
+                  static_cast<unsigned>(splits));
+  if (rm == 1) {
+    StridedGemmKernel<TA, TB, TC, Acc, 1><<<grid, kGemmThreads, 0, stream>>>(p, partial);
+  } else {
+    StridedGemmKernel<TA, TB, TC, Acc, 4><<<grid, kGemmThreads, 0, stream>>>(p, partial);
+  }
+  if (splits > 1) {
+    const int64_t count = p.m * p.n;
+    SumSplitsKernel<<<static_cast<unsigned>((count + 255) / 256), 256, 0, stream>>>(p, partial,
+                                                                                    splits);
+  }
+  return cudaGetLastError();
+}
+
+// ---------------------------------------------------------------------------
+// Workspace: per (row, step) buffers in x's row order, then per-row state.
+struct GradLayout {
+  size_t proj = 0;     // [B*T, N] x @ W + input bias; later dG (input side)
+  size_t gates = 0;    // [B*T, N] gate values after activation
+  size_t extra = 0;    // [B*T, U] LSTM c_new / GRU h@U_h+b (reset_after) or r*h
+  size_t h_prev = 0;   // [B*T, U] h before the step
+  size_t c_prev = 0;   // [B*T, U] LSTM c before the step
+  size_t d_rec = 0;    // [B*T, N] GRU reset_after: dG of the recurrent side
+  size_t rec = 0;      // [B, N] h @ U (+ recurrent bias) of one step
+  size_t h = 0, c = 0;            // [B, U] state during the recompute
+  size_t dh = 0, dc = 0, dy = 0;  // [B, U] carried gradients
+  size_t d_rh = 0;                // [B, U] GRU reset_after=false: dG_h @ U_h^T
+  size_t partial = 0;             // split-K partial tiles
+  size_t total = 0;
+};
+
+GradLayout Layout(const MaskedRnnConfig& config, DType dtype) {
+  const size_t acc = dtype == DType::kFloat64 ? sizeof(double) : sizeof(float);
+  const int64_t b = std::max<int64_t>(config.batch, 0), t = std::max<int64_t>(config.time, 0);
+  const int64_t f = std::max<int64_t>(config.input_size, 0);
+  const int64_t u = std::max<int64_t>(config.units, 0);
+  const int64_t n = GateCount(config.cell) * u;
+  const size_t pairs = static_cast<size_t>(b * t);
+  const bool lstm = config.cell == RnnCell::kLstm;
+  const bool gru_after = config.cell == RnnCell::kGru && config.reset_after;
+  const bool gru_before = config.cell == RnnCell::kGru && !config.reset_after;
+  GradLayout layout;
+  size_t at = 0;
+  auto take = [&](size_t* slot, size_t elements) {
+    *slot = at;
+    at += AlignUp(elements * acc);
+  };
+  take(&layout.proj, pairs * n);
+  take(&layout.gates, pairs * n);
+  take(&layout.extra, (lstm || config.cell == RnnCell::kGru) ? pairs * u : 0);
+  take(&layout.h_prev, pairs * u);
+  take(&layout.c_prev, lstm ? pairs * u : 0);
+  take(&layout.d_rec, gru_after ? pairs * n : 0);
+  take(&layout.rec, static_cast<size_t>(b * n));
+  take(&layout.h, static_cast<size_t>(b * u));
+  take(&layout.c, static_cast<size_t>(b * u));
+  take(&layout.dh, static_cast<size_t>(b * u));
+  take(&layout.dc, static_cast<size_t>(b * u));
+  take(&layout.dy, static_cast<size_t>(b * u));
+  take(&layout.d_rh, gru_before ? static_cast<size_t>(b * u) : 0);
+  // Every product LaunchTyped runs, with its (m, n, k).
+  const int64_t shapes[][3] = {
+      {b * t, n, f},  // input projection
+      {b, n, u},      // recompute step (GRU reset_after=false: 2U and U columns, fewer)
+      {b, u, u},      // GRU reset_after=false: r*h @ U_h, d_rh
+      {b, 2 * u, u},
+      {b, u, n},      // backward step
+      {b, u, 2 * u},
+      {f, n, b * t},  // d_kernel
+      {u, n, b * t},  // d_recurrent_kernel
+      {u, 2 * u, b * t},
+      {u, u, b * t},
+      {1, n, b * t},  // d_bias
+      {b * t, f, n},  // d_x
+  };
+  size_t partial = 0;
+  for (const auto& s : shapes) partial = std::max(partial, GemmPartialElements(s[0], s[1], s[2]));
+  take(&layout.partial, partial);
+  layout.total = at;
+  return layout;
+}
+
+// ---------------------------------------------------------------------------
+// Element-wise kernels: one thread per (batch row, unit).
+
+// Derivative of a Keras activation from its output y = act(x).
+template <typename Acc>
+__device__ __forceinline__ Acc ActivationGrad(Activation activation, Acc y) {
+  switch (activation) {
+    case Activation::kTanh: return Acc(1) - y * y;
+    case Activation::kSigmoid: return y * (Acc(1) - y);
+    case Activation::kRelu: return y > Acc(0) ? Acc(1) : Acc(0);
+    case Activation::kLinear: return Acc(1);
+    case Activation::kHardSigmoid: return (y > Acc(0) && y < Acc(1)) ? Acc(1) / Acc(6) : Acc(0);
+    case Activation::kHardSigmoidKeras2: return (y > Acc(0) && y < Acc(1)) ? Acc(0.2) : Acc(0);
+  }
+  return Acc(1);
+}
+
+template <typename T, typename Acc>
+struct StepParams {
+  const void* mask;
+  bool mask_is_int32;
+  const T* initial_h;
+  const T* initial_c;
+  const T* d_output;
+  const T* d_final_h;
+  const T* d_final_c;
+  T* d_initial_h;
+  T* d_initial_c;
+  Acc* proj;    // forward: x @ W + b; backward: dG (input side)
+  Acc* gates;
+  Acc* extra;
+  Acc* h_prev;
+  Acc* c_prev;
+  Acc* d_rec;   // GRU reset_after: dG (recurrent side); else == proj
+  Acc* rec;     // [B, N]
+  Acc* h;
+  Acc* c;
+  Acc* dh;
+  Acc* dc;
+  Acc* dy;
+  Acc* d_rh;
+  RnnCell cell;
+  int gates_per_unit;  // GateCount(cell)
+  Activation activation, recurrent_activation;
+  bool reset_after, go_backwards, return_sequences, zero_output_for_mask;
+  int64_t batch, time, units;
+};
+
+template <typename T, typename Acc>
+__global__ void InitStateKernel(const StepParams<T, Acc> p) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= p.batch * p.units) return;
+  p.h[i] = p.initial_h ? ToAcc<Acc>(p.initial_h[i]) : Acc(0);
+  p.c[i] = p.initial_c ? ToAcc<Acc>(p.initial_c[i]) : Acc(0);
+}
+
+// Recompute, one step: the cell (GRU reset_after=false: phase 1, z and r and
+// r*h; phase 2 below), keeping what the backward needs.
+template <typename T, typename Acc>
+__global__ void ForwardStepKernel(const StepParams<T, Acc> p, int64_t tau) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= p.batch * p.units) return;
+  const int64_t U = p.units, b = i / U, u = i % U;
+  const int64_t t = p.go_backwards ? p.time - 1 - tau : tau;
+  const int64_t pair = b * p.time + t;
+  const int gates = p.gates_per_unit;
+  const int64_t n = gates * U;
+  const Acc* x = p.proj + pair * n + u;
+  const Acc* r = p.rec + b * n + u;
+  Acc* g = p.gates + pair * n + u;
+  const Acc h = p.h[i];
+  const bool keep = MaskAt(p.mask, p.mask_is_int32, pair);
+  p.h_prev[pair * U + u] = h;
+  Acc h_new = h;
+  switch (p.cell) {
+    case RnnCell::kLstm: {
+      const Acc c = p.c[i];
+      const Acc gi = Activate(p.recurrent_activation, x[0] + r[0]);
+      const Acc gf = Activate(p.recurrent_activation, x[U] + r[U]);
+      const Acc gc = Activate(p.activation, x[2 * U] + r[2 * U]);
+      const Acc go = Activate(p.recurrent_activation, x[3 * U] + r[3 * U]);
+      const Acc c_new = gf * c + gi * gc;
+      h_new = go * Activate(p.activation, c_new);
+      g[0] = gi;
+      g[U] = gf;
+      g[2 * U] = gc;
+      g[3 * U] = go;
+      p.extra[pair * U + u] = c_new;
+      p.c_prev[pair * U + u] = c;
+      if (keep) p.c[i] = c_new;
+      break;
+    }
+    case RnnCell::kGru: {
+      const Acc z = Activate(p.recurrent_activation, x[0] + r[0]);
+      const Acc gr = Activate(p.recurrent_activation, x[U] + r[U]);
+      g[0] = z;
+      g[U] = gr;
+      if (!p.reset_after) {  // phase 2 needs r*h of every unit first
+        p.extra[pair * U + u] = gr * h;
+        return;
+      }
+      const Acc hh = Activate(p.activation, x[2 * U] + gr * r[2 * U]);
+      g[2 * U] = hh;
+      p.extra[pair * U + u] = r[2 * U];
+      h_new = z * h + (Acc(1) - z) * hh;
+      break;
+    }
+    case RnnCell::kSimpleRnn:
+      h_new = Activate(p.activation, x[0] + r[0]);
+      g[0] = h_new;
+      break;
+  }
+  if (keep) p.h[i] = h_new;
+}
+
+// GRU reset_after=false, phase 2: rec[:, 2U:] holds (r*h) @ U_h.
+template <typename T, typename Acc>
+__global__ void ForwardGruResetBeforeKernel(const StepParams<T, Acc> p, int64_t tau) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= p.batch * p.units) return;
+  const int64_t U = p.units, b = i / U, u = i % U;
+  const int64_t t = p.go_backwards ? p.time - 1 - tau : tau;
+  const int64_t pair = b * p.time + t;
+  const int64_t n = 3 * U;
+  const Acc hh = Activate(p.activation, p.proj[pair * n + 2 * U + u] + p.rec[b * n + 2 * U + u]);
+  Acc* g = p.gates + pair * n + u;
+  g[2 * U] = hh;
+  const Acc z = g[0], h = p.h[i];
+  if (MaskAt(p.mask, p.mask_is_int32, pair)) p.h[i] = z * h + (Acc(1) - z) * hh;
+}
+
+template <typename T, typename Acc>
+__global__ void InitGradKernel(const StepParams<T, Acc> p) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= p.batch * p.units) return;
+  p.dh[i] = p.d_final_h ? ToAcc<Acc>(p.d_final_h[i]) : Acc(0);
+  p.dc[i] = p.d_final_c ? ToAcc<Acc>(p.d_final_c[i]) : Acc(0);
+  p.dy[i] = Acc(0);
+}
+
+// Backward, one step: dG of the step (0 where masked), dh := the element-wise
+// part of d(h_prev) (the product with U^T is added next), dc := d(c_prev),
+// dy := the output gradient carried to the previous step.
+template <typename T, typename Acc>
+__global__ void BackwardStepKernel(const StepParams<T, Acc> p, int64_t tau) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= p.batch * p.units) return;
+  const int64_t U = p.units, b = i / U, u = i % U;
+  const int64_t t = p.go_backwards ? p.time - 1 - tau : tau;
+  const int64_t pair = b * p.time + t;
+  const int gates = p.gates_per_unit;
+  const int64_t n = gates * U;
+  Acc g_out = p.dy[i];
+  if (p.d_output) {
+    if (p.return_sequences) {
+      g_out += ToAcc<Acc>(p.d_output[(b * p.time + tau) * U + u]);
+    } else if (tau == p.time - 1) {
+      g_out += ToAcc<Acc>(p.d_output[i]);
+    }
+  }
+  Acc* dg = p.proj + pair * n + u;
+  Acc* dg_rec = p.d_rec + pair * n + u;
+  if (!MaskAt(p.mask, p.mask_is_int32, pair)) {
+    for (int k = 0; k < gates; ++k) dg[k * U] = Acc(0);
+    if (p.d_rec != p.proj) {
+      for (int k = 0; k < gates; ++k) dg_rec[k * U] = Acc(0);
+    }
+    p.dy[i] = p.zero_output_for_mask ? Acc(0) : g_out;
+    return;  // dh, dc pass through unchanged
+  }
+  p.dy[i] = Acc(0);
+  const Acc dh = p.dh[i] + g_out;  // the output is the new h
+  const Acc* g = p.gates + pair * n + u;
+  const Activation act = p.activation, rec_act = p.recurrent_activation;
+  switch (p.cell) {
+    case RnnCell::kLstm: {
+      const Acc gi = g[0], gf = g[U], gc = g[2 * U], go = g[3 * U];
+      const Acc c_new = p.extra[pair * U + u], c = p.c_prev[pair * U + u];
+      const Acc tc = Activate(act, c_new);
+      const Acc dc = p.dc[i] + dh * go * ActivationGrad(act, tc);
+      dg[0] = dc * gc * ActivationGrad(rec_act, gi);
+      dg[U] = dc * c * ActivationGrad(rec_act, gf);
+      dg[2 * U] = dc * gi * ActivationGrad(act, gc);
+      dg[3 * U] = dh * tc * ActivationGrad(rec_act, go);
+      p.dc[i] = dc * gf;
+      p.dh[i] = Acc(0);
+      break;
+    }
+    case RnnCell::kGru: {
+      const Acc z = g[0], gr = g[U], hh = g[2 * U];
+      const Acc h = p.h_prev[pair * U + u];
+      const Acc dz = dh * (h - hh) * ActivationGrad(rec_act, z);
+      const Acc dhh = dh * (Acc(1) - z) * ActivationGrad(act, hh);
+      dg[0] = dz;
+      dg[2 * U] = dhh;
+      if (p.reset_after) {
+        const Acc rec_h = p.extra[pair * U + u];
+        const Acc dr = dhh * rec_h * ActivationGrad(rec_act, gr);
+        dg[U] = dr;
+        dg_rec[0] = dz;
+        dg_rec[U] = dr;
+        dg_rec[2 * U] = dhh * gr;
+      } else {
+        dg[U] = Acc(0);  // GruResetBeforeGradKernel, after d_rh
+      }
+      p.dh[i] = dh * z;
+      break;
+    }
+    case RnnCell::kSimpleRnn:
+      dg[0] = dh * ActivationGrad(act, g[0]);
+      p.dh[i] = Acc(0);
+      break;
+  }
+}
+
+// GRU reset_after=false: d_rh = dG_h @ U_h^T is d(r*h); dr and its part of dh.
+template <typename T, typename Acc>
+__global__ void GruResetBeforeGradKernel(const StepParams<T, Acc> p, int64_t tau) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= p.batch * p.units) return;
+  const int64_t U = p.units, b = i / U, u = i % U;
+  const int64_t t = p.go_backwards ? p.time - 1 - tau : tau;
+  const int64_t pair = b * p.time + t;
+  if (!MaskAt(p.mask, p.mask_is_int32, pair)) return;
+  const Acc gr = p.gates[pair * 3 * U + U + u];
+  const Acc d_rh = p.d_rh[i];
+  p.proj[pair * 3 * U + U + u] =
+      d_rh * p.h_prev[pair * U + u] * ActivationGrad(p.recurrent_activation, gr);
+  p.dh[i] += d_rh * gr;
+}
+
+template <typename T, typename Acc>
+__global__ void FinalGradKernel(const StepParams<T, Acc> p) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= p.batch * p.units) return;
+  if (p.d_initial_h) p.d_initial_h[i] = FromAcc<T>(p.dh[i]);
+  if (p.d_initial_c) p.d_initial_c[i] = FromAcc<T>(p.dc[i]);
+}
+
+// ---------------------------------------------------------------------------
+template <typename T, typename Acc>
+int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args, char* workspace,
+                cudaStream_t stream) {
+  const GradLayout layout = Layout(config, args.forward.dtype);
+  const int64_t B = config.batch, steps = config.time, F = config.input_size, U = config.units;
+  const int gates = GateCount(config.cell);
+  const int64_t n = gates * U;
+  const bool lstm = config.cell == RnnCell::kLstm;
+  const bool gru_after = config.cell == RnnCell::kGru && config.reset_after;
+  const bool gru_before = config.cell == RnnCell::kGru && !config.reset_after;
+  auto slot = [&](size_t offset) { return reinterpret_cast<Acc*>(workspace + offset); };
+  const T* x = static_cast<const T*>(args.forward.x);
+  const T* kernel = static_cast<const T*>(args.forward.kernel);
+  const T* recurrent_kernel = static_cast<const T*>(args.forward.recurrent_kernel);
+  const T* bias = config.has_bias ? static_cast<const T*>(args.forward.bias) : nullptr;
+  Acc* partial = slot(layout.partial);
+
+  StepParams<T, Acc> p;
+  p.mask = args.forward.mask;
+  p.mask_is_int32 = args.forward.mask_dtype == MaskDType::kInt32;
+  p.initial_h = static_cast<const T*>(args.forward.initial_h);
+  p.initial_c = lstm ? static_cast<const T*>(args.forward.initial_c) : nullptr;
+  p.d_output = static_cast<const T*>(args.d_output);
+  p.d_final_h = static_cast<const T*>(args.d_final_h);
+  p.d_final_c = lstm ? static_cast<const T*>(args.d_final_c) : nullptr;
+  p.d_initial_h = static_cast<T*>(args.d_initial_h);
+  p.d_initial_c = lstm ? static_cast<T*>(args.d_initial_c) : nullptr;
+  p.proj = slot(layout.proj);
+  p.gates = slot(layout.gates);
+  p.extra = slot(layout.extra);
+  p.h_prev = slot(layout.h_prev);
+  p.c_prev = slot(layout.c_prev);
+  p.d_rec = gru_after ? slot(layout.d_rec) : p.proj;
+  p.rec = slot(layout.rec);
+  p.h = slot(layout.h);
+  p.c = slot(layout.c);
+  p.dh = slot(layout.dh);
+  p.dc = slot(layout.dc);
+  p.dy = slot(layout.dy);
+  p.d_rh = slot(layout.d_rh);
+  p.cell = config.cell;
+  p.gates_per_unit = gates;
+  p.activation = config.activation;
+  p.recurrent_activation = config.recurrent_activation;
+  p.reset_after = config.reset_after;
+  p.go_backwards = config.go_backwards;
+  p.return_sequences = config.return_sequences;
+  p.zero_output_for_mask = config.zero_output_for_mask;
+  p.batch = B;
+  p.time = steps;
+  p.units = U;
+
+  const int64_t row_units = B * U;
+  const unsigned blocks = static_cast<unsigned>((row_units + 255) / 256);
+  cudaError_t error = cudaSuccess;
+  auto check = [&]() {
+    error = cudaGetLastError();
+    return error == cudaSuccess;
+  };
+
+  // 1. Recompute the forward.
+  if (row_units > 0) {
+    {
+      GemmArgs<T, T, Acc, Acc> proj;
+      proj.a = x;
+      proj.lda_i = F;
+      proj.lda_k = 1;
+      proj.b = kernel;
+      proj.ldb_k = n;
+      proj.ldb_j = 1;
+      proj.c = p.proj;
+      proj.ldc = n;
+      proj.bias = bias;  // the input bias ([0] of GRU reset_after's two)
+      proj.m = B * steps;
+      proj.n = n;
+      proj.k = F;
+      if ((error = Gemm(proj, partial, stream)) != cudaSuccess) return error;
+    }
+    InitStateKernel<<<blocks, 256, 0, stream>>>(p);
+    if (!check()) return error;
+    for (int64_t tau = 0; tau < steps; ++tau) {
+      GemmArgs<Acc, T, Acc, Acc> rec;  // rec = h @ U (+ recurrent bias)
+      rec.a = p.h;
+      rec.lda_i = U;
+      rec.lda_k = 1;
+      rec.b = recurrent_kernel;
+      rec.ldb_k = n;
+      rec.ldb_j = 1;
+      rec.c = p.rec;
+      rec.ldc = n;
+      rec.bias = (gru_after && bias) ? bias + n : nullptr;
+      rec.m = B;
+      rec.n = gru_before ? 2 * U : n;
+      rec.k = U;
+      if ((error = Gemm(rec, partial, stream)) != cudaSuccess) return error;
+      ForwardStepKernel<<<blocks, 256, 0, stream>>>(p, tau);
+      if (!check()) return error;
+      if (gru_before) {  // rec[:, 2U:] = (r*h) @ U_h
+        const int64_t t = config.go_backwards ? steps - 1 - tau : tau;
+        GemmArgs<Acc, T, Acc, Acc> rh;
+        rh.a = p.extra + t * U;
+        rh.lda_i = steps * U;
+        rh.lda_k = 1;
+        rh.b = recurrent_kernel + 2 * U;
+        rh.ldb_k = n;
+        rh.ldb_j = 1;
+        rh.c = p.rec + 2 * U;
+        rh.ldc = n;
+        rh.m = B;
+        rh.n = U;
+        rh.k = U;
+        if ((error = Gemm(rh, partial, stream)) != cudaSuccess) return error;
+        ForwardGruResetBeforeKernel<<<blocks, 256, 0, stream>>>(p, tau);
+        if (!check()) return error;
+      }
+    }
+
+    // 2. Backward through the steps.
+    InitGradKernel<<<blocks, 256, 0, stream>>>(p);
+    if (!check()) return error;
+    for (int64_t tau = steps - 1; tau >= 0; --tau) {
+      const int64_t t = config.go_backwards ? steps - 1 - tau : tau;
+      BackwardStepKernel<<<blocks, 256, 0, stream>>>(p, tau);
+      if (!check()) return error;
+      if (gru_before) {  // d_rh = dG_h @ U_h^T, then dr
+        GemmArgs<Acc, T, Acc, Acc> d_rh;
+        d_rh.a = p.proj + t * n + 2 * U;
+        d_rh.lda_i = steps * n;
+        d_rh.lda_k = 1;
+        d_rh.b = recurrent_kernel + 2 * U;
+        d_rh.ldb_k = 1;
+        d_rh.ldb_j = n;
+        d_rh.c = p.d_rh;
+        d_rh.ldc = U;
+        d_rh.m = B;
+        d_rh.n = U;
+        d_rh.k = U;
+        if ((error = Gemm(d_rh, partial, stream)) != cudaSuccess) return error;
+        GruResetBeforeGradKernel<<<blocks, 256, 0, stream>>>(p, tau);
+        if (!check()) return error;
+      }
+      GemmArgs<Acc, T, Acc, Acc> dh;  // dh += dG_rec @ U^T (GRU reset_after=false: z, r)
+      dh.a = p.d_rec + t * n;
+      dh.lda_i = steps * n;
+      dh.lda_k = 1;
+      dh.b = recurrent_kernel;
+      dh.ldb_k = 1;
+      dh.ldb_j = n;
+      dh.c = p.dh;
+      dh.ldc = U;
+      dh.addend = p.dh;
+      dh.m = B;
+      dh.n = U;
+      dh.k = gru_before ? 2 * U : n;
+      if ((error = Gemm(dh, partial, stream)) != cudaSuccess) return error;
+    }
+    FinalGradKernel<<<blocks, 256, 0, stream>>>(p);
+    if (!check()) return error;
+  }
+
+  // 3. Products over all (row, step) pairs (K = B*T = 0 writes zeros).
+  const int64_t pairs = B * steps;
+  {
+    GemmArgs<T, Acc, T, Acc> dw;  // d_kernel = X^T dG
+    dw.a = x;
+    dw.lda_i = 1;
+    dw.lda_k = F;
+    dw.b = p.proj;
+    dw.ldb_k = n;
+    dw.ldb_j = 1;
+    dw.c = static_cast<T*>(args.d_kernel);
+    dw.ldc = n;
+    dw.m = F;
+    dw.n = n;
+    dw.k = pairs;
+    if ((error = Gemm(dw, partial, stream)) != cudaSuccess) return error;
+  }
+  {
+    GemmArgs<Acc, Acc, T, Acc> du;  // d_recurrent_kernel = Hprev^T dG_rec
+    du.a = p.h_prev;
+    du.lda_i = 1;
+    du.lda_k = U;
+    du.b = p.d_rec;
+    du.ldb_k = n;
+    du.ldb_j = 1;
+    du.c = static_cast<T*>(args.d_recurrent_kernel);
+    du.ldc = n;
+    du.m = U;
+    du.n = gru_before ? 2 * U : n;
+    du.k = pairs;
+    if ((error = Gemm(du, partial, stream)) != cudaSuccess) return error;
+    if (gru_before) {  // the h gate's recurrent input is r*h
+      du.a = p.extra;
+      du.b = p.proj + 2 * U;
+      du.c = static_cast<T*>(args.d_recurrent_kernel) + 2 * U;
+      du.n = U;
+      if ((error = Gemm(du, partial, stream)) != cudaSuccess) return error;
+    }
+  }
+  if (config.has_bias) {
+    GemmArgs<Acc, Acc, T, Acc> db;  // column sums: A = ones
+    db.a = nullptr;
+    db.b = p.proj;
+    db.ldb_k = n;
+    db.ldb_j = 1;
+    db.c = static_cast<T*>(args.d_bias);
+    db.ldc = n;
+    db.m = 1;
+    db.n = n;
+    db.k = pairs;
+    if ((error = Gemm(db, partial, stream)) != cudaSuccess) return error;
+    if (gru_after) {  // [input bias; recurrent bias]
+      db.b = p.d_rec;
+      db.c = static_cast<T*>(args.d_bias) + n;
+      if ((error = Gemm(db, partial, stream)) != cudaSuccess) return error;
+    }
+  }
+  if (pairs > 0 && F > 0) {
+    GemmArgs<Acc, T, T, Acc> dx;  // d_x = dG W^T
+    dx.a = p.proj;
+    dx.lda_i = n;
+    dx.lda_k = 1;
+    dx.b = kernel;
+    dx.ldb_k = 1;
+    dx.ldb_j = n;
+    dx.c = static_cast<T*>(args.d_x);
+    dx.ldc = F;
+    dx.m = pairs;
+    dx.n = F;
+    dx.k = n;
+    if ((error = Gemm(dx, partial, stream)) != cudaSuccess) return error;
+  }
+  return cudaGetLastError();
+}
+
+}  // namespace
+}  // namespace rnn_grad_gpu
+
+size_t MaskedRnnGpuGradWorkspaceBytes(const MaskedRnnConfig& config, DType dtype) {
+  return rnn_grad_gpu::Layout(config, dtype).total;
+}
+
+int LaunchMaskedRnnGrad(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
+                        void* workspace, size_t workspace_bytes, GpuStream stream) {
+  if (ValidateMaskedRnnConfig(config) != nullptr) return cudaErrorInvalidValue;
+  const bool lstm = config.cell == RnnCell::kLstm;
+  const int64_t pairs = config.batch * config.time;
+  const int64_t n = GateCount(config.cell) * config.units;
+  // Every gradient the config has, unless it has no elements.
+  if ((args.d_x == nullptr && pairs * config.input_size > 0) ||
+      (args.d_kernel == nullptr && config.input_size * n > 0) ||
+      (args.d_recurrent_kernel == nullptr && config.units * n > 0) ||
+      (config.has_bias && args.d_bias == nullptr && n > 0) ||
+      (args.d_initial_h == nullptr && config.batch * config.units > 0) ||
+      (lstm && args.d_initial_c == nullptr && config.batch * config.units > 0) ||
+      (pairs > 0 && args.forward.x == nullptr && config.input_size > 0) ||
+      (config.has_bias && args.forward.bias == nullptr && n > 0)) {
+    return cudaErrorInvalidValue;
+  }
+  const size_t need = MaskedRnnGpuGradWorkspaceBytes(config, args.forward.dtype);
+  if (workspace_bytes < need || (need > 0 && workspace == nullptr)) return cudaErrorInvalidValue;
+  char* scratch = static_cast<char*>(workspace);
+  cudaStream_t cuda_stream = reinterpret_cast<cudaStream_t>(stream);
+  switch (args.forward.dtype) {
+    case DType::kFloat32:
+      return rnn_grad_gpu::LaunchTyped<float, float>(config, args, scratch, cuda_stream);
+    case DType::kFloat16:
+      return rnn_grad_gpu::LaunchTyped<__half, float>(config, args, scratch, cuda_stream);
+    case DType::kBFloat16:
+      return rnn_grad_gpu::LaunchTyped<__nv_bfloat16, float>(config, args, scratch, cuda_stream);
+    case DType::kFloat64:
+      return rnn_grad_gpu::LaunchTyped<double, double>(config, args, scratch, cuda_stream);
+  }
+  return cudaErrorInvalidValue;
+}
+
+}  // namespace tftrt_masking
