@@ -13,7 +13,7 @@ NVCC=${NVCC:-nvcc}
 FLAGS="-O3 -std=c++17 --expt-relaxed-constexpr -Xcompiler -fPIC -lineinfo $GENCODE -I."
 # STAMPS=1: the row-group kernel records per-step phase times (bench/step_phases.py).
 [[ -n ${STAMPS:-} ]] && FLAGS+=" -DTFTRT_MASKING_STEP_STAMPS"
-SRCS="kernels/rnn/masked_rnn_gpu.cu kernels/rnn/masked_rnn_persistent.cu kernels/rnn/masked_rnn_row_block.cu kernels/rnn/masked_rnn_mma_row_group.cu
+SRCS="kernels/rnn/masked_rnn_gpu.cu kernels/rnn/masked_rnn_grad_gpu.cu kernels/rnn/masked_rnn_persistent.cu kernels/rnn/masked_rnn_row_block.cu kernels/rnn/masked_rnn_mma_row_group.cu
       kernels/masking/masking_kernel.cu kernels/common/gpu_status.cu"
 CCS="kernels/rnn/masked_rnn_config.cc kernels/masking/masking_launch_config.cc
      kernels/common/types.cc bench/capi.cc"

@@ -5,6 +5,7 @@
 #include "kernels/common/types.h"
 #include "kernels/masking/masking.h"
 #include "kernels/rnn/masked_rnn.h"
+#include "kernels/rnn/masked_rnn_grad.h"
 
 using namespace tftrt_masking;
 
@@ -90,6 +91,51 @@ int tm_rnn(int32_t cell, int64_t batch, int64_t time, int64_t input_size, int64_
   args.final_c = ptrs[9];
   return LaunchMaskedRnn(config, args, ptrs[10], static_cast<size_t>(workspace_bytes),
                          static_cast<GpuStream>(stream));
+}
+
+// The gradient (masked_rnn_grad.h): workspace bytes, or -1 for an invalid config.
+int64_t tm_rnn_grad_workspace_bytes(int32_t cell, int64_t batch, int64_t time, int64_t input_size,
+                                    int64_t units, int32_t activation,
+                                    int32_t recurrent_activation, int32_t has_bias,
+                                    int32_t reset_after, int32_t dtype) {
+  const MaskedRnnConfig config = MakeConfig(cell, batch, time, input_size, units, activation,
+                                            recurrent_activation, has_bias, reset_after, 0, 0, 0);
+  if (ValidateMaskedRnnConfig(config) != nullptr) return -1;
+  return static_cast<int64_t>(MaskedRnnGpuGradWorkspaceBytes(config, static_cast<DType>(dtype)));
+}
+
+// ptrs: x, mask, kernel, recurrent_kernel, bias, initial_h, initial_c, d_output,
+// d_final_h, d_final_c, d_x, d_kernel, d_recurrent_kernel, d_bias, d_initial_h,
+// d_initial_c, workspace (17 entries).
+int tm_rnn_grad(int32_t cell, int64_t batch, int64_t time, int64_t input_size, int64_t units,
+                int32_t activation, int32_t recurrent_activation, int32_t has_bias,
+                int32_t reset_after, int32_t go_backwards, int32_t return_sequences,
+                int32_t zero_output_for_mask, int32_t dtype, int32_t mask_dtype, void** ptrs,
+                int64_t workspace_bytes, void* stream) {
+  const MaskedRnnConfig config =
+      MakeConfig(cell, batch, time, input_size, units, activation, recurrent_activation, has_bias,
+                 reset_after, go_backwards, return_sequences, zero_output_for_mask);
+  MaskedRnnGpuGradArgs args;
+  args.forward.dtype = static_cast<DType>(dtype);
+  args.forward.mask_dtype = static_cast<MaskDType>(mask_dtype);
+  args.forward.x = ptrs[0];
+  args.forward.mask = ptrs[1];
+  args.forward.kernel = ptrs[2];
+  args.forward.recurrent_kernel = ptrs[3];
+  args.forward.bias = ptrs[4];
+  args.forward.initial_h = ptrs[5];
+  args.forward.initial_c = ptrs[6];
+  args.d_output = ptrs[7];
+  args.d_final_h = ptrs[8];
+  args.d_final_c = ptrs[9];
+  args.d_x = ptrs[10];
+  args.d_kernel = ptrs[11];
+  args.d_recurrent_kernel = ptrs[12];
+  args.d_bias = ptrs[13];
+  args.d_initial_h = ptrs[14];
+  args.d_initial_c = ptrs[15];
+  return LaunchMaskedRnnGrad(config, args, ptrs[16], static_cast<size_t>(workspace_bytes),
+                             static_cast<GpuStream>(stream));
 }
 
 const char* tm_error_string(int error) { return GpuErrorString(error); }

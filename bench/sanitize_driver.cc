@@ -2,6 +2,7 @@
 // cell, dtype and mask kind on both recurrence paths and the masking kernel,
 // on exactly-sized cudaMalloc buffers so any out-of-bounds access is caught.
 // Correctness is checked by bench/harness.py; this checks memory and races.
+// `sanitize_driver grad` runs only the gradient launches (LaunchMaskedRnnGrad).
 #include <cuda_runtime.h>
 
 #include <chrono>
@@ -13,6 +14,7 @@
 
 #include "kernels/masking/masking.h"
 #include "kernels/rnn/masked_rnn.h"
+#include "kernels/rnn/masked_rnn_grad.h"
 
 using namespace tftrt_masking;
 
@@ -156,6 +158,100 @@ void RunRnn(RnnCell cell, bool reset_after, DType dtype, MaskDType mask_dtype, i
   for (void* p : {output, final_h, final_c, workspace}) cudaFree(p);
 }
 
+// One gradient call on exactly-sized buffers, every incoming gradient given.
+void RunRnnGrad(RnnCell cell, bool reset_after, DType dtype, MaskDType mask_dtype, int64_t batch,
+                int64_t time, int64_t features, int64_t units, bool go_backwards,
+                bool return_sequences, bool has_bias, std::mt19937* rng) {
+  MaskedRnnConfig config;
+  config.cell = cell;
+  config.batch = batch;
+  config.time = time;
+  config.input_size = features;
+  config.units = units;
+  config.reset_after = reset_after;
+  config.go_backwards = go_backwards;
+  config.return_sequences = return_sequences;
+  config.has_bias = has_bias;
+  const bool lstm = cell == RnnCell::kLstm;
+  const int64_t n = GateCount(cell) * units;
+  const size_t e = ElementBytes(dtype);
+  MaskedRnnGpuGradArgs args;
+  MaskedRnnGpuArgs& fwd = args.forward;
+  fwd.dtype = dtype;
+  fwd.mask_dtype = mask_dtype;
+  fwd.x = DeviceRandom(batch * time * features, dtype, rng);
+  fwd.mask = DeviceMask(batch, time, mask_dtype, rng);
+  fwd.kernel = DeviceRandom(features * n, dtype, rng);
+  fwd.recurrent_kernel = DeviceRandom(units * n, dtype, rng);
+  fwd.bias = has_bias ? DeviceRandom(BiasSize(config), dtype, rng) : nullptr;
+  fwd.initial_h = DeviceRandom(batch * units, dtype, rng);
+  fwd.initial_c = lstm ? DeviceRandom(batch * units, dtype, rng) : nullptr;
+  args.d_output = DeviceRandom(return_sequences ? batch * time * units : batch * units, dtype, rng);
+  args.d_final_h = DeviceRandom(batch * units, dtype, rng);
+  args.d_final_c = lstm ? DeviceRandom(batch * units, dtype, rng) : nullptr;
+  auto alloc = [&](int64_t count) {
+    void* p = nullptr;
+    if (count > 0) Check(cudaMalloc(&p, count * e), "cudaMalloc");
+    return p;
+  };
+  args.d_x = alloc(batch * time * features);
+  args.d_kernel = alloc(features * n);
+  args.d_recurrent_kernel = alloc(units * n);
+  args.d_bias = has_bias ? alloc(BiasSize(config)) : nullptr;
+  args.d_initial_h = alloc(batch * units);
+  args.d_initial_c = lstm ? alloc(batch * units) : nullptr;
+  const size_t ws = MaskedRnnGpuGradWorkspaceBytes(config, dtype);
+  void* workspace = nullptr;
+  if (ws) Check(cudaMalloc(&workspace, ws), "cudaMalloc");
+  char what[160];
+  std::snprintf(what, sizeof(what), "grad cell=%d ra=%d dtype=%d mask=%d B=%lld T=%lld F=%lld U=%lld",
+                static_cast<int>(cell), reset_after, static_cast<int>(dtype),
+                static_cast<int>(mask_dtype), static_cast<long long>(batch),
+                static_cast<long long>(time), static_cast<long long>(features),
+                static_cast<long long>(units));
+  const auto start = std::chrono::steady_clock::now();
+  Check(LaunchMaskedRnnGrad(config, args, workspace, ws, nullptr), what);
+  Check(cudaDeviceSynchronize(), what);
+  std::fprintf(stderr, "%.1f s: %s\n",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+               what);
+  for (const void* p : {fwd.x, fwd.mask, fwd.kernel, fwd.recurrent_kernel, fwd.bias,
+                        fwd.initial_h, fwd.initial_c, args.d_output, args.d_final_h,
+                        args.d_final_c}) {
+    cudaFree(const_cast<void*>(p));
+  }
+  for (void* p : {args.d_x, args.d_kernel, args.d_recurrent_kernel, args.d_bias,
+                  args.d_initial_h, args.d_initial_c, workspace}) {
+    cudaFree(p);
+  }
+}
+
+// Every cell and dtype; products with and without split K (U = 128: the
+// backward step's K = 4U = 512; B * T = 520: the weight gradients' K), B = 1,
+// T = 1, T = 0, no bias.
+int RunGradCases(std::mt19937* rng) {
+  struct CellCase { RnnCell cell; bool reset_after; };
+  const CellCase cells[] = {{RnnCell::kLstm, true}, {RnnCell::kGru, true},
+                            {RnnCell::kGru, false}, {RnnCell::kSimpleRnn, true}};
+  int index = 0;
+  for (const CellCase& c : cells) {
+    for (DType dtype : {DType::kFloat32, DType::kFloat16, DType::kBFloat16, DType::kFloat64}) {
+      const MaskDType mask_dtype = index % 2 ? MaskDType::kInt32 : MaskDType::kBool;
+      RunRnnGrad(c.cell, c.reset_after, dtype, mask_dtype, 3, 4, 5, 6, index % 3 == 0, true,
+                 true, rng);
+      RunRnnGrad(c.cell, c.reset_after, dtype, mask_dtype, 3, 3, 4, 128, index % 2 == 0, false,
+                 index % 2 == 1, rng);
+      RunRnnGrad(c.cell, c.reset_after, dtype, mask_dtype, 4, 130, 3, 20, true, true, true, rng);
+      RunRnnGrad(c.cell, c.reset_after, dtype, mask_dtype, 1, 1, 2, 3, false, false, true, rng);
+      RunRnnGrad(c.cell, c.reset_after, dtype, mask_dtype, 2, 0, 2, 3, false, index % 2, true,
+                 rng);
+      ++index;
+    }
+  }
+  std::printf("sanitize driver (grad): %d failures\n", failures);
+  return failures ? 1 : 0;
+}
+
 void RunMasking(DType dtype, int64_t rows, int64_t features, MaskDType mask_dtype,
                 std::mt19937* rng) {
   void* x = DeviceRandom(rows * features, dtype, rng);
@@ -177,8 +273,9 @@ void RunMasking(DType dtype, int64_t rows, int64_t features, MaskDType mask_dtyp
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   std::mt19937 rng(3);
+  if (argc > 1 && std::strcmp(argv[1], "grad") == 0) return RunGradCases(&rng);
   const DType dtypes[] = {DType::kFloat32, DType::kFloat16, DType::kBFloat16, DType::kFloat64};
   for (DType dtype : dtypes) {
     for (MaskDType mask_dtype : {MaskDType::kBool, MaskDType::kInt32}) {
