@@ -2,7 +2,8 @@
 // LaunchMaskedRnnGrad (masked_rnn_grad.h has the carry rules).
 //
 // 1. Recompute the forward, keeping per (row, step) the state before the step
-//    (h, and c for LSTM), the gate values after their activations and one more
+//    (h, and c for LSTM), the gate pre-activations (cell_grad.h's inputs: TF's
+//    derivatives at the kinks depend on them) and one more
 //    value per unit (LSTM: the new c; GRU reset_after: h @ U_h + b_rec_h, which
 //    dr needs; GRU reset_after=false: r * h, the h gate's recurrent input).
 // 2. Backward, one step at a time from the last: an element-wise kernel turns
@@ -24,6 +25,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "kernels/rnn/cell_grad.h"
 #include "kernels/rnn/cell_math.h"
 #include "kernels/rnn/masked_rnn.h"
 #include "kernels/rnn/masked_rnn_grad.h"
@@ -201,7 +203,7 @@ cudaError_t Gemm(const GemmArgs<TA, TB, TC, Acc>& p, Acc* partial, cudaStream_t 
 // Workspace: per (row, step) buffers in x's row order, then per-row state.
 struct GradLayout {
   size_t proj = 0;     // [B*T, N] x @ W + input bias; later dG (input side)
-  size_t gates = 0;    // [B*T, N] gate values after activation
+  size_t gates = 0;    // [B*T, N] gate pre-activations
   size_t extra = 0;    // [B*T, U] LSTM c_new / GRU h@U_h+b (reset_after) or r*h
   size_t h_prev = 0;   // [B*T, U] h before the step
   size_t c_prev = 0;   // [B*T, U] LSTM c before the step
@@ -268,20 +270,6 @@ GradLayout Layout(const MaskedRnnConfig& config, DType dtype) {
 // ---------------------------------------------------------------------------
 // Element-wise kernels: one thread per (batch row, unit).
 
-// Derivative of a Keras activation from its output y = act(x).
-template <typename Acc>
-__device__ __forceinline__ Acc ActivationGrad(Activation activation, Acc y) {
-  switch (activation) {
-    case Activation::kTanh: return Acc(1) - y * y;
-    case Activation::kSigmoid: return y * (Acc(1) - y);
-    case Activation::kRelu: return y > Acc(0) ? Acc(1) : Acc(0);
-    case Activation::kLinear: return Acc(1);
-    case Activation::kHardSigmoid: return (y > Acc(0) && y < Acc(1)) ? Acc(1) / Acc(6) : Acc(0);
-    case Activation::kHardSigmoidKeras2: return (y > Acc(0) && y < Acc(1)) ? Acc(0.2) : Acc(0);
-  }
-  return Acc(1);
-}
-
 template <typename T, typename Acc>
 struct StepParams {
   const void* mask;
@@ -294,7 +282,7 @@ struct StepParams {
   T* d_initial_h;
   T* d_initial_c;
   Acc* proj;    // forward: x @ W + b; backward: dG (input side)
-  Acc* gates;
+  Acc* gates;   // pre-activations
   Acc* extra;
   Acc* h_prev;
   Acc* c_prev;
@@ -322,7 +310,8 @@ __global__ void InitStateKernel(const StepParams<T, Acc> p) {
 }
 
 // Recompute, one step: the cell (GRU reset_after=false: phase 1, z and r and
-// r*h; phase 2 below), keeping what the backward needs.
+// r*h; phase 2 below), keeping the gate pre-activations and what else
+// cell_grad.h's functions take.
 template <typename T, typename Acc>
 __global__ void ForwardStepKernel(const StepParams<T, Acc> p, int64_t tau) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -330,51 +319,44 @@ __global__ void ForwardStepKernel(const StepParams<T, Acc> p, int64_t tau) {
   const int64_t U = p.units, b = i / U, u = i % U;
   const int64_t t = p.go_backwards ? p.time - 1 - tau : tau;
   const int64_t pair = b * p.time + t;
-  const int gates = p.gates_per_unit;
-  const int64_t n = gates * U;
+  const int64_t n = p.gates_per_unit * U;
   const Acc* x = p.proj + pair * n + u;
   const Acc* r = p.rec + b * n + u;
-  Acc* g = p.gates + pair * n + u;
+  Acc* z = p.gates + pair * n + u;
   const Acc h = p.h[i];
   const bool keep = MaskAt(p.mask, p.mask_is_int32, pair);
+  const Activation act = p.activation, rec_act = p.recurrent_activation;
   p.h_prev[pair * U + u] = h;
   Acc h_new = h;
   switch (p.cell) {
     case RnnCell::kLstm: {
       const Acc c = p.c[i];
-      const Acc gi = Activate(p.recurrent_activation, x[0] + r[0]);
-      const Acc gf = Activate(p.recurrent_activation, x[U] + r[U]);
-      const Acc gc = Activate(p.activation, x[2 * U] + r[2 * U]);
-      const Acc go = Activate(p.recurrent_activation, x[3 * U] + r[3 * U]);
-      const Acc c_new = gf * c + gi * gc;
-      h_new = go * Activate(p.activation, c_new);
-      g[0] = gi;
-      g[U] = gf;
-      g[2 * U] = gc;
-      g[3 * U] = go;
+      for (int k = 0; k < 4; ++k) z[k * U] = x[k * U] + r[k * U];
+      const Acc c_new =
+          Activate(rec_act, z[U]) * c + Activate(rec_act, z[0]) * Activate(act, z[2 * U]);
+      h_new = Activate(rec_act, z[3 * U]) * Activate(act, c_new);
       p.extra[pair * U + u] = c_new;
       p.c_prev[pair * U + u] = c;
       if (keep) p.c[i] = c_new;
       break;
     }
     case RnnCell::kGru: {
-      const Acc z = Activate(p.recurrent_activation, x[0] + r[0]);
-      const Acc gr = Activate(p.recurrent_activation, x[U] + r[U]);
-      g[0] = z;
-      g[U] = gr;
+      z[0] = x[0] + r[0];
+      z[U] = x[U] + r[U];
+      const Acc gr = Activate(rec_act, z[U]);
       if (!p.reset_after) {  // phase 2 needs r*h of every unit first
         p.extra[pair * U + u] = gr * h;
         return;
       }
-      const Acc hh = Activate(p.activation, x[2 * U] + gr * r[2 * U]);
-      g[2 * U] = hh;
-      p.extra[pair * U + u] = r[2 * U];
-      h_new = z * h + (Acc(1) - z) * hh;
+      z[2 * U] = x[2 * U] + gr * r[2 * U];
+      p.extra[pair * U + u] = r[2 * U];  // mi_h, with the recurrent bias
+      const Acc gz = Activate(rec_act, z[0]);
+      h_new = gz * h + (Acc(1) - gz) * Activate(act, z[2 * U]);
       break;
     }
     case RnnCell::kSimpleRnn:
-      h_new = Activate(p.activation, x[0] + r[0]);
-      g[0] = h_new;
+      z[0] = x[0] + r[0];
+      h_new = Activate(act, z[0]);
       break;
   }
   if (keep) p.h[i] = h_new;
@@ -389,11 +371,12 @@ __global__ void ForwardGruResetBeforeKernel(const StepParams<T, Acc> p, int64_t 
   const int64_t t = p.go_backwards ? p.time - 1 - tau : tau;
   const int64_t pair = b * p.time + t;
   const int64_t n = 3 * U;
-  const Acc hh = Activate(p.activation, p.proj[pair * n + 2 * U + u] + p.rec[b * n + 2 * U + u]);
-  Acc* g = p.gates + pair * n + u;
-  g[2 * U] = hh;
-  const Acc z = g[0], h = p.h[i];
-  if (MaskAt(p.mask, p.mask_is_int32, pair)) p.h[i] = z * h + (Acc(1) - z) * hh;
+  Acc* z = p.gates + pair * n + u;
+  z[2 * U] = p.proj[pair * n + 2 * U + u] + p.rec[b * n + 2 * U + u];
+  const Acc gz = Activate(p.recurrent_activation, z[0]), h = p.h[i];
+  if (MaskAt(p.mask, p.mask_is_int32, pair)) {
+    p.h[i] = gz * h + (Acc(1) - gz) * Activate(p.activation, z[2 * U]);
+  }
 }
 
 template <typename T, typename Acc>
@@ -437,44 +420,40 @@ __global__ void BackwardStepKernel(const StepParams<T, Acc> p, int64_t tau) {
   }
   p.dy[i] = Acc(0);
   const Acc dh = p.dh[i] + g_out;  // the output is the new h
-  const Acc* g = p.gates + pair * n + u;
+  const Acc* z = p.gates + pair * n + u;
+  const Acc h_prev = p.h_prev[pair * U + u];
   const Activation act = p.activation, rec_act = p.recurrent_activation;
   switch (p.cell) {
     case RnnCell::kLstm: {
-      const Acc gi = g[0], gf = g[U], gc = g[2 * U], go = g[3 * U];
-      const Acc c_new = p.extra[pair * U + u], c = p.c_prev[pair * U + u];
-      const Acc tc = Activate(act, c_new);
-      const Acc dc = p.dc[i] + dh * go * ActivationGrad(act, tc);
-      dg[0] = dc * gc * ActivationGrad(rec_act, gi);
-      dg[U] = dc * c * ActivationGrad(rec_act, gf);
-      dg[2 * U] = dc * gi * ActivationGrad(act, gc);
-      dg[3 * U] = dh * tc * ActivationGrad(rec_act, go);
-      p.dc[i] = dc * gf;
+      const LstmUnitGrad<Acc> d = LstmStepGrad(act, rec_act, z[0], z[U], z[2 * U], z[3 * U],
+                                               p.c_prev[pair * U + u], p.extra[pair * U + u], dh,
+                                               p.dc[i]);
+      dg[0] = d.d_i;
+      dg[U] = d.d_f;
+      dg[2 * U] = d.d_g;
+      dg[3 * U] = d.d_o;
+      p.dc[i] = d.d_c_prev;
       p.dh[i] = Acc(0);
       break;
     }
     case RnnCell::kGru: {
-      const Acc z = g[0], gr = g[U], hh = g[2 * U];
-      const Acc h = p.h_prev[pair * U + u];
-      const Acc dz = dh * (h - hh) * ActivationGrad(rec_act, z);
-      const Acc dhh = dh * (Acc(1) - z) * ActivationGrad(act, hh);
-      dg[0] = dz;
-      dg[2 * U] = dhh;
+      const GruUnitGrad<Acc> d =
+          p.reset_after ? GruResetAfterStepGrad(act, rec_act, z[0], z[U], z[2 * U],
+                                                p.extra[pair * U + u], h_prev, dh)
+                        : GruResetBeforeStepGrad(act, rec_act, z[0], z[2 * U], h_prev, dh);
+      dg[0] = d.d_z;
+      dg[U] = d.d_r;  // reset_after=false: GruResetBeforeGradKernel, after d_rh
+      dg[2 * U] = d.d_h_input;
       if (p.reset_after) {
-        const Acc rec_h = p.extra[pair * U + u];
-        const Acc dr = dhh * rec_h * ActivationGrad(rec_act, gr);
-        dg[U] = dr;
-        dg_rec[0] = dz;
-        dg_rec[U] = dr;
-        dg_rec[2 * U] = dhh * gr;
-      } else {
-        dg[U] = Acc(0);  // GruResetBeforeGradKernel, after d_rh
+        dg_rec[0] = d.d_z;
+        dg_rec[U] = d.d_r;
+        dg_rec[2 * U] = d.d_h_recurrent;
       }
-      p.dh[i] = dh * z;
+      p.dh[i] = d.d_h_prev_partial;
       break;
     }
     case RnnCell::kSimpleRnn:
-      dg[0] = dh * ActivationGrad(act, g[0]);
+      dg[0] = SimpleRnnStepGrad(act, z[0], dh);
       p.dh[i] = Acc(0);
       break;
   }
@@ -489,11 +468,10 @@ __global__ void GruResetBeforeGradKernel(const StepParams<T, Acc> p, int64_t tau
   const int64_t t = p.go_backwards ? p.time - 1 - tau : tau;
   const int64_t pair = b * p.time + t;
   if (!MaskAt(p.mask, p.mask_is_int32, pair)) return;
-  const Acc gr = p.gates[pair * 3 * U + U + u];
-  const Acc d_rh = p.d_rh[i];
-  p.proj[pair * 3 * U + U + u] =
-      d_rh * p.h_prev[pair * U + u] * ActivationGrad(p.recurrent_activation, gr);
-  p.dh[i] += d_rh * gr;
+  const GruResetUnitGrad<Acc> d = GruResetBeforeResetGrad(
+      p.recurrent_activation, p.gates[pair * 3 * U + U + u], p.h_prev[pair * U + u], p.d_rh[i]);
+  p.proj[pair * 3 * U + U + u] = d.d_r;
+  p.dh[i] += d.d_h_prev_partial;
 }
 
 template <typename T, typename Acc>
