@@ -204,7 +204,8 @@ void RunRnnGrad(RnnCell cell, bool reset_after, DType dtype, MaskDType mask_dtyp
   void* workspace = nullptr;
   if (ws) Check(cudaMalloc(&workspace, ws), "cudaMalloc");
   char what[160];
-  std::snprintf(what, sizeof(what), "grad cell=%d ra=%d dtype=%d mask=%d B=%lld T=%lld F=%lld U=%lld",
+  std::snprintf(what, sizeof(what),
+                "grad cell=%d ra=%d dtype=%d mask=%d B=%lld T=%lld F=%lld U=%lld",
                 static_cast<int>(cell), reset_after, static_cast<int>(dtype),
                 static_cast<int>(mask_dtype), static_cast<long long>(batch),
                 static_cast<long long>(time), static_cast<long long>(features),
@@ -227,8 +228,8 @@ void RunRnnGrad(RnnCell cell, bool reset_after, DType dtype, MaskDType mask_dtyp
 }
 
 // Every cell and dtype; products with and without split K (U = 128: the
-// backward step's K = 4U = 512; B * T = 520: the weight gradients' K), B = 1,
-// T = 1, T = 0, no bias.
+// backward step's K = 4U = 512; B * T = 520: the weight gradients' K, and
+// 64-row tiles), B = 1, T = 1, T = 0, no bias.
 int RunGradCases(std::mt19937* rng) {
   struct CellCase { RnnCell cell; bool reset_after; };
   const CellCase cells[] = {{RnnCell::kLstm, true}, {RnnCell::kGru, true},
@@ -241,7 +242,7 @@ int RunGradCases(std::mt19937* rng) {
                  true, rng);
       RunRnnGrad(c.cell, c.reset_after, dtype, mask_dtype, 3, 3, 4, 128, index % 2 == 0, false,
                  index % 2 == 1, rng);
-      RunRnnGrad(c.cell, c.reset_after, dtype, mask_dtype, 4, 130, 3, 20, true, true, true, rng);
+      RunRnnGrad(c.cell, c.reset_after, dtype, mask_dtype, 130, 4, 3, 20, true, true, true, rng);
       RunRnnGrad(c.cell, c.reset_after, dtype, mask_dtype, 1, 1, 2, 3, false, false, true, rng);
       RunRnnGrad(c.cell, c.reset_after, dtype, mask_dtype, 2, 0, 2, 3, false, index % 2, true,
                  rng);
