@@ -59,19 +59,28 @@ struct GemmArgs {
   int64_t m = 0, n = 0, k = 0;
 };
 
-constexpr int kGemmTileN = 64, kGemmTileK = 16, kGemmThreads = 256;
+constexpr int kGemmTileK = 16, kGemmThreads = 256;
 constexpr int kMaxSplits = 64;
 
-// Rows per thread: 1 for products with few rows (the per-step products over
-// the batch), else 4 (tiles of 16 RM rows x 64 columns).
-int GemmRowsPerThread(int64_t m) { return m <= 16 ? 1 : 4; }
+// Tile of one product: 16 RM rows x 16 CN columns, RM x CN outputs per thread.
+// Few rows (the per-step products over the batch): 16 x 64; big products
+// (>= 2^30 multiply-adds): 128 x 128; else 64 x 64.
+struct GemmTiling {
+  int rm, cn;
+};
+GemmTiling GemmTilingOf(int64_t m, int64_t n, int64_t k) {
+  if (m <= 16) return {1, 4};
+  if (m >= 128 && n >= 128 && m * n * k >= (int64_t{1} << 30)) return {8, 8};
+  return {4, 4};
+}
 
 // K slices: enough blocks for the GPU (about 256) where the tiles are few,
 // each slice at least 256 deep. A function of the shape only, so the
 // workspace size and the summation order do not depend on the device.
 int GemmSplits(int64_t m, int64_t n, int64_t k) {
-  const int64_t tile_m = 16 * GemmRowsPerThread(m);
-  const int64_t tiles = (m + tile_m - 1) / tile_m * ((n + kGemmTileN - 1) / kGemmTileN);
+  const GemmTiling tiling = GemmTilingOf(m, n, k);
+  const int64_t tile_m = 16 * tiling.rm, tile_n = 16 * tiling.cn;
+  const int64_t tiles = (m + tile_m - 1) / tile_m * ((n + tile_n - 1) / tile_n);
   if (tiles >= 128 || tiles == 0) return 1;
   const int64_t by_tiles = (256 + tiles - 1) / tiles;
   const int64_t by_depth = std::max<int64_t>(1, k / 256);
@@ -84,16 +93,16 @@ size_t GemmPartialElements(int64_t m, int64_t n, int64_t k) {
   return splits > 1 ? static_cast<size_t>(splits) * m * n : 0;
 }
 
-template <typename TA, typename TB, typename TC, typename Acc, int RM>
+template <typename TA, typename TB, typename TC, typename Acc, int RM, int CN>
 __global__ void __launch_bounds__(kGemmThreads)
     StridedGemmKernel(const GemmArgs<TA, TB, TC, Acc> p, Acc* __restrict__ partial) {
-  constexpr int kTileM = 16 * RM;
+  constexpr int kTileM = 16 * RM, kTileN = 16 * CN;
   __shared__ Acc a_tile[kGemmTileK][kTileM + 1];
-  __shared__ Acc b_tile[kGemmTileK][kGemmTileN + 1];
+  __shared__ Acc b_tile[kGemmTileK][kTileN + 1];
   const int tid = threadIdx.x;
-  const int tx = tid % 16, ty = tid / 16;  // RM x 4 outputs: rows ty*RM + i, cols tx + 16 j
+  const int tx = tid % 16, ty = tid / 16;  // outputs: rows ty*RM + i, cols tx + 16 j
   const int64_t row0 = static_cast<int64_t>(blockIdx.x) * kTileM;
-  const int64_t col0 = static_cast<int64_t>(blockIdx.y) * kGemmTileN;
+  const int64_t col0 = static_cast<int64_t>(blockIdx.y) * kTileN;
   // This block's slice of K (whole K tiles).
   const int64_t k_tiles = (p.k + kGemmTileK - 1) / kGemmTileK;
   const int64_t per_slice = (k_tiles + gridDim.z - 1) / gridDim.z * kGemmTileK;
@@ -102,11 +111,11 @@ __global__ void __launch_bounds__(kGemmThreads)
   // Consecutive threads along the unit-stride axis of each operand.
   const bool a_along_k = p.lda_k == 1;
   const bool b_along_j = p.ldb_j == 1 || p.ldb_k != 1;
-  Acc acc[RM][4];
+  Acc acc[RM][CN];
 #pragma unroll
   for (int i = 0; i < RM; ++i) {
 #pragma unroll
-    for (int j = 0; j < 4; ++j) acc[i][j] = Acc(0);
+    for (int j = 0; j < CN; ++j) acc[i][j] = Acc(0);
   }
   for (int64_t k0 = k_begin; k0 < k_end; k0 += kGemmTileK) {
 #pragma unroll
@@ -120,10 +129,10 @@ __global__ void __launch_bounds__(kGemmThreads)
       a_tile[kk][r] = v;
     }
 #pragma unroll
-    for (int l = 0; l < 4; ++l) {
-      const int e = tid + l * kGemmThreads;  // 16 * 64 elements
-      const int col = b_along_j ? e % kGemmTileN : e / kGemmTileK;
-      const int kk = b_along_j ? e / kGemmTileN : e % kGemmTileK;
+    for (int l = 0; l < CN; ++l) {
+      const int e = tid + l * kGemmThreads;  // 16 * kTileN elements
+      const int col = b_along_j ? e % kTileN : e / kGemmTileK;
+      const int kk = b_along_j ? e / kTileN : e % kGemmTileK;
       const int64_t gc = col0 + col, gk = k0 + kk;
       b_tile[kk][col] =
           (gc < p.n && gk < k_end) ? ToAcc<Acc>(p.b[gk * p.ldb_k + gc * p.ldb_j]) : Acc(0);
@@ -131,15 +140,15 @@ __global__ void __launch_bounds__(kGemmThreads)
     __syncthreads();
 #pragma unroll
     for (int kk = 0; kk < kGemmTileK; ++kk) {
-      Acc av[RM], bv[4];
+      Acc av[RM], bv[CN];
 #pragma unroll
       for (int i = 0; i < RM; ++i) av[i] = a_tile[kk][ty * RM + i];
 #pragma unroll
-      for (int j = 0; j < 4; ++j) bv[j] = b_tile[kk][tx + 16 * j];
+      for (int j = 0; j < CN; ++j) bv[j] = b_tile[kk][tx + 16 * j];
 #pragma unroll
       for (int i = 0; i < RM; ++i) {
 #pragma unroll
-        for (int j = 0; j < 4; ++j) acc[i][j] += av[i] * bv[j];
+        for (int j = 0; j < CN; ++j) acc[i][j] += av[i] * bv[j];
       }
     }
     __syncthreads();
@@ -149,7 +158,7 @@ __global__ void __launch_bounds__(kGemmThreads)
     const int64_t row = row0 + ty * RM + i;
     if (row >= p.m) continue;
 #pragma unroll
-    for (int j = 0; j < 4; ++j) {
+    for (int j = 0; j < CN; ++j) {
       const int64_t col = col0 + tx + 16 * j;
       if (col >= p.n) continue;
       if (gridDim.z > 1) {
@@ -181,15 +190,18 @@ __global__ void SumSplitsKernel(const GemmArgs<TA, TB, TC, Acc> p, const Acc* __
 template <typename TA, typename TB, typename TC, typename Acc>
 cudaError_t Gemm(const GemmArgs<TA, TB, TC, Acc>& p, Acc* partial, cudaStream_t stream) {
   if (p.m <= 0 || p.n <= 0) return cudaSuccess;
-  const int rm = GemmRowsPerThread(p.m);
+  const GemmTiling tiling = GemmTilingOf(p.m, p.n, p.k);
   const int splits = GemmSplits(p.m, p.n, p.k);
-  const dim3 grid(static_cast<unsigned>((p.m + 16 * rm - 1) / (16 * rm)),
-                  static_cast<unsigned>((p.n + kGemmTileN - 1) / kGemmTileN),
+  const int tile_m = 16 * tiling.rm, tile_n = 16 * tiling.cn;
+  const dim3 grid(static_cast<unsigned>((p.m + tile_m - 1) / tile_m),
+                  static_cast<unsigned>((p.n + tile_n - 1) / tile_n),
                   static_cast<unsigned>(splits));
-  if (rm == 1) {
-    StridedGemmKernel<TA, TB, TC, Acc, 1><<<grid, kGemmThreads, 0, stream>>>(p, partial);
+  if (tiling.rm == 1) {
+    StridedGemmKernel<TA, TB, TC, Acc, 1, 4><<<grid, kGemmThreads, 0, stream>>>(p, partial);
+  } else if (tiling.rm == 4) {
+    StridedGemmKernel<TA, TB, TC, Acc, 4, 4><<<grid, kGemmThreads, 0, stream>>>(p, partial);
   } else {
-    StridedGemmKernel<TA, TB, TC, Acc, 4><<<grid, kGemmThreads, 0, stream>>>(p, partial);
+    StridedGemmKernel<TA, TB, TC, Acc, 8, 8><<<grid, kGemmThreads, 0, stream>>>(p, partial);
   }
   if (splits > 1) {
     const int64_t count = p.m * p.n;
