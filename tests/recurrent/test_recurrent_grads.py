@@ -198,11 +198,11 @@ def assert_gradients_close(got, expected, rtol, atol_scale):
     if expected[key] is None:
       assert got[key] is None
       continue
-    scale = max(1.0, float(np.abs(expected[key]).max()))
+    scale = max(1.0, float(np.abs(expected[key]).max(initial=0.0)))
     np.testing.assert_allclose(np.float64(got[key]), expected[key], rtol=rtol,
                                atol=atol_scale * scale, err_msg=key)
   for i, (g, e) in enumerate(zip(got["d_initial_state"], expected["d_initial_state"])):
-    scale = max(1.0, float(np.abs(e).max()))
+    scale = max(1.0, float(np.abs(e).max(initial=0.0)))
     np.testing.assert_allclose(np.float64(g), e, rtol=rtol, atol=atol_scale * scale,
                                err_msg=f"d_initial_state[{i}]")
 
@@ -411,3 +411,32 @@ def test_masking_gradient_matches_keras(rng, request, flavour):
   np.testing.assert_array_equal(grads[0], grads[1])
   assert np.isnan(grads[1][1, 2, 0]) == (mode == "multiply")
   np.testing.assert_array_equal(grads[1][0], np.asarray(w)[0])
+
+
+@pytest.mark.parametrize("cell,reset_after", CELLS, ids=CELL_IDS)
+@pytest.mark.parametrize("batch,steps,features", [(0, 4, 3), (3, 0, 3), (3, 4, 0)],
+                         ids=["b0", "t0", "f0"])
+@pytest.mark.parametrize("return_sequences", [True, False], ids=["seq", "last"])
+def test_grad_op_empty_extents(rng, cell, reset_after, batch, steps, features, return_sequences):
+  """B = 0: empty gradients, zero weight gradients; T = 0: the final states'
+  gradients go to the initial states; F = 0: the recurrence on h@U + b alone."""
+  problem = random_problem(rng, cell, reset_after, batch=batch, steps=steps,
+                           features=features, units=3)
+  mask = make_mask("holes", batch, steps, rng) if batch and steps else np.ones(
+      (batch, steps), bool)
+  options = {"return_sequences": return_sequences}
+  d_output, d_states = incoming_gradients(rng, problem, mask, return_sequences, np.float64)
+  got = op_gradients(cell, reset_after, problem, mask, d_output, d_states, options)
+  expected = reference_gradients(cell, reset_after, problem, mask, d_output, d_states, options)
+  assert got["d_x"].shape == (batch, steps, features)
+  assert_gradients_close(got, expected, rtol=1e-9, atol_scale=1e-11)
+
+
+def test_grad_op_rejects_bad_incoming_shape(rng):
+  problem = random_problem(rng, "gru", True)
+  with pytest.raises(tf.errors.InvalidArgumentError, match=r"d_output must have shape \[3,2\]"):
+    load_ops().masked_gru_grad(
+        x=problem["x"], mask=np.ones((3, 5), bool), kernel=problem["kernel"],
+        recurrent_kernel=problem["recurrent_kernel"], bias=problem["bias"],
+        initial_h=problem["states"][0], d_output=np.zeros((3, 5, 2)),
+        d_final_h=np.zeros((3, 2)))
