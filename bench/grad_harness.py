@@ -1,8 +1,8 @@
 """GPU harness for the CUDA gradient (LaunchMaskedRnnGrad): correctness and a training-step bench.
 
 Runs on the device machine like bench/harness.py (whose RnnCase, runner and timing it reuses),
-against bench/build/libtm.so. Reference: bench/grad_reference.py (float64 NumPy backward,
-itself checked against central differences on the CPU).
+against bench/build/libtm.so. Reference: reference.masked_rnn_grad (python/tftrt_masking, the
+float64 NumPy backward that the CPU tests check against tf.test.compute_gradient and Keras).
 
   python3 bench/grad_harness.py check [--json out.json]   # every cell / option / dtype
   python3 bench/grad_harness.py bench [--json out.json]   # fwd+bwd vs torch.nn.LSTM/GRU (cuDNN)
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import ctypes
-import importlib.util
 import json
 import os
 import sys
@@ -28,12 +27,7 @@ import torch
 BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, BENCH)
 import harness  # noqa: E402  (loads libtm.so)
-from harness import ACTS, CELLS, DEV, DTYPES, LIB, RnnCase  # noqa: E402
-
-_spec = importlib.util.spec_from_file_location("grad_reference",
-                                               os.path.join(BENCH, "grad_reference.py"))
-grad_reference = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(grad_reference)
+from harness import ACTS, CELLS, DEV, DTYPES, LIB, RnnCase, reference  # noqa: E402
 
 LIB.tm_rnn_grad_workspace_bytes.restype = ctypes.c_int64
 LIB.tm_rnn_grad_workspace_bytes.argtypes = LIB.tm_rnn_workspace_bytes.argtypes
@@ -109,45 +103,61 @@ class GradRunner:
     c, a = self.case, self.case.attrs
     i = c.numpy_inputs()
     f64 = lambda t: None if t is None else t.double().numpy()
-    want = grad_reference.masked_rnn_grad(
+    want = reference.masked_rnn_grad(
         c.cell, i["x"], i["mask"], i["kernel"], i["recurrent_kernel"], i["bias"],
         i["initial_state"], f64(self.d_in["output"]),
-        [f64(self.d_in["final_h"]), f64(self.d_in["final_c"])],
+        (f64(self.d_in["final_h"]),) + ((f64(self.d_in["final_c"]),) if c.cell == "lstm" else ()),
         activation_name=a["activation"], recurrent_activation=a["recurrent_activation"],
         go_backwards=a["go_backwards"], return_sequences=a["return_sequences"],
         zero_output_for_mask=a["zero_output_for_mask"], reset_after=a["reset_after"])
-    states = want["initial_state"]
-    return dict(x=want["x"], kernel=want["kernel"], recurrent_kernel=want["recurrent_kernel"],
-                bias=want["bias"], initial_h=states[0],
-                initial_c=states[1] if len(states) > 1 else None)
+    states = want["d_initial_state"]
+    return dict(x=want["d_x"], kernel=want["d_kernel"],
+                recurrent_kernel=want["d_recurrent_kernel"], bias=want["d_bias"],
+                initial_h=states[0], initial_c=states[1] if c.cell == "lstm" else None)
+
+
+GRAD_PATHS = ("persistent", "per_step")
+
+
+def set_grad_path(path):
+  """'persistent': a cooperative kernel per pass where it applies (the default); 'per_step':
+  one launch per product and step (TFTRT_MASKING_RNN_GRAD_PER_STEP=1)."""
+  os.environ["TFTRT_MASKING_RNN_GRAD_PER_STEP"] = "1" if path == "per_step" else "0"
 
 
 def check_grad(case: RnnCase, label: str, incoming=("output", "final_h", "final_c"), seed=0):
-  try:
-    runner = GradRunner(case, incoming, seed)
-    runner.poison()
-    runner.run()
-    torch.cuda.synchronize()
-    got = runner.results()
-    first = {k: None if t is None else t.clone() for k, t in runner.grads.items()}
-    runner.poison()
-    runner.run()
-    torch.cuda.synchronize()
-    deterministic = all(t is None or torch.equal(t, runner.grads[k]) or
-                        (t.numel() == 0) for k, t in first.items())
-    want = runner.reference()
-  except Exception as e:  # a launch error is a failure of this case, not of the suite
-    print(f"  FAIL {label}: {e}")
-    FAILURES.append(f"{label}: {e}")
-    return None
-  errors = {k: harness.rel_error(got[k], want[k]) for k in GRAD_NAMES if want[k] is not None}
-  worst = max(errors.values(), key=lambda e: (np.isnan(e), e))
-  ok = deterministic and all(np.isfinite(e) and e < TOL[case.dtype] for e in errors.values())
-  print(f"  {'ok ' if ok else 'FAIL'} {label}: worst {worst:.1e} "
-        + " ".join(f"{k}={e:.1e}" for k, e in errors.items())
-        + ("" if deterministic else " NOT DETERMINISTIC"))
-  if not ok:
-    FAILURES.append(label)
+  """Both paths against the reference; each run twice and compared bit for bit."""
+  worst = 0.0
+  want = None
+  for path in GRAD_PATHS:
+    set_grad_path(path)
+    try:
+      runner = GradRunner(case, incoming, seed)
+      runs = []
+      for _ in range(2):
+        runner.poison()
+        runner.run()
+        torch.cuda.synchronize()
+        runs.append({k: None if t is None else t.clone() for k, t in runner.grads.items()})
+      deterministic = all(t is None or t.numel() == 0 or torch.equal(t, runs[1][k])
+                          for k, t in runs[0].items())
+      got = runner.results()
+      want = want if want is not None else runner.reference()
+    except Exception as e:  # a launch error fails this case, not the suite
+      print(f"  FAIL {label} path={path}: {e}")
+      FAILURES.append(f"{label} path={path}: {e}")
+      worst = float("inf")
+      continue
+    errors = {k: harness.rel_error(got[k], want[k]) for k in GRAD_NAMES if want[k] is not None}
+    e = max(errors.values(), key=lambda v: (np.isnan(v), v))
+    ok = deterministic and all(np.isfinite(v) and v < TOL[case.dtype] for v in errors.values())
+    print(f"  {'ok ' if ok else 'FAIL'} {label} path={path}: worst {e:.1e} "
+          + " ".join(f"{k}={v:.1e}" for k, v in errors.items())
+          + ("" if deterministic else " NOT DETERMINISTIC"))
+    if not ok:
+      FAILURES.append(f"{label} path={path}")
+    worst = max(worst, e if np.isfinite(e) else float("inf"))
+  set_grad_path("persistent")
   return worst
 
 
@@ -236,12 +246,14 @@ def cudnn_module(cell, case: RnnCase, dtype):
 def bench(results, bs=(8, 64, 128), hs=(128, 512), steps=100, features=128,
           dtypes=("float32", "float16"), cells=("lstm", "gru")):
   print("== Training step, forward + backward: ours (masks with holes, recompute in the "
-        "backward) vs torch.nn.LSTM/GRU (cuDNN, right-padded, full T), CUDA events, medians ==")
+        "backward) vs torch.nn.LSTM/GRU (cuDNN, right-padded, full T), CUDA events, medians; "
+        "bwd_step: the gradient with one launch per product and step ==")
   torch.backends.cudnn.benchmark = False
   torch.backends.cuda.matmul.allow_tf32 = False
   torch.backends.cudnn.allow_tf32 = False
   hdr = (f"  {'cell':5} {'B':>4} {'T':>4} {'F':>4} {'H':>4} {'dtype':8} {'fwd_ms':>8} "
-         f"{'bwd_ms':>8} {'ours_ms':>8} {'cudnn_f':>8} {'cudnn_fb':>8} {'ratio':>6}")
+         f"{'bwd_ms':>8} {'bwd_step':>8} {'ours_ms':>8} {'cudnn_f':>8} {'cudnn_fb':>8} "
+         f"{'ratio':>6}")
   print(hdr)
   rows = []
   seed = 5000
@@ -257,6 +269,9 @@ def bench(results, bs=(8, 64, 128), hs=(128, 512), steps=100, features=128,
             fwd = harness.OursRunner(case)
             grad = GradRunner(case, incoming=("output",), seed=seed)
             fwd_ms, _ = harness.time_fn(fwd.run)
+            set_grad_path("per_step")
+            bwd_per_step_ms, _ = harness.time_fn(grad.run)
+            set_grad_path("persistent")
             bwd_ms, _ = harness.time_fn(grad.run)
 
             def step():
@@ -279,7 +294,8 @@ def bench(results, bs=(8, 64, 128), hs=(128, 512), steps=100, features=128,
             FAILURES.append(f"bench {cell} B{B} H{H} {dtype}: {e}")
             continue
           row = dict(cell=cell, B=B, T=steps, F=features, H=H, dtype=str(dtype)[6:],
-                     ours_fwd_ms=fwd_ms, ours_bwd_ms=bwd_ms, ours_ms=ours_ms,
+                     ours_fwd_ms=fwd_ms, ours_bwd_ms=bwd_ms, ours_bwd_per_step_ms=bwd_per_step_ms,
+                     ours_ms=ours_ms,
                      cudnn_fwd_ms=cudnn_f_ms, cudnn_ms=cudnn_ms, ratio=ours_ms / cudnn_ms,
                      finite=ok)
           rows.append(row)
@@ -287,7 +303,8 @@ def bench(results, bs=(8, 64, 128), hs=(128, 512), steps=100, features=128,
           if not ok:
             FAILURES.append(f"bench {cell} B{B} H{H} {dtype}: non-finite gradient")
           print(f"  {cell:5} {B:4d} {steps:4d} {features:4d} {H:4d} {row['dtype']:8} "
-                f"{fwd_ms:8.3f} {bwd_ms:8.3f} {ours_ms:8.3f} {cudnn_f_ms:8.3f} {cudnn_ms:8.3f} "
+                f"{fwd_ms:8.3f} {bwd_ms:8.3f} {bwd_per_step_ms:8.3f} {ours_ms:8.3f} "
+                f"{cudnn_f_ms:8.3f} {cudnn_ms:8.3f} "
                 f"{row['ratio']:6.2f}" + ("" if ok else "  NON-FINITE"), flush=True)
           del fwd, grad, m, x
   return rows

@@ -210,12 +210,16 @@ void RunRnnGrad(RnnCell cell, bool reset_after, DType dtype, MaskDType mask_dtyp
                 static_cast<int>(mask_dtype), static_cast<long long>(batch),
                 static_cast<long long>(time), static_cast<long long>(features),
                 static_cast<long long>(units));
-  const auto start = std::chrono::steady_clock::now();
-  Check(LaunchMaskedRnnGrad(config, args, workspace, ws, nullptr), what);
-  Check(cudaDeviceSynchronize(), what);
-  std::fprintf(stderr, "%.1f s: %s\n",
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
-               what);
+  // The persistent kernels, then one launch per product and step.
+  for (const char* per_step : {"0", "1"}) {
+    setenv("TFTRT_MASKING_RNN_GRAD_PER_STEP", per_step, 1);
+    const auto start = std::chrono::steady_clock::now();
+    Check(LaunchMaskedRnnGrad(config, args, workspace, ws, nullptr), what);
+    Check(cudaDeviceSynchronize(), what);
+    std::fprintf(stderr, "%.1f s: %s per_step=%s\n",
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                 what, per_step);
+  }
   for (const void* p : {fwd.x, fwd.mask, fwd.kernel, fwd.recurrent_kernel, fwd.bias,
                         fwd.initial_h, fwd.initial_c, args.d_output, args.d_final_h,
                         args.d_final_c}) {

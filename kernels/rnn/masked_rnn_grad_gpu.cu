@@ -11,6 +11,9 @@
 //    step (0 for masked pairs) and the element-wise part of d(state_prev); one
 //    product d(h_prev) += dG_rec @ U^T (GRU reset_after=false: two, the h gate's
 //    goes through r).
+// Steps 1 and 2 each run as one persistent cooperative kernel (two grid
+// barriers per step; not GRU reset_after=false), or as one launch per product
+// and element-wise step (TFTRT_MASKING_RNN_GRAD_PER_STEP=1, the reference path).
 // 3. The weight and input gradients as products over all (row, step) pairs:
 //    d_kernel = X^T dG, d_recurrent_kernel = Hprev^T dG_rec, d_bias = column sums,
 //    d_x = dG W^T.
@@ -19,6 +22,7 @@
 // fixed order, so the result is deterministic (no atomics anywhere).
 // Rows of the per-step buffers are x's rows (b * T + t), so the products over
 // all pairs read them as plain matrices.
+#include <cooperative_groups.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -87,27 +91,51 @@ int GemmSplits(int64_t m, int64_t n, int64_t k) {
   return static_cast<int>(std::min<int64_t>({by_tiles, by_depth, kMaxSplits}));
 }
 
+// The per-step products inside the persistent kernels: 16 x 64 tiles, K split
+// until about 256 work items (each slice at least 128 deep), at most 16 slices.
+constexpr int kStepTileM = 16, kStepTileN = 64;
+int StepSplits(int64_t m, int64_t n, int64_t k) {
+  const int64_t tiles = (m + kStepTileM - 1) / kStepTileM * ((n + kStepTileN - 1) / kStepTileN);
+  if (tiles == 0) return 1;
+  const int64_t by_tiles = (256 + tiles - 1) / tiles;
+  return static_cast<int>(std::min<int64_t>({by_tiles, std::max<int64_t>(1, k / 128), 16}));
+}
+
 // Accumulation-type elements of the split-K partial tiles of one product.
 size_t GemmPartialElements(int64_t m, int64_t n, int64_t k) {
   const int splits = GemmSplits(m, n, k);
   return splits > 1 ? static_cast<size_t>(splits) * m * n : 0;
 }
 
+// Shared memory of one tile.
+template <typename Acc, int RM, int CN>
+struct GemmTileSmem {
+  Acc a[kGemmTileK][16 * RM + 1];
+  Acc b[kGemmTileK][16 * CN + 1];
+};
+
+// K slice `slice` of `splits` (whole K tiles).
+__device__ __forceinline__ void KSliceOf(int64_t k, int64_t slice, int64_t splits,
+                                         int64_t* begin, int64_t* end) {
+  const int64_t k_tiles = (k + kGemmTileK - 1) / kGemmTileK;
+  const int64_t per_slice = (k_tiles + splits - 1) / splits * kGemmTileK;
+  *begin = min(k, slice * per_slice);
+  *end = min(k, *begin + per_slice);
+}
+
+// One output tile over K range [k_begin, k_end), by the whole block. With
+// `partial` it stores the tile's sums as slice `slice` of the partial tiles
+// ([splits][m][n]), else C = sums (+ addend) (+ bias).
 template <typename TA, typename TB, typename TC, typename Acc, int RM, int CN>
-__global__ void __launch_bounds__(kGemmThreads)
-    StridedGemmKernel(const GemmArgs<TA, TB, TC, Acc> p, Acc* __restrict__ partial) {
+__device__ __forceinline__ void GemmTile(const GemmArgs<TA, TB, TC, Acc>& p, int64_t row0,
+                                         int64_t col0, int64_t k_begin, int64_t k_end,
+                                         Acc* __restrict__ partial, int64_t slice,
+                                         GemmTileSmem<Acc, RM, CN>& smem) {
   constexpr int kTileM = 16 * RM, kTileN = 16 * CN;
-  __shared__ Acc a_tile[kGemmTileK][kTileM + 1];
-  __shared__ Acc b_tile[kGemmTileK][kTileN + 1];
+  auto& a_tile = smem.a;
+  auto& b_tile = smem.b;
   const int tid = threadIdx.x;
   const int tx = tid % 16, ty = tid / 16;  // outputs: rows ty*RM + i, cols tx + 16 j
-  const int64_t row0 = static_cast<int64_t>(blockIdx.x) * kTileM;
-  const int64_t col0 = static_cast<int64_t>(blockIdx.y) * kTileN;
-  // This block's slice of K (whole K tiles).
-  const int64_t k_tiles = (p.k + kGemmTileK - 1) / kGemmTileK;
-  const int64_t per_slice = (k_tiles + gridDim.z - 1) / gridDim.z * kGemmTileK;
-  const int64_t k_begin = std::min<int64_t>(p.k, blockIdx.z * per_slice);
-  const int64_t k_end = std::min<int64_t>(p.k, k_begin + per_slice);
   // Consecutive threads along the unit-stride axis of each operand.
   const bool a_along_k = p.lda_k == 1;
   const bool b_along_j = p.ldb_j == 1 || p.ldb_k != 1;
@@ -161,8 +189,8 @@ __global__ void __launch_bounds__(kGemmThreads)
     for (int j = 0; j < CN; ++j) {
       const int64_t col = col0 + tx + 16 * j;
       if (col >= p.n) continue;
-      if (gridDim.z > 1) {
-        partial[(blockIdx.z * p.m + row) * p.n + col] = acc[i][j];
+      if (partial) {
+        partial[(slice * p.m + row) * p.n + col] = acc[i][j];
       } else {
         Acc v = acc[i][j];
         if (p.addend) v += p.addend[row * p.ldc + col];
@@ -171,6 +199,17 @@ __global__ void __launch_bounds__(kGemmThreads)
       }
     }
   }
+}
+
+// One tile per block: blockIdx.x/y the tile, blockIdx.z the K slice.
+template <typename TA, typename TB, typename TC, typename Acc, int RM, int CN>
+__global__ void __launch_bounds__(kGemmThreads)
+    StridedGemmKernel(const GemmArgs<TA, TB, TC, Acc> p, Acc* __restrict__ partial) {
+  __shared__ GemmTileSmem<Acc, RM, CN> smem;
+  int64_t k_begin, k_end;
+  KSliceOf(p.k, blockIdx.z, gridDim.z, &k_begin, &k_end);
+  GemmTile(p, int64_t{blockIdx.x} * 16 * RM, int64_t{blockIdx.y} * 16 * CN, k_begin, k_end,
+           gridDim.z > 1 ? partial : nullptr, blockIdx.z, smem);
 }
 
 // Sums the split-K partial tiles in slice order, then addend and bias.
@@ -225,6 +264,8 @@ struct GradLayout {
   size_t dh = 0, dc = 0, dy = 0;  // [B, U] carried gradients
   size_t d_rh = 0;                // [B, U] GRU reset_after=false: dG_h @ U_h^T
   size_t partial = 0;             // split-K partial tiles
+  size_t rec_parts = 0;           // persistent kernels: [splits][B][N]
+  size_t dh_parts = 0;            // and [splits][B][U]
   size_t total = 0;
 };
 
@@ -275,6 +316,9 @@ GradLayout Layout(const MaskedRnnConfig& config, DType dtype) {
   size_t partial = 0;
   for (const auto& s : shapes) partial = std::max(partial, GemmPartialElements(s[0], s[1], s[2]));
   take(&layout.partial, partial);
+  // GRU reset_after=false (two products per step) has no persistent kernel.
+  take(&layout.rec_parts, gru_before ? 0 : StepSplits(b, n, u) * static_cast<size_t>(b * n));
+  take(&layout.dh_parts, gru_before ? 0 : StepSplits(b, u, n) * static_cast<size_t>(b * u));
   layout.total = at;
   return layout;
 }
@@ -306,6 +350,14 @@ struct StepParams {
   Acc* dc;
   Acc* dy;
   Acc* d_rh;
+  // Persistent kernels: h @ U and dG @ U^T arrive as split-K partial sums
+  // ([splits][B][N] / [splits][B][U]) that the element-wise step adds up in
+  // slice order (with the recurrent bias); 0 splits: rec / dh hold them whole.
+  Acc* rec_parts;
+  int rec_splits;
+  const T* rec_bias;
+  Acc* dh_parts;
+  int dh_splits;
   RnnCell cell;
   int gates_per_unit;  // GateCount(cell)
   Activation activation, recurrent_activation;
@@ -325,15 +377,31 @@ __global__ void InitStateKernel(const StepParams<T, Acc> p) {
 // r*h; phase 2 below), keeping the gate pre-activations and what else
 // cell_grad.h's functions take.
 template <typename T, typename Acc>
-__global__ void ForwardStepKernel(const StepParams<T, Acc> p, int64_t tau) {
-  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= p.batch * p.units) return;
+__device__ __forceinline__ Acc RecAt(const StepParams<T, Acc>& p, int64_t b, int64_t col) {
+  const int64_t n = p.gates_per_unit * p.units;
+  if (p.rec_splits == 0) return p.rec[b * n + col];
+  Acc v = Acc(0);
+  for (int s = 0; s < p.rec_splits; ++s) v += p.rec_parts[(s * p.batch + b) * n + col];
+  return p.rec_bias ? v + ToAcc<Acc>(p.rec_bias[col]) : v;
+}
+
+// d(h) carried into the step: dh, plus the partial sums of dG @ U^T.
+template <typename T, typename Acc>
+__device__ __forceinline__ Acc DhAt(const StepParams<T, Acc>& p, int64_t i) {
+  Acc v = p.dh[i];
+  for (int s = 0; s < p.dh_splits; ++s) v += p.dh_parts[s * p.batch * p.units + i];
+  return v;
+}
+
+template <typename T, typename Acc>
+__device__ __forceinline__ void ForwardStep(const StepParams<T, Acc>& p, int64_t tau, int64_t i) {
   const int64_t U = p.units, b = i / U, u = i % U;
   const int64_t t = p.go_backwards ? p.time - 1 - tau : tau;
   const int64_t pair = b * p.time + t;
   const int64_t n = p.gates_per_unit * U;
   const Acc* x = p.proj + pair * n + u;
-  const Acc* r = p.rec + b * n + u;
+  Acc r[4];
+  for (int k = 0; k < p.gates_per_unit; ++k) r[k] = RecAt(p, b, k * U + u);
   Acc* z = p.gates + pair * n + u;
   const Acc h = p.h[i];
   const bool keep = MaskAt(p.mask, p.mask_is_int32, pair);
@@ -343,7 +411,7 @@ __global__ void ForwardStepKernel(const StepParams<T, Acc> p, int64_t tau) {
   switch (p.cell) {
     case RnnCell::kLstm: {
       const Acc c = p.c[i];
-      for (int k = 0; k < 4; ++k) z[k * U] = x[k * U] + r[k * U];
+      for (int k = 0; k < 4; ++k) z[k * U] = x[k * U] + r[k];
       const Acc c_new =
           Activate(rec_act, z[U]) * c + Activate(rec_act, z[0]) * Activate(act, z[2 * U]);
       h_new = Activate(rec_act, z[3 * U]) * Activate(act, c_new);
@@ -354,14 +422,14 @@ __global__ void ForwardStepKernel(const StepParams<T, Acc> p, int64_t tau) {
     }
     case RnnCell::kGru: {
       z[0] = x[0] + r[0];
-      z[U] = x[U] + r[U];
+      z[U] = x[U] + r[1];
       const Acc gr = Activate(rec_act, z[U]);
       if (!p.reset_after) {  // phase 2 needs r*h of every unit first
         p.extra[pair * U + u] = gr * h;
         return;
       }
-      z[2 * U] = x[2 * U] + gr * r[2 * U];
-      p.extra[pair * U + u] = r[2 * U];  // mi_h, with the recurrent bias
+      z[2 * U] = x[2 * U] + gr * r[2];
+      p.extra[pair * U + u] = r[2];  // mi_h, with the recurrent bias
       const Acc gz = Activate(rec_act, z[0]);
       h_new = gz * h + (Acc(1) - gz) * Activate(act, z[2 * U]);
       break;
@@ -372,6 +440,12 @@ __global__ void ForwardStepKernel(const StepParams<T, Acc> p, int64_t tau) {
       break;
   }
   if (keep) p.h[i] = h_new;
+}
+
+template <typename T, typename Acc>
+__global__ void ForwardStepKernel(const StepParams<T, Acc> p, int64_t tau) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < p.batch * p.units) ForwardStep(p, tau, i);
 }
 
 // GRU reset_after=false, phase 2: rec[:, 2U:] holds (r*h) @ U_h.
@@ -396,6 +470,7 @@ __global__ void InitGradKernel(const StepParams<T, Acc> p) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= p.batch * p.units) return;
   p.dh[i] = p.d_final_h ? ToAcc<Acc>(p.d_final_h[i]) : Acc(0);
+  for (int s = 0; s < p.dh_splits; ++s) p.dh_parts[s * p.batch * p.units + i] = Acc(0);
   p.dc[i] = p.d_final_c ? ToAcc<Acc>(p.d_final_c[i]) : Acc(0);
   p.dy[i] = Acc(0);
 }
@@ -404,9 +479,7 @@ __global__ void InitGradKernel(const StepParams<T, Acc> p) {
 // part of d(h_prev) (the product with U^T is added next), dc := d(c_prev),
 // dy := the output gradient carried to the previous step.
 template <typename T, typename Acc>
-__global__ void BackwardStepKernel(const StepParams<T, Acc> p, int64_t tau) {
-  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= p.batch * p.units) return;
+__device__ __forceinline__ void BackwardStep(const StepParams<T, Acc>& p, int64_t tau, int64_t i) {
   const int64_t U = p.units, b = i / U, u = i % U;
   const int64_t t = p.go_backwards ? p.time - 1 - tau : tau;
   const int64_t pair = b * p.time + t;
@@ -428,10 +501,11 @@ __global__ void BackwardStepKernel(const StepParams<T, Acc> p, int64_t tau) {
       for (int k = 0; k < gates; ++k) dg_rec[k * U] = Acc(0);
     }
     p.dy[i] = p.zero_output_for_mask ? Acc(0) : g_out;
-    return;  // dh, dc pass through unchanged
+    if (p.dh_splits) p.dh[i] = DhAt(p, i);  // dh, dc pass through unchanged
+    return;
   }
   p.dy[i] = Acc(0);
-  const Acc dh = p.dh[i] + g_out;  // the output is the new h
+  const Acc dh = DhAt(p, i) + g_out;  // the output is the new h
   const Acc* z = p.gates + pair * n + u;
   const Acc h_prev = p.h_prev[pair * U + u];
   const Activation act = p.activation, rec_act = p.recurrent_activation;
@@ -471,6 +545,12 @@ __global__ void BackwardStepKernel(const StepParams<T, Acc> p, int64_t tau) {
   }
 }
 
+template <typename T, typename Acc>
+__global__ void BackwardStepKernel(const StepParams<T, Acc> p, int64_t tau) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i < p.batch * p.units) BackwardStep(p, tau, i);
+}
+
 // GRU reset_after=false: d_rh = dG_h @ U_h^T is d(r*h); dr and its part of dh.
 template <typename T, typename Acc>
 __global__ void GruResetBeforeGradKernel(const StepParams<T, Acc> p, int64_t tau) {
@@ -490,11 +570,87 @@ template <typename T, typename Acc>
 __global__ void FinalGradKernel(const StepParams<T, Acc> p) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (i >= p.batch * p.units) return;
-  if (p.d_initial_h) p.d_initial_h[i] = FromAcc<T>(p.dh[i]);
+  if (p.d_initial_h) p.d_initial_h[i] = FromAcc<T>(DhAt(p, i));
   if (p.d_initial_c) p.d_initial_c[i] = FromAcc<T>(p.dc[i]);
 }
 
 // ---------------------------------------------------------------------------
+// Persistent kernels: every step of one pass in one cooperative launch, two
+// grid barriers per step (the product's tiles x K slices over the blocks, then
+// the element-wise step over (row, unit) pairs). The products leave split-K
+// partial sums that the element-wise step adds up (RecAt, DhAt).
+template <typename T, typename Acc>
+__global__ void __launch_bounds__(kGemmThreads)
+    PersistentForwardKernel(const StepParams<T, Acc> p, const GemmArgs<Acc, T, Acc, Acc> rec,
+                            int splits, Acc* parts) {
+  namespace cg = cooperative_groups;
+  __shared__ GemmTileSmem<Acc, 1, kStepTileN / 16> smem;
+  cg::grid_group grid = cg::this_grid();
+  const int64_t tiles_m = (rec.m + kStepTileM - 1) / kStepTileM;
+  const int64_t tiles = tiles_m * ((rec.n + kStepTileN - 1) / kStepTileN);
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  for (int64_t tau = 0; tau < p.time; ++tau) {
+    for (int64_t item = blockIdx.x; item < tiles * splits; item += gridDim.x) {
+      const int64_t tile = item % tiles, slice = item / tiles;
+      int64_t k_begin, k_end;
+      KSliceOf(rec.k, slice, splits, &k_begin, &k_end);
+      GemmTile(rec, tile % tiles_m * kStepTileM, tile / tiles_m * kStepTileN, k_begin, k_end,
+               parts, slice, smem);
+    }
+    grid.sync();
+    for (int64_t i = first; i < p.batch * p.units; i += stride) ForwardStep(p, tau, i);
+    grid.sync();
+  }
+}
+
+// d_h_prev's product: dh_step's A is dG_rec of step t (rows t * N apart).
+template <typename T, typename Acc>
+__global__ void __launch_bounds__(kGemmThreads)
+    PersistentBackwardKernel(const StepParams<T, Acc> p, const GemmArgs<Acc, T, Acc, Acc> dh_step,
+                             int splits, Acc* parts) {
+  namespace cg = cooperative_groups;
+  __shared__ GemmTileSmem<Acc, 1, kStepTileN / 16> smem;
+  cg::grid_group grid = cg::this_grid();
+  const int64_t tiles_m = (dh_step.m + kStepTileM - 1) / kStepTileM;
+  const int64_t tiles = tiles_m * ((dh_step.n + kStepTileN - 1) / kStepTileN);
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  const int64_t n = static_cast<int64_t>(p.gates_per_unit) * p.units;
+  for (int64_t tau = p.time - 1; tau >= 0; --tau) {
+    for (int64_t i = first; i < p.batch * p.units; i += stride) BackwardStep(p, tau, i);
+    grid.sync();
+    const int64_t t = p.go_backwards ? p.time - 1 - tau : tau;
+    GemmArgs<Acc, T, Acc, Acc> g = dh_step;
+    g.a = p.d_rec + t * n;
+    for (int64_t item = blockIdx.x; item < tiles * splits; item += gridDim.x) {
+      const int64_t tile = item % tiles, slice = item / tiles;
+      int64_t k_begin, k_end;
+      KSliceOf(g.k, slice, splits, &k_begin, &k_end);
+      GemmTile(g, tile % tiles_m * kStepTileM, tile / tiles_m * kStepTileN, k_begin, k_end, parts,
+               slice, smem);
+    }
+    grid.sync();
+  }
+}
+
+// Cooperative launch with as many blocks as `work` asks for, at most what
+// the device holds at once.
+template <typename Kernel, typename... Args>
+cudaError_t LaunchCooperative(Kernel kernel, int64_t work, int num_sms, cudaStream_t stream,
+                              Args... args) {
+  int per_sm = 0;
+  cudaError_t error =
+      cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, kernel, kGemmThreads, 0);
+  if (error != cudaSuccess) return error;
+  if (per_sm < 1) return cudaErrorCooperativeLaunchTooLarge;
+  const int64_t blocks = std::max<int64_t>(1, std::min<int64_t>(work, int64_t{per_sm} * num_sms));
+  void* params[] = {static_cast<void*>(&args)...};
+  return cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(kernel),
+                                     dim3(static_cast<unsigned>(blocks)), dim3(kGemmThreads),
+                                     params, 0, stream);
+}
+
 template <typename T, typename Acc>
 int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args, char* workspace,
                 cudaStream_t stream) {
@@ -547,9 +703,28 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
   p.time = steps;
   p.units = U;
 
+  p.rec_parts = slot(layout.rec_parts);
+  p.rec_splits = 0;
+  p.rec_bias = (gru_after && bias) ? bias + n : nullptr;
+  p.dh_parts = slot(layout.dh_parts);
+  p.dh_splits = 0;
+
   const int64_t row_units = B * U;
   const unsigned blocks = static_cast<unsigned>((row_units + 255) / 256);
   cudaError_t error = cudaSuccess;
+  // The persistent kernels need a cooperative launch; GRU reset_after=false
+  // (two products per step) and TFTRT_MASKING_RNN_GRAD_PER_STEP=1 take one
+  // launch per product and step.
+  int device = 0, num_sms = 0, cooperative = 0;
+  if ((error = cudaGetDevice(&device)) != cudaSuccess ||
+      (error = cudaDeviceGetAttribute(&num_sms, cudaDevAttrMultiProcessorCount, device)) !=
+          cudaSuccess ||
+      (error = cudaDeviceGetAttribute(&cooperative, cudaDevAttrCooperativeLaunch, device)) !=
+          cudaSuccess) {
+    return error;
+  }
+  const bool persistent = cooperative != 0 && !gru_before &&
+                          !EnvFlag("TFTRT_MASKING_RNN_GRAD_PER_STEP");
   auto check = [&]() {
     error = cudaGetLastError();
     return error == cudaSuccess;
@@ -575,20 +750,30 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
     }
     InitStateKernel<<<blocks, 256, 0, stream>>>(p);
     if (!check()) return error;
-    for (int64_t tau = 0; tau < steps; ++tau) {
-      GemmArgs<Acc, T, Acc, Acc> rec;  // rec = h @ U (+ recurrent bias)
-      rec.a = p.h;
-      rec.lda_i = U;
-      rec.lda_k = 1;
-      rec.b = recurrent_kernel;
-      rec.ldb_k = n;
-      rec.ldb_j = 1;
-      rec.c = p.rec;
-      rec.ldc = n;
-      rec.bias = (gru_after && bias) ? bias + n : nullptr;
-      rec.m = B;
-      rec.n = gru_before ? 2 * U : n;
-      rec.k = U;
+    GemmArgs<Acc, T, Acc, Acc> rec;  // rec = h @ U (+ recurrent bias)
+    rec.a = p.h;
+    rec.lda_i = U;
+    rec.lda_k = 1;
+    rec.b = recurrent_kernel;
+    rec.ldb_k = n;
+    rec.ldb_j = 1;
+    rec.c = p.rec;
+    rec.ldc = n;
+    rec.bias = p.rec_bias;
+    rec.m = B;
+    rec.n = gru_before ? 2 * U : n;
+    rec.k = U;
+    if (persistent && steps > 0) {
+      const int splits = StepSplits(B, n, U);
+      const int64_t tiles = (B + kStepTileM - 1) / kStepTileM * ((n + kStepTileN - 1) / kStepTileN);
+      StepParams<T, Acc> q = p;  // RecAt sums the partial products
+      q.rec_splits = splits;
+      error = LaunchCooperative(PersistentForwardKernel<T, Acc>,
+                                std::max<int64_t>(tiles * splits, blocks), num_sms, stream, q, rec,
+                                splits, p.rec_parts);
+      if (error != cudaSuccess) return error;
+    }
+    for (int64_t tau = 0; tau < (persistent ? 0 : steps); ++tau) {
       if ((error = Gemm(rec, partial, stream)) != cudaSuccess) return error;
       ForwardStepKernel<<<blocks, 256, 0, stream>>>(p, tau);
       if (!check()) return error;
@@ -613,9 +798,29 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
     }
 
     // 2. Backward through the steps.
+    GemmArgs<Acc, T, Acc, Acc> dh;  // dh += dG_rec @ U^T (GRU reset_after=false: z, r)
+    dh.lda_i = steps * n;
+    dh.lda_k = 1;
+    dh.b = recurrent_kernel;
+    dh.ldb_k = 1;
+    dh.ldb_j = n;
+    dh.c = p.dh;
+    dh.ldc = U;
+    dh.addend = p.dh;
+    dh.m = B;
+    dh.n = U;
+    dh.k = gru_before ? 2 * U : n;
+    if (persistent) p.dh_splits = StepSplits(B, U, n);  // DhAt sums the partial products
     InitGradKernel<<<blocks, 256, 0, stream>>>(p);
     if (!check()) return error;
-    for (int64_t tau = steps - 1; tau >= 0; --tau) {
+    if (persistent && steps > 0) {
+      const int64_t tiles = (B + kStepTileM - 1) / kStepTileM * ((U + kStepTileN - 1) / kStepTileN);
+      error = LaunchCooperative(PersistentBackwardKernel<T, Acc>,
+                                std::max<int64_t>(tiles * p.dh_splits, blocks), num_sms, stream,
+                                p, dh, p.dh_splits, p.dh_parts);
+      if (error != cudaSuccess) return error;
+    }
+    for (int64_t tau = (persistent ? -1 : steps - 1); tau >= 0; --tau) {
       const int64_t t = config.go_backwards ? steps - 1 - tau : tau;
       BackwardStepKernel<<<blocks, 256, 0, stream>>>(p, tau);
       if (!check()) return error;
@@ -636,19 +841,7 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
         GruResetBeforeGradKernel<<<blocks, 256, 0, stream>>>(p, tau);
         if (!check()) return error;
       }
-      GemmArgs<Acc, T, Acc, Acc> dh;  // dh += dG_rec @ U^T (GRU reset_after=false: z, r)
       dh.a = p.d_rec + t * n;
-      dh.lda_i = steps * n;
-      dh.lda_k = 1;
-      dh.b = recurrent_kernel;
-      dh.ldb_k = 1;
-      dh.ldb_j = n;
-      dh.c = p.dh;
-      dh.ldc = U;
-      dh.addend = p.dh;
-      dh.m = B;
-      dh.n = U;
-      dh.k = gru_before ? 2 * U : n;
       if ((error = Gemm(dh, partial, stream)) != cudaSuccess) return error;
     }
     FinalGradKernel<<<blocks, 256, 0, stream>>>(p);

@@ -2,8 +2,8 @@
 // adapters that validate shapes, allocate the gradients and call kernels/rnn
 // (CPU: fixed blocks of rows over TF's thread pool, partial weight gradients
 // summed in block order, so the result does not depend on the thread count).
-// A GPU kernel derives from MaskedRnnGradOpBase the same way and calls
-// LaunchMaskedRnnGrad with GradArgsOf's pointers.
+// GPU: MaskedRnnGradGpuOp derives from MaskedRnnGradOpBase the same way and
+// calls LaunchMaskedRnnGrad with GradArgsOf's pointers.
 #include <vector>
 
 #include "kernels/rnn/masked_rnn.h"
@@ -140,6 +140,58 @@ class MaskedSimpleRnnGradCpuOp : public MaskedRnnGradCpuOp<T> {
       MaskedSimpleRnnGradCpuOp<T>);
 TFTRT_MASKING_CALL_FLOAT_TYPES(REGISTER_MASKED_RNN_GRAD_CPU);
 #undef REGISTER_MASKED_RNN_GRAD_CPU
+
+#ifdef TFTRT_MASKING_WITH_CUDA
+// GPU: LaunchMaskedRnnGrad (kernels/rnn/masked_rnn_grad_gpu.cu) with a
+// temporary workspace for its recompute of the forward.
+template <typename T, RnnCell kCell>
+class MaskedRnnGradGpuOp : public MaskedRnnGradOpBase {
+ public:
+  explicit MaskedRnnGradGpuOp(OpKernelConstruction* context)
+      : MaskedRnnGradOpBase(context, kCell) {}
+
+  void Compute(OpKernelContext* context) override {
+    MaskedRnnConfig config;
+    Tensor* outputs[6] = {};
+    OP_REQUIRES_OK(context, PrepareGrad(context, &config, outputs));
+    const MaskedRnnGradArgs<T, bool> typed = GradArgsOf<T>(context, config, outputs);
+    MaskedRnnGpuGradArgs args;
+    args.forward = GpuArgsOf(typed.forward);
+    args.d_output = typed.d_output;
+    args.d_final_h = typed.d_final_h;
+    args.d_final_c = typed.d_final_c;
+    args.d_x = typed.d_x;
+    args.d_kernel = typed.d_kernel;
+    args.d_recurrent_kernel = typed.d_recurrent_kernel;
+    args.d_bias = typed.d_bias;
+    args.d_initial_h = typed.d_initial_h;
+    args.d_initial_c = typed.d_initial_c;
+    const size_t workspace_bytes = MaskedRnnGpuGradWorkspaceBytes(config, args.forward.dtype);
+    Tensor workspace;
+    OP_REQUIRES_OK(context, context->allocate_temp(
+                                tensorflow::DT_INT8,
+                                TensorShape({static_cast<int64_t>(workspace_bytes)}), &workspace));
+    const int error = LaunchMaskedRnnGrad(config, args, workspace.flat<int8_t>().data(),
+                                          workspace_bytes, GetGpuStream(context));
+    OP_REQUIRES(context, error == 0,
+                tensorflow::errors::Internal(type_string(), " (", name(),
+                                             ") CUDA launch failed: ", GpuErrorString(error)));
+  }
+};
+
+#define REGISTER_MASKED_RNN_GRAD_GPU(T)                                                  \
+  REGISTER_KERNEL_BUILDER(                                                               \
+      Name("MaskedLSTMGrad").Device(tensorflow::DEVICE_GPU).TypeConstraint<T>("T"),      \
+      MaskedRnnGradGpuOp<T, RnnCell::kLstm>);                                            \
+  REGISTER_KERNEL_BUILDER(                                                               \
+      Name("MaskedGRUGrad").Device(tensorflow::DEVICE_GPU).TypeConstraint<T>("T"),       \
+      MaskedRnnGradGpuOp<T, RnnCell::kGru>);                                             \
+  REGISTER_KERNEL_BUILDER(                                                               \
+      Name("MaskedSimpleRNNGrad").Device(tensorflow::DEVICE_GPU).TypeConstraint<T>("T"), \
+      MaskedRnnGradGpuOp<T, RnnCell::kSimpleRnn>);
+TFTRT_MASKING_CALL_FLOAT_TYPES(REGISTER_MASKED_RNN_GRAD_GPU);
+#undef REGISTER_MASKED_RNN_GRAD_GPU
+#endif  // TFTRT_MASKING_WITH_CUDA
 
 }  // namespace
 }  // namespace tftrt_masking

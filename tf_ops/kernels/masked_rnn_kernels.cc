@@ -78,20 +78,8 @@ class MaskedRnnGpuOp : public MaskedRnnOpBase {
     Tensor *output = nullptr, *final_h = nullptr, *final_c = nullptr;
     OP_REQUIRES_OK(context, Prepare(context, &config, &output, &final_h, &final_c));
     if (config.batch == 0) return;
-    const MaskedRnnArgs<T, bool> typed = ArgsOf<T>(context, config, output, final_h, final_c);
-    MaskedRnnGpuArgs args;
-    args.dtype = KernelDType<T>();
-    args.mask_dtype = MaskDType::kBool;
-    args.x = typed.x;
-    args.mask = typed.mask;
-    args.kernel = typed.kernel;
-    args.recurrent_kernel = typed.recurrent_kernel;
-    args.bias = typed.bias;
-    args.initial_h = typed.initial_h;
-    args.initial_c = typed.initial_c;
-    args.output = typed.output;
-    args.final_h = typed.final_h;
-    args.final_c = typed.final_c;
+    const MaskedRnnGpuArgs args =
+        GpuArgsOf(ArgsOf<T>(context, config, output, final_h, final_c));
     const size_t workspace_bytes = MaskedRnnGpuWorkspaceBytes(config, args.dtype);
     Tensor workspace;
     OP_REQUIRES_OK(context, context->allocate_temp(

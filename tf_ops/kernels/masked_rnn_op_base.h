@@ -10,6 +10,7 @@
 #include "tensorflow/core/framework/op_kernel.h"
 #include "tensorflow/core/framework/tensor.h"
 #include "tensorflow/core/framework/types.h"
+#include "tf_ops/kernels/gpu_stream.h"
 
 namespace tftrt_masking {
 
@@ -173,6 +174,25 @@ MaskedRnnArgs<T, bool> ArgsOf(OpKernelContext* context, const MaskedRnnConfig& c
     args.initial_c = context->input(kInitialC).flat<T>().data();
     args.final_c = data(final_c);
   }
+  return args;
+}
+
+// The same pointers, type-erased for the GPU launch API.
+template <typename T>
+MaskedRnnGpuArgs GpuArgsOf(const MaskedRnnArgs<T, bool>& typed) {
+  MaskedRnnGpuArgs args;
+  args.dtype = KernelDType<T>();
+  args.mask_dtype = MaskDType::kBool;
+  args.x = typed.x;
+  args.mask = typed.mask;
+  args.kernel = typed.kernel;
+  args.recurrent_kernel = typed.recurrent_kernel;
+  args.bias = typed.bias;
+  args.initial_h = typed.initial_h;
+  args.initial_c = typed.initial_c;
+  args.output = typed.output;
+  args.final_h = typed.final_h;
+  args.final_c = typed.final_c;
   return args;
 }
 
