@@ -217,6 +217,7 @@ def check_suite():
   # Benchmark-sized shapes (one each).
   run("lstm", True, torch.float32, 8, 100, 128, 128, "bench shape")
   run("gru", True, torch.float16, 8, 50, 128, 512, "bench shape")
+  run("lstm", True, torch.float32, 64, 20, 128, 512, "bench shape")
   print("worst rel. error per dtype: "
         + ", ".join(f"{str(d)[6:]} {e:.1e} (bound {TOL[d]:.0e})" for d, e in worst.items()))
   return dict(rows=rows, worst={str(d)[6:]: e for d, e in worst.items()},
@@ -244,7 +245,7 @@ def cudnn_module(cell, case: RnnCase, dtype):
 
 
 def bench(results, bs=(8, 64, 128), hs=(128, 512), steps=100, features=128,
-          dtypes=("float32", "float16"), cells=("lstm", "gru")):
+          dtypes=("float32", "float16"), cells=("lstm", "gru"), json_path=None):
   print("== Training step, forward + backward: ours (masks with holes, recompute in the "
         "backward) vs torch.nn.LSTM/GRU (cuDNN, right-padded, full T), CUDA events, medians; "
         "bwd_step: the gradient with one launch per product and step ==")
@@ -300,6 +301,9 @@ def bench(results, bs=(8, 64, 128), hs=(128, 512), steps=100, features=128,
                      finite=ok)
           rows.append(row)
           results["train_step"] = rows
+          if json_path:  # after every shape: a run cut short keeps what it measured
+            with open(json_path, "w") as f:
+              json.dump(results, f, indent=1)
           if not ok:
             FAILURES.append(f"bench {cell} B{B} H{H} {dtype}: non-finite gradient")
           print(f"  {cell:5} {B:4d} {steps:4d} {features:4d} {H:4d} {row['dtype']:8} "
@@ -327,7 +331,7 @@ def main():
     results["check"] = check_suite()
   else:
     ints = lambda v: [int(x) for x in v.split(",")]
-    bench(results, bs=ints(args.bs), hs=ints(args.hs))
+    bench(results, bs=ints(args.bs), hs=ints(args.hs), json_path=args.json)
   results["failures"] = FAILURES
   if args.json:
     with open(args.json, "w") as f:

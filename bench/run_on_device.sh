@@ -3,8 +3,8 @@
 #   bench/run_on_device.sh [all|check|bench|quick|ab|grad] [harness bench args...]  (default all)
 #   ab: check + sanitizers, then `harness.py bench` with the given args (an A/B subset;
 #       add --skip-masking to leave the masking bandwidth table out).
-#   grad: the CUDA gradient alone (about 6 minutes at most): grad_harness.py check, memcheck +
-#       racecheck of `sanitize_driver grad`, grad_harness.py bench. GRAD_PREBUILT=1 uses a
+#   grad: the CUDA gradient alone (at most 6.5 minutes after the build): grad_harness.py check,
+#       grad_harness.py bench, memcheck + racecheck of `sanitize_driver grad`. GRAD_PREBUILT=1 uses a
 #       carried bench/build (libtm.so + sanitize_driver built for sm_90a) when it loads.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -26,17 +26,17 @@ if [[ $MODE == grad ]]; then
       -Xlinker -rpath=$PWD/bench/build -o bench/build/sanitize_driver >> "$OUT/build.log" 2>&1 \
       || { tail -30 "$OUT/build.log"; exit 2; }
   fi
-  timeout 110 python3 bench/grad_harness.py check --json "$OUT/grad_check.json" 2>&1 |
+  timeout 100 python3 bench/grad_harness.py check --json "$OUT/grad_check.json" 2>&1 |
     tee "$OUT/grad_check.log" | grep -v "^  ok" | tail -40 || status=1
+  timeout 150 python3 bench/grad_harness.py bench --json "$OUT/grad_bench.json" 2>&1 |
+    tee "$OUT/grad_bench.log" || status=1
   for tool in memcheck racecheck; do
-    timeout 75 compute-sanitizer --tool $tool --error-exitcode 9 bench/build/sanitize_driver grad \
+    timeout 65 compute-sanitizer --tool $tool --error-exitcode 9 bench/build/sanitize_driver grad \
       > "$OUT/grad_$tool.log" 2>&1; rc=$?
     echo "compute-sanitizer $tool (grad): rc=$rc; $(grep -c 'FAIL' "$OUT/grad_$tool.log") launch" \
       "failures; $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/grad_$tool.log" | tr '\n' ' ')"
     [[ $rc == 0 ]] || status=1
   done
-  timeout 150 python3 bench/grad_harness.py bench --json "$OUT/grad_bench.json" 2>&1 |
-    tee "$OUT/grad_bench.log" || status=1
   exit $status
 fi
 RESOURCE_USAGE=1 bench/build.sh > "$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 2; }
