@@ -12,8 +12,8 @@
 //    product d(h_prev) += dG_rec @ U^T (GRU reset_after=false: two, the h gate's
 //    goes through r).
 // Steps 1 and 2 each run as one persistent cooperative kernel (two grid
-// barriers per step; not GRU reset_after=false), or as one launch per product
-// and element-wise step (TFTRT_MASKING_RNN_GRAD_PER_STEP=1, the reference path).
+// barriers per step; B x U <= 32768, not GRU reset_after=false), or as one
+// launch per product and element-wise step.
 // 3. The weight and input gradients as products over all (row, step) pairs:
 //    d_kernel = X^T dG, d_recurrent_kernel = Hprev^T dG_rec, d_bias = column sums,
 //    d_x = dG W^T.
@@ -713,8 +713,12 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
   const unsigned blocks = static_cast<unsigned>((row_units + 255) / 256);
   cudaError_t error = cudaSuccess;
   // The persistent kernels need a cooperative launch; GRU reset_after=false
-  // (two products per step) and TFTRT_MASKING_RNN_GRAD_PER_STEP=1 take one
-  // launch per product and step.
+  // (two products per step) takes one launch per product and step, and so do
+  // recurrences of more than 32768 (row, unit) pairs, whose 16-row step tiles
+  // lose to the per-launch 64 x 64 tiles (H200, T 100, whole gradient: B 128
+  // U 512 12.2 ms persistent vs 8.7 per step; B 64 U 512 6.9 vs 7.3; U 128
+  // 3.0-3.6 vs 4.8-6.2). TFTRT_MASKING_RNN_GRAD_PER_STEP=1 /
+  // TFTRT_MASKING_RNN_GRAD_PERSISTENT=1 force either (harness A/B).
   int device = 0, num_sms = 0, cooperative = 0;
   if ((error = cudaGetDevice(&device)) != cudaSuccess ||
       (error = cudaDeviceGetAttribute(&num_sms, cudaDevAttrMultiProcessorCount, device)) !=
@@ -723,8 +727,9 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
           cudaSuccess) {
     return error;
   }
-  const bool persistent = cooperative != 0 && !gru_before &&
-                          !EnvFlag("TFTRT_MASKING_RNN_GRAD_PER_STEP");
+  const bool persistent =
+      cooperative != 0 && !gru_before && !EnvFlag("TFTRT_MASKING_RNN_GRAD_PER_STEP") &&
+      (row_units <= 32768 || EnvFlag("TFTRT_MASKING_RNN_GRAD_PERSISTENT"));
   auto check = [&]() {
     error = cudaGetLastError();
     return error == cudaSuccess;
