@@ -31,6 +31,22 @@ MaskedRnnConfig MakeConfig(int32_t cell, int64_t batch, int64_t time, int64_t in
   return config;
 }
 
+// The forward inputs of a call: x, mask, kernel, recurrent_kernel, bias,
+// initial_h, initial_c = ptrs[0..6].
+MaskedRnnGpuArgs ForwardInputs(int32_t dtype, int32_t mask_dtype, void** ptrs) {
+  MaskedRnnGpuArgs args;
+  args.dtype = static_cast<DType>(dtype);
+  args.mask_dtype = static_cast<MaskDType>(mask_dtype);
+  args.x = ptrs[0];
+  args.mask = ptrs[1];
+  args.kernel = ptrs[2];
+  args.recurrent_kernel = ptrs[3];
+  args.bias = ptrs[4];
+  args.initial_h = ptrs[5];
+  args.initial_c = ptrs[6];
+  return args;
+}
+
 }  // namespace
 
 extern "C" {
@@ -76,16 +92,7 @@ int tm_rnn(int32_t cell, int64_t batch, int64_t time, int64_t input_size, int64_
   const MaskedRnnConfig config =
       MakeConfig(cell, batch, time, input_size, units, activation, recurrent_activation, has_bias,
                  reset_after, go_backwards, return_sequences, zero_output_for_mask);
-  MaskedRnnGpuArgs args;
-  args.dtype = static_cast<DType>(dtype);
-  args.mask_dtype = static_cast<MaskDType>(mask_dtype);
-  args.x = ptrs[0];
-  args.mask = ptrs[1];
-  args.kernel = ptrs[2];
-  args.recurrent_kernel = ptrs[3];
-  args.bias = ptrs[4];
-  args.initial_h = ptrs[5];
-  args.initial_c = ptrs[6];
+  MaskedRnnGpuArgs args = ForwardInputs(dtype, mask_dtype, ptrs);
   args.output = ptrs[7];
   args.final_h = ptrs[8];
   args.final_c = ptrs[9];
@@ -116,15 +123,7 @@ int tm_rnn_grad(int32_t cell, int64_t batch, int64_t time, int64_t input_size, i
       MakeConfig(cell, batch, time, input_size, units, activation, recurrent_activation, has_bias,
                  reset_after, go_backwards, return_sequences, zero_output_for_mask);
   MaskedRnnGpuGradArgs args;
-  args.forward.dtype = static_cast<DType>(dtype);
-  args.forward.mask_dtype = static_cast<MaskDType>(mask_dtype);
-  args.forward.x = ptrs[0];
-  args.forward.mask = ptrs[1];
-  args.forward.kernel = ptrs[2];
-  args.forward.recurrent_kernel = ptrs[3];
-  args.forward.bias = ptrs[4];
-  args.forward.initial_h = ptrs[5];
-  args.forward.initial_c = ptrs[6];
+  args.forward = ForwardInputs(dtype, mask_dtype, ptrs);
   args.d_output = ptrs[7];
   args.d_final_h = ptrs[8];
   args.d_final_c = ptrs[9];

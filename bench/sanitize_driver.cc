@@ -91,6 +91,21 @@ void* DeviceMask(int64_t batch, int64_t time, MaskDType mask_dtype, std::mt19937
   return device;
 }
 
+MaskedRnnConfig MakeConfig(RnnCell cell, bool reset_after, int64_t batch, int64_t time,
+                           int64_t features, int64_t units, bool go_backwards,
+                           bool return_sequences) {
+  MaskedRnnConfig config;
+  config.cell = cell;
+  config.batch = batch;
+  config.time = time;
+  config.input_size = features;
+  config.units = units;
+  config.reset_after = reset_after;
+  config.go_backwards = go_backwards;
+  config.return_sequences = return_sequences;
+  return config;
+}
+
 void RunRnn(RnnCell cell, bool reset_after, DType dtype, MaskDType mask_dtype, int64_t batch,
             int64_t time, int64_t features, int64_t units, bool go_backwards,
             bool return_sequences, int path, std::mt19937* rng) {
@@ -107,15 +122,8 @@ void RunRnn(RnnCell cell, bool reset_after, DType dtype, MaskDType mask_dtype, i
   setenv("TFTRT_MASKING_RNN_NO_ROW_BLOCK", path == 0 ? "0" : "1", 1);
   setenv("TFTRT_MASKING_RNN_NO_CLUSTER", path == 1 ? "1" : "0", 1);
   setenv("TFTRT_MASKING_RNN_NO_MMA", path == 3 ? "1" : "0", 1);
-  MaskedRnnConfig config;
-  config.cell = cell;
-  config.batch = batch;
-  config.time = time;
-  config.input_size = features;
-  config.units = units;
-  config.reset_after = reset_after;
-  config.go_backwards = go_backwards;
-  config.return_sequences = return_sequences;
+  const MaskedRnnConfig config = MakeConfig(cell, reset_after, batch, time, features, units,
+                                            go_backwards, return_sequences);
   const int64_t n = GateCount(cell) * units;
   MaskedRnnGpuArgs args;
   args.dtype = dtype;
@@ -162,15 +170,8 @@ void RunRnn(RnnCell cell, bool reset_after, DType dtype, MaskDType mask_dtype, i
 void RunRnnGrad(RnnCell cell, bool reset_after, DType dtype, MaskDType mask_dtype, int64_t batch,
                 int64_t time, int64_t features, int64_t units, bool go_backwards,
                 bool return_sequences, bool has_bias, std::mt19937* rng) {
-  MaskedRnnConfig config;
-  config.cell = cell;
-  config.batch = batch;
-  config.time = time;
-  config.input_size = features;
-  config.units = units;
-  config.reset_after = reset_after;
-  config.go_backwards = go_backwards;
-  config.return_sequences = return_sequences;
+  MaskedRnnConfig config = MakeConfig(cell, reset_after, batch, time, features, units,
+                                      go_backwards, return_sequences);
   config.has_bias = has_bias;
   const bool lstm = cell == RnnCell::kLstm;
   const int64_t n = GateCount(cell) * units;

@@ -579,25 +579,36 @@ __global__ void FinalGradKernel(const StepParams<T, Acc> p) {
 // grid barriers per step (the product's tiles x K slices over the blocks, then
 // the element-wise step over (row, unit) pairs). The products leave split-K
 // partial sums that the element-wise step adds up (RecAt, DhAt).
+template <typename Acc>
+using StepTileSmem = GemmTileSmem<Acc, 1, kStepTileN / 16>;
+
+// One step's product, its 16 x 64 tiles x `splits` K slices spread over the
+// grid's blocks, into `parts` ([splits][m][n]).
+template <typename T, typename Acc>
+__device__ __forceinline__ void StepProduct(const GemmArgs<Acc, T, Acc, Acc>& g, int splits,
+                                            Acc* parts, StepTileSmem<Acc>& smem) {
+  const int64_t tiles_m = (g.m + kStepTileM - 1) / kStepTileM;
+  const int64_t tiles = tiles_m * ((g.n + kStepTileN - 1) / kStepTileN);
+  for (int64_t item = blockIdx.x; item < tiles * splits; item += gridDim.x) {
+    const int64_t tile = item % tiles, slice = item / tiles;
+    int64_t k_begin, k_end;
+    KSliceOf(g.k, slice, splits, &k_begin, &k_end);
+    GemmTile(g, tile % tiles_m * kStepTileM, tile / tiles_m * kStepTileN, k_begin, k_end, parts,
+             slice, smem);
+  }
+}
+
 template <typename T, typename Acc>
 __global__ void __launch_bounds__(kGemmThreads)
     PersistentForwardKernel(const StepParams<T, Acc> p, const GemmArgs<Acc, T, Acc, Acc> rec,
                             int splits, Acc* parts) {
   namespace cg = cooperative_groups;
-  __shared__ GemmTileSmem<Acc, 1, kStepTileN / 16> smem;
+  __shared__ StepTileSmem<Acc> smem;
   cg::grid_group grid = cg::this_grid();
-  const int64_t tiles_m = (rec.m + kStepTileM - 1) / kStepTileM;
-  const int64_t tiles = tiles_m * ((rec.n + kStepTileN - 1) / kStepTileN);
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   for (int64_t tau = 0; tau < p.time; ++tau) {
-    for (int64_t item = blockIdx.x; item < tiles * splits; item += gridDim.x) {
-      const int64_t tile = item % tiles, slice = item / tiles;
-      int64_t k_begin, k_end;
-      KSliceOf(rec.k, slice, splits, &k_begin, &k_end);
-      GemmTile(rec, tile % tiles_m * kStepTileM, tile / tiles_m * kStepTileN, k_begin, k_end,
-               parts, slice, smem);
-    }
+    StepProduct(rec, splits, parts, smem);
     grid.sync();
     for (int64_t i = first; i < p.batch * p.units; i += stride) ForwardStep(p, tau, i);
     grid.sync();
@@ -610,10 +621,8 @@ __global__ void __launch_bounds__(kGemmThreads)
     PersistentBackwardKernel(const StepParams<T, Acc> p, const GemmArgs<Acc, T, Acc, Acc> dh_step,
                              int splits, Acc* parts) {
   namespace cg = cooperative_groups;
-  __shared__ GemmTileSmem<Acc, 1, kStepTileN / 16> smem;
+  __shared__ StepTileSmem<Acc> smem;
   cg::grid_group grid = cg::this_grid();
-  const int64_t tiles_m = (dh_step.m + kStepTileM - 1) / kStepTileM;
-  const int64_t tiles = tiles_m * ((dh_step.n + kStepTileN - 1) / kStepTileN);
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   const int64_t first = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   const int64_t n = static_cast<int64_t>(p.gates_per_unit) * p.units;
@@ -623,13 +632,7 @@ __global__ void __launch_bounds__(kGemmThreads)
     const int64_t t = p.go_backwards ? p.time - 1 - tau : tau;
     GemmArgs<Acc, T, Acc, Acc> g = dh_step;
     g.a = p.d_rec + t * n;
-    for (int64_t item = blockIdx.x; item < tiles * splits; item += gridDim.x) {
-      const int64_t tile = item % tiles, slice = item / tiles;
-      int64_t k_begin, k_end;
-      KSliceOf(g.k, slice, splits, &k_begin, &k_end);
-      GemmTile(g, tile % tiles_m * kStepTileM, tile / tiles_m * kStepTileN, k_begin, k_end, parts,
-               slice, smem);
-    }
+    StepProduct(g, splits, parts, smem);
     grid.sync();
   }
 }
