@@ -21,7 +21,7 @@ int64_t ScratchPerRow(const MaskedRnnConfig& config) {
   return config.time * (3 * config.units + 3 * Width(config) + config.input_size) + 1;
 }
 
-// Columns [col0, col0 + n) of a row-major [m, ld] matrix as row pointers.
+// The m rows of a row-major matrix with row stride ld, as pointers.
 template <typename Acc>
 void RowPointers(const Acc* base, int64_t m, int64_t ld, std::vector<const Acc*>* rows) {
   rows->resize(m);
@@ -55,7 +55,7 @@ class BlockGrad {
   }
 
  private:
-  // Step tau of row r in time order.
+  // The time index of processing step tau.
   int64_t TimeOf(int64_t tau) const { return config_.go_backwards ? steps_ - 1 - tau : tau; }
   bool Kept(int64_t r, int64_t tau) const {
     return b_.keep == nullptr || b_.keep[r * steps_ + TimeOf(tau)] != 0;
