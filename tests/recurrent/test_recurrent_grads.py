@@ -440,3 +440,32 @@ def test_grad_op_rejects_bad_incoming_shape(rng):
         recurrent_kernel=problem["recurrent_kernel"], bias=problem["bias"],
         initial_h=problem["states"][0], d_output=np.zeros((3, 5, 2)),
         d_final_h=np.zeros((3, 2)))
+
+
+@pytest.mark.parametrize("cell,reset_after", CELLS, ids=CELL_IDS)
+def test_gradient_in_graph_mode_with_unconnected_outputs(rng, cell, reset_after):
+  """Inside tf.function (as tf_keras' graph-mode fit runs), with only the
+  output used: the final states' gradients come as None and count as 0."""
+  problem = random_problem(rng, cell, reset_after, batch=4, steps=6)
+  mask = make_mask("holes", 4, 6, rng)
+  kwargs = wrapper_kwargs(cell, reset_after, {"return_sequences": True})
+  weights = [tf.constant(problem[k]) for k in ("kernel", "recurrent_kernel", "bias")]
+
+  @tf.function
+  def grads(x):
+    with tf.GradientTape() as tape:
+      tape.watch([x] + weights)
+      output = WRAPPERS[cell](x, *weights, mask=mask, initial_state=problem["states"],
+                              **kwargs)[0]
+      loss = tf.reduce_sum(output ** 2)
+    return tape.gradient(loss, [x] + weights)
+
+  got = [np.asarray(g) for g in grads(tf.constant(problem["x"]))]
+  output, _ = reference.masked_rnn(cell, problem["x"], mask, problem["kernel"],
+                                   problem["recurrent_kernel"], problem["bias"],
+                                   problem["states"], reset_after=reset_after,
+                                   return_sequences=True)
+  expected = reference_gradients(cell, reset_after, problem, mask, 2 * output,
+                                 [None] * n_states(cell), {"return_sequences": True})
+  for g, key in zip(got, ("d_x", "d_kernel", "d_recurrent_kernel", "d_bias")):
+    np.testing.assert_allclose(g, expected[key], rtol=1e-9, atol=1e-11, err_msg=key)
