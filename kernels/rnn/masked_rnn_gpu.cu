@@ -21,13 +21,13 @@
 #include "kernels/rnn/masked_rnn_persistent.cuh"
 #include "kernels/rnn/masked_rnn_row_block.cuh"
 #include "kernels/rnn/rnn_device.cuh"
+#include "kernels/rnn/rnn_kernel_choice.h"
 
 namespace tftrt_masking {
 namespace rnn_gpu {
 namespace {
 
 constexpr size_t kAlign = 256;
-constexpr int kMaxBarrierCounters = 1024;
 
 size_t AlignUp(size_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
 
@@ -390,7 +390,7 @@ __global__ void __launch_bounds__(256) ProjectionKernelMma(const T* __restrict__
 // bound by 33.5 TFMA/s (B = 32, T = 512, F = 256, H = 32: 0.159 -> 0.149 ms).
 // Needs whole 16-byte pieces: k % 8 == 0, n % 8 == 0 (also what the float2
 // stores of column pairs assume), 16-byte aligned x and kernel
-// (`PipelinedProjectionFits`).
+// (ChooseRnnKernel's ProjectionChoice::pipelined).
 constexpr int kPipeTileM = 128, kPipeTileN = 128, kPipeRowBytes = 64;
 
 template <typename T>
@@ -565,12 +565,6 @@ __global__ void __launch_bounds__(256, std::is_same<T, float>::value ? 1 : 2)
   }
 }
 
-template <typename T>
-bool PipelinedProjectionFits(const T* x, const T* kernel, int n, int k) {
-  return k % 8 == 0 && n % 8 == 0 && reinterpret_cast<uintptr_t>(x) % 16 == 0 &&
-         reinterpret_cast<uintptr_t>(kernel) % 16 == 0;
-}
-
 // xproj = x @ kernel + bias over all rows (chunked: grid y is at most 65535).
 // Small products (fewer 128x128 tiles than kSmallGridBlocks) take smaller
 // tiles: at B = 1, T = 512, N = 128 the big FFMA tile gave 4 blocks and the
@@ -613,19 +607,18 @@ cudaError_t LaunchProjectionTiles(Kernel kernel, dim3 grid, int split, const T* 
   return cudaLaunchKernelEx(&launch.config, kernel, a, w, bias, m, n, k, c);
 }
 
+// choice.pipelined: big products on the pipelined tensor-core tile (the rows
+// are whole 16-byte pieces; fp32 only with 3xTF32, float64 never); false (also
+// TFTRT_MASKING_RNN_NO_PIPELINED_PROJECTION=1): the older tiles.
 template <typename T, typename Acc>
 cudaError_t LaunchProjection(const T* x, const T* kernel, const T* bias, int64_t rows, int n,
-                             int k, Acc* xproj, int num_sms, bool clusters, bool fp32_as_tf32x3,
+                             int k, Acc* xproj, int num_sms, const ProjectionChoice& choice,
                              cudaStream_t stream) {
   constexpr bool kTensorCores =
       std::is_same<T, __half>::value || std::is_same<T, __nv_bfloat16>::value;
   static_assert(!kTensorCores || std::is_same<Acc, float>::value, "16-bit types accumulate in fp32");
-  // Big products on the pipelined tensor-core tile where the rows are whole
-  // 16-byte pieces (TFTRT_MASKING_RNN_NO_PIPELINED_PROJECTION=1: the older
-  // tiles, for A/B); fp32 only where the caller asks for 3xTF32, float64 never.
-  const bool pipelinable = kTensorCores || (std::is_same<T, float>::value && fp32_as_tf32x3);
-  const bool pipelined = pipelinable && PipelinedProjectionFits(x, kernel, n, k) &&
-                         !EnvFlag("TFTRT_MASKING_RNN_NO_PIPELINED_PROJECTION");
+  const bool clusters = choice.k_split_clusters;
+  const bool pipelined = choice.pipelined && std::is_same<Acc, float>::value;
   const int64_t big_blocks = ((n + kBigTile - 1) / kBigTile) * ((rows + kBigTile - 1) / kBigTile);
   const int64_t min_big_blocks =
       pipelined && kTensorCores ? kPipelinedMinBlocks : kSmallGridBlocks;
@@ -816,9 +809,80 @@ __global__ void SimpleFinalKernel(const SimpleParams<T, Acc> p) {
   if (!p.return_sequences && p.output) p.output[i] = FromAcc<T>(p.y[i]);
 }
 
+// The recurrence on the chosen family; cudaErrorCooperativeLaunchTooLarge
+// (nothing launched) when its clusters do not all fit the device at once.
+// *ffma_tried: a persistent tensor-core candidate was re-planned into the FFMA
+// mode (so the FFMA candidate after it has had its turn).
+int LaunchCandidate(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
+                    const GpuProps& props, const RnnKernelOptions& options,
+                    const RnnKernelCandidate& candidate, const float* xproj, char* workspace,
+                    cudaStream_t stream, bool* ffma_tried) {
+  const WorkspaceLayout layout = Layout(config, args.dtype);
+  switch (candidate.family) {
+    case RnnFamily::kMmaRowGroup:
+      return LaunchMmaRowGroupRnn(config, args, candidate.mma_row_group, xproj, stream);
+    case RnnFamily::kRowBlock:
+      return LaunchRowBlockRnn(config, args, candidate.row_block, xproj, stream);
+    case RnnFamily::kPersistent: {
+      // A plan whose clusters do not all fit at once is re-planned with as
+      // many batch slices as fit (at most 3 plans).
+      PersistentPlan plan = candidate.persistent;
+      for (int attempt = 0; attempt < 3; ++attempt) {
+        int active_clusters = 0;
+        const int status = LaunchPersistentRnn(
+            config, args, plan, xproj, reinterpret_cast<float*>(workspace + layout.h),
+            reinterpret_cast<unsigned*>(workspace + layout.counters), stream, &active_clusters);
+        if (status != cudaErrorCooperativeLaunchTooLarge) return status;
+        cudaGetLastError();  // clear it: a smaller plan, the next candidate or the per-step path
+        if (active_clusters <= 0 || active_clusters >= plan.batch_slices) break;
+        if (!PlanPersistentRnn(config, args.dtype, props, options,
+                               candidate.persistent_allow_mma, active_clusters, &plan)) {
+          break;
+        }
+        if (!plan.mma) *ffma_tried = true;
+      }
+      return cudaErrorCooperativeLaunchTooLarge;
+    }
+    case RnnFamily::kPerStep:
+      break;
+  }
+  return cudaErrorInvalidValue;
+}
+
+// The GPU's properties that kernel choice reads.
+cudaError_t CurrentGpuProps(GpuProps* props) {
+  int device = 0, value = 0;
+  cudaError_t error = cudaGetDevice(&device);
+  if (error != cudaSuccess) return error;
+  const struct {
+    cudaDeviceAttr attribute;
+    int* out;
+  } queries[] = {
+      {cudaDevAttrComputeCapabilityMajor, &props->cc_major},
+      {cudaDevAttrComputeCapabilityMinor, &props->cc_minor},
+      {cudaDevAttrMultiProcessorCount, &props->sm_count},
+  };
+  for (const auto& query : queries) {
+    if ((error = cudaDeviceGetAttribute(query.out, query.attribute, device)) != cudaSuccess) {
+      return error;
+    }
+  }
+  if ((error = cudaDeviceGetAttribute(&value, cudaDevAttrMaxSharedMemoryPerBlockOptin, device)) !=
+      cudaSuccess) {
+    return error;
+  }
+  props->shared_per_block_optin = static_cast<size_t>(value);
+  if ((error = cudaDeviceGetAttribute(&value, cudaDevAttrMaxSharedMemoryPerMultiprocessor,
+                                      device)) != cudaSuccess) {
+    return error;
+  }
+  props->shared_per_sm = static_cast<size_t>(value);
+  return cudaSuccess;
+}
+
 template <typename T, typename Acc>
-int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args, char* workspace,
-                cudaStream_t stream) {
+int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
+                const RnnKernelOptions& options, char* workspace, cudaStream_t stream) {
   const WorkspaceLayout layout = Layout(config, args.dtype);
   const int gates = GateCount(config.cell);
   const int64_t n = gates * config.units;
@@ -828,75 +892,33 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args, cha
   const T* bias = config.has_bias ? static_cast<const T*>(args.bias) : nullptr;
   cudaError_t error = cudaSuccess;
 
-  int device = 0, cc_major = 0, num_sms = 0, shared_limit = 0;
-  if ((error = cudaGetDevice(&device)) != cudaSuccess ||
-      (error = cudaDeviceGetAttribute(&cc_major, cudaDevAttrComputeCapabilityMajor, device)) !=
-          cudaSuccess ||
-      (error = cudaDeviceGetAttribute(&num_sms, cudaDevAttrMultiProcessorCount, device)) !=
-          cudaSuccess ||
-      (error = cudaDeviceGetAttribute(&shared_limit, cudaDevAttrMaxSharedMemoryPerBlockOptin,
-                                      device)) != cudaSuccess) {
-    return error;
-  }
+  GpuProps props;
+  if ((error = CurrentGpuProps(&props)) != cudaSuccess) return error;
+  RnnArgsAlignment alignment;
+  alignment.mask_4_bytes = reinterpret_cast<uintptr_t>(args.mask) % 4 == 0;
+  alignment.x_kernel_16_bytes = reinterpret_cast<uintptr_t>(args.x) % 16 == 0 &&
+                                reinterpret_cast<uintptr_t>(args.kernel) % 16 == 0;
+  const RnnKernelChoice choice = ChooseRnnKernel(config, args.dtype, props, options, alignment);
   if (rows > 0) {
-    // fp32: 3xTF32 (rel. error ~1e-6 where FFMA gives ~3e-7) only where the
-    // projection is a large share of the call: units <= 32, whose recurrence
-    // runs ~0.2 us/step (B = 32, T = 512, F = 256: 0.159 -> 0.149 ms). Wider
-    // recurrences keep FFMA: a chaotic U = 128 case (TensorRT plugin harness,
-    // rnn22) grew the difference past its fp32 bound (2.7e-4 vs 2e-4).
     error = LaunchProjection(static_cast<const T*>(args.x), static_cast<const T*>(args.kernel),
                              bias, rows, static_cast<int>(n), static_cast<int>(config.input_size),
-                             xproj, num_sms, cc_major >= 9 && !EnvFlag("TFTRT_MASKING_RNN_NO_CLUSTER"),
-                             config.units <= 32, stream);
+                             xproj, props.sm_count, choice.projection, stream);
     if (error != cudaSuccess) return error;
   }
-
-  if (config.time > 0 && !EnvFlag("TFTRT_MASKING_RNN_SIMPLE") && !std::is_same<Acc, double>::value) {
-    const float* xproj_f = reinterpret_cast<const float*>(xproj);
-    // LSTM/GRU with 65-512 units (fp32: 65-128): the recurrent kernel as
-    // tensor-core fragments on a cluster per group of rows, no barrier between
-    // clusters.
-    MmaRowGroupPlan mma_plan;
-    if (PlanMmaRowGroupRnn(config, args.dtype, cc_major, &mma_plan)) {
-      const int status = LaunchMmaRowGroupRnn(config, args, mma_plan, xproj_f, stream);
-      if (status != cudaErrorCooperativeLaunchTooLarge) return status;
-      cudaGetLastError();  // too many rows for its clusters: the kernels below
+  // The candidates in order; a cluster family whose clusters do not all fit
+  // at once answers cudaErrorCooperativeLaunchTooLarge and the next one runs.
+  // The last candidate is the per-step path below.
+  bool ffma_tried = false;
+  for (int i = 0; i + 1 < choice.candidate_count; ++i) {
+    const RnnKernelCandidate& candidate = choice.candidates[i];
+    if (ffma_tried && candidate.family == RnnFamily::kPersistent && !candidate.persistent.mma) {
+      continue;
     }
-    // Small recurrences: the whole recurrent kernel on every SM, no barrier.
-    // It copies the mask in aligned 4-byte words.
-    RowBlockPlan row_plan;
-    if (reinterpret_cast<uintptr_t>(args.mask) % 4 == 0 &&
-        PlanRowBlockRnn(config, args.dtype, num_sms, cc_major >= 9,
-                        static_cast<size_t>(shared_limit), &row_plan)) {
-      const int status = LaunchRowBlockRnn(config, args, row_plan, xproj_f, stream);
-      if (status != cudaErrorCooperativeLaunchTooLarge) return status;
-      cudaGetLastError();  // the clusters did not fit: the persistent kernel
-    }
-    // The persistent kernels are built for sm_90+ only (thread-block clusters).
-    // Tensor-core plan first (fp16/bf16), then FFMA; a plan the device cannot
-    // co-schedule right now answers cudaErrorCooperativeLaunchTooLarge.
-    for (const bool allow_mma : {true, false}) {
-      if (cc_major < 9) break;
-      int max_batch_slices = kMaxBarrierCounters;
-      bool mma = false;
-      for (int attempt = 0; attempt < 3; ++attempt) {
-        PersistentPlan plan;
-        if (!PlanPersistentRnn(config, args.dtype, num_sms, static_cast<size_t>(shared_limit),
-                               allow_mma, max_batch_slices, &plan)) {
-          break;
-        }
-        mma = plan.mma;
-        int active_clusters = 0;
-        const int status = LaunchPersistentRnn(
-            config, args, plan, xproj_f, reinterpret_cast<float*>(workspace + layout.h),
-            reinterpret_cast<unsigned*>(workspace + layout.counters), stream, &active_clusters);
-        if (status != cudaErrorCooperativeLaunchTooLarge) return status;
-        cudaGetLastError();  // clear it: a smaller plan, the next kind or the simple path
-        if (active_clusters <= 0 || active_clusters >= plan.batch_slices) break;
-        max_batch_slices = active_clusters;
-      }
-      if (!mma) break;
-    }
+    const int status = LaunchCandidate(config, args, props, options, candidate,
+                                       reinterpret_cast<const float*>(xproj), workspace, stream,
+                                       &ffma_tried);
+    if (status != cudaErrorCooperativeLaunchTooLarge) return status;
+    cudaGetLastError();
   }
 
   SimpleParams<T, Acc> p;
@@ -950,6 +972,15 @@ size_t MaskedRnnGpuWorkspaceBytes(const MaskedRnnConfig& config, DType dtype) {
 
 int LaunchMaskedRnn(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
                     void* workspace, size_t workspace_bytes, GpuStream stream) {
+  // The debug knobs, read once per call (bench/, the sanitizer driver and the
+  // plugin harness set them for A/B runs).
+  return LaunchMaskedRnnWithOptions(config, args, RnnKernelOptionsFromEnvironment(), workspace,
+                                    workspace_bytes, stream);
+}
+
+int LaunchMaskedRnnWithOptions(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
+                               const RnnKernelOptions& options, void* workspace,
+                               size_t workspace_bytes, GpuStream stream) {
   if (ValidateMaskedRnnConfig(config) != nullptr) return cudaErrorInvalidValue;
   // Steps and rows are int on the device side of the persistent kernel and
   // the step index of the simple path.
@@ -963,13 +994,13 @@ int LaunchMaskedRnn(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
   cudaStream_t cuda_stream = reinterpret_cast<cudaStream_t>(stream);
   switch (args.dtype) {
     case DType::kFloat32:
-      return rnn_gpu::LaunchTyped<float, float>(config, args, scratch, cuda_stream);
+      return rnn_gpu::LaunchTyped<float, float>(config, args, options, scratch, cuda_stream);
     case DType::kFloat16:
-      return rnn_gpu::LaunchTyped<__half, float>(config, args, scratch, cuda_stream);
+      return rnn_gpu::LaunchTyped<__half, float>(config, args, options, scratch, cuda_stream);
     case DType::kBFloat16:
-      return rnn_gpu::LaunchTyped<__nv_bfloat16, float>(config, args, scratch, cuda_stream);
+      return rnn_gpu::LaunchTyped<__nv_bfloat16, float>(config, args, options, scratch, cuda_stream);
     case DType::kFloat64:
-      return rnn_gpu::LaunchTyped<double, double>(config, args, scratch, cuda_stream);
+      return rnn_gpu::LaunchTyped<double, double>(config, args, options, scratch, cuda_stream);
   }
   return cudaErrorInvalidValue;
 }

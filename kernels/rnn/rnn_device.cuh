@@ -164,9 +164,9 @@ __device__ __forceinline__ void WaitForPreviousGrid() {
   asm volatile("griddepcontrol.wait;\n" ::: "memory");
 #endif
 }
-// Host side: the launchers ask for the overlap unless the debug knob
-// TFTRT_MASKING_RNN_NO_OVERLAP is set (an A/B of the same build).
-inline bool OverlapWithProjection() { return !EnvFlag("TFTRT_MASKING_RNN_NO_OVERLAP"); }
+// Host side: the launchers ask for the overlap where their plan allows it
+// (RnnKernelOptions::no_overlap, TFTRT_MASKING_RNN_NO_OVERLAP: an A/B of the
+// same build).
 
 // The Keras default activations (the only ones the row kernels serve) from the
 // hardware exp2 and reciprocal: ~1e-7 absolute error, far inside the 1e-5
