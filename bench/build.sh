@@ -20,14 +20,23 @@ NVCC=${NVCC:-nvcc}
 FLAGS="-O3 -std=c++17 --expt-relaxed-constexpr -Xcompiler -fPIC -lineinfo $GENCODE -I."
 # STAMPS=1: the row-group kernel records per-step phase times (bench/step_phases.py).
 [[ -n ${STAMPS:-} ]] && FLAGS+=" -DTFTRT_MASKING_STEP_STAMPS"
-SRCS="kernels/rnn/masked_rnn_gpu.cu kernels/rnn/masked_rnn_persistent.cu kernels/rnn/masked_rnn_row_block.cu kernels/rnn/masked_rnn_mma_row_group.cu
+SRCS="kernels/rnn/masked_rnn_dispatch.cu kernels/rnn/masked_rnn_per_step.cu kernels/rnn/masked_rnn_projection.cu
+      kernels/rnn/masked_rnn_persistent.cu kernels/rnn/masked_rnn_row_block.cu kernels/rnn/masked_rnn_mma_row_group.cu
       kernels/masking/masking_kernel.cu kernels/common/gpu_status.cu"
 CCS="kernels/rnn/masked_rnn_config.cc kernels/rnn/rnn_kernel_choice.cc kernels/masking/masking_launch_config.cc
      kernels/common/types.cc bench/capi.cc"
+# Hopper-only kernels (clusters, wgmma, bulk copies; build_defs/cuda.bzl's min_arch = 90): in a
+# compute_80 build, compute_90 PTX (the library needs their launchers; the portable choice never
+# launches them).
+HOPPER_ONLY="kernels/rnn/masked_rnn_persistent.cu kernels/rnn/masked_rnn_mma_row_group.cu"
 objs=()
 for f in $SRCS $CCS; do
   o="$OUTDIR/$(echo "$f" | tr '/' '_').o"
-  $NVCC $FLAGS ${RESOURCE_USAGE:+-Xptxas -v} -c "$f" -o "$o" &
+  flags=$FLAGS
+  if [[ $ARCH == compute_80 && " $HOPPER_ONLY " == *" $f "* ]]; then
+    flags=${FLAGS/$GENCODE/-gencode arch=compute_90,code=compute_90}
+  fi
+  $NVCC $flags ${RESOURCE_USAGE:+-Xptxas -v} -c "$f" -o "$o" &
   objs+=("$o")
 done
 wait

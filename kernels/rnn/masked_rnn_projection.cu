@@ -1,66 +1,18 @@
-// GPU masked recurrences: LaunchMaskedRnn and its workspace.
-//
-// 1. Input projection for every timestep as one GEMM (own tiled kernel, no
-//    cuBLAS): xproj[B*T, G*U] = x @ kernel + input bias, in the accumulation type.
-// 2. The recurrence: the tensor-core row-group kernel
-//    (masked_rnn_mma_row_group.cu) for fp16/bf16 LSTM/GRU with 65-512 units, the
-//    row-block kernel (masked_rnn_row_block.cu) for small recurrences, the
-//    persistent kernel (masked_rnn_persistent.cu) where it
-//    applies, else the simple path here: one launch per step (two for GRU
-//    reset_after=false), one thread per (batch row, unit), double-buffered h.
-//    The simple path also serves float64 (double accumulation).
-#include <cuda_runtime.h>
+// The input projection of the GPU recurrence: xproj = x @ kernel + bias for
+// every timestep as one GEMM (own tiled kernels, no cuBLAS). See
+// masked_rnn_projection.cuh.
+#include "kernels/rnn/masked_rnn_projection.cuh"
 
 #include <algorithm>
-#include <cstring>
 #include <type_traits>
 
 #include "kernels/common/kernel_attributes.cuh"
-#include "kernels/rnn/masked_rnn.h"
-#include "kernels/rnn/masked_rnn_mma_row_group.cuh"
-#include "kernels/rnn/masked_rnn_persistent.cuh"
-#include "kernels/rnn/masked_rnn_row_block.cuh"
 #include "kernels/rnn/rnn_device.cuh"
-#include "kernels/rnn/rnn_kernel_choice.h"
 
 namespace tftrt_masking {
 namespace rnn_gpu {
 namespace {
 
-constexpr size_t kAlign = 256;
-
-size_t AlignUp(size_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
-
-// Workspace layout, the same for both paths (Acc = double for float64, else float).
-struct WorkspaceLayout {
-  size_t xproj = 0, h = 0, c = 0, y = 0, scratch = 0, counters = 0, total = 0;
-};
-
-WorkspaceLayout Layout(const MaskedRnnConfig& config, DType dtype) {
-  const size_t acc = dtype == DType::kFloat64 ? sizeof(double) : sizeof(float);
-  const size_t b = static_cast<size_t>(std::max<int64_t>(config.batch, 0));
-  const size_t t = static_cast<size_t>(std::max<int64_t>(config.time, 0));
-  const size_t u = static_cast<size_t>(std::max<int64_t>(config.units, 0));
-  const size_t n = static_cast<size_t>(GateCount(config.cell)) * u;
-  WorkspaceLayout layout;
-  size_t at = 0;
-  layout.xproj = at;
-  at += AlignUp(b * t * n * acc);
-  layout.h = at;
-  at += AlignUp(2 * b * u * acc);
-  layout.c = at;
-  at += AlignUp(b * u * acc);
-  layout.y = at;
-  at += AlignUp(b * u * acc);
-  layout.scratch = at;  // GRU reset_after=false: r*h and z
-  at += AlignUp(2 * b * u * acc);
-  layout.counters = at;
-  at += AlignUp(kMaxBarrierCounters * sizeof(unsigned));
-  layout.total = at;
-  return layout;
-}
-
-// ---------------------------------------------------------------------------
 // Input projection: C[M, N] = A[M, K] @ W[K, N] + bias[N] (bias may be null).
 constexpr int kTileM = 64, kTileN = 64, kTileK = 16;
 
@@ -611,9 +563,9 @@ cudaError_t LaunchProjectionTiles(Kernel kernel, dim3 grid, int split, const T* 
 // are whole 16-byte pieces; fp32 only with 3xTF32, float64 never); false (also
 // TFTRT_MASKING_RNN_NO_PIPELINED_PROJECTION=1): the older tiles.
 template <typename T, typename Acc>
-cudaError_t LaunchProjection(const T* x, const T* kernel, const T* bias, int64_t rows, int n,
-                             int k, Acc* xproj, int num_sms, const ProjectionChoice& choice,
-                             cudaStream_t stream) {
+cudaError_t LaunchProjectionTyped(const T* x, const T* kernel, const T* bias, int64_t rows, int n,
+                                  int k, Acc* xproj, int num_sms, const ProjectionChoice& choice,
+                                  cudaStream_t stream) {
   constexpr bool kTensorCores =
       std::is_same<T, __half>::value || std::is_same<T, __nv_bfloat16>::value;
   static_assert(!kTensorCores || std::is_same<Acc, float>::value, "16-bit types accumulate in fp32");
@@ -664,345 +616,31 @@ cudaError_t LaunchProjection(const T* x, const T* kernel, const T* bias, int64_t
   return cudaSuccess;
 }
 
-// ---------------------------------------------------------------------------
-// Simple path.
-template <typename T, typename Acc>
-struct SimpleParams {
-  const Acc* xproj;  // [B, T, N]
-  const void* mask;
-  bool mask_is_int32;
-  const T* recurrent_kernel;  // [U, N]
-  const T* recurrent_bias;    // GRU reset_after: [N]; else nullptr
-  const T* initial_h;
-  const T* initial_c;
-  T* output;
-  T* final_h;
-  T* final_c;
-  Acc* h;   // [2, B, U]
-  Acc* c;   // [B, U]
-  Acc* y;   // [B, U] previous output, rounded to T
-  Acc* rh;  // [B, U] GRU reset_after=false: r * h
-  Acc* z;   // [B, U] GRU reset_after=false: update gate
-  CellSpec spec;
-  int64_t batch, time, units;
-  int gates;
-  bool reset_after, go_backwards, return_sequences, zero_output_for_mask;
-};
-
-template <typename T, typename Acc>
-__global__ void SimpleInitKernel(const SimpleParams<T, Acc> p) {
-  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= p.batch * p.units) return;
-  p.h[i] = p.initial_h ? ToAcc<Acc>(p.initial_h[i]) : Acc(0);
-  p.c[i] = p.initial_c ? ToAcc<Acc>(p.initial_c[i]) : Acc(0);
-  p.y[i] = Acc(0);
-}
-
-// State select and output write shared by the simple step kernels.
-template <typename T, typename Acc>
-__device__ __forceinline__ void Commit(const SimpleParams<T, Acc>& p, int64_t b, int64_t u,
-                                       int tau, int64_t t, Acc h_old, Acc h_new, Acc c_new,
-                                       Acc* h_next) {
-  const int64_t at = b * p.units + u;
-  const bool keep = MaskAt(p.mask, p.mask_is_int32, b * p.time + t);
-  Acc y;
-  if (keep) {
-    h_next[at] = h_new;
-    p.c[at] = c_new;
-    y = RoundTo<T>(h_new);
-  } else {
-    h_next[at] = h_old;
-    y = p.zero_output_for_mask ? Acc(0) : p.y[at];
-  }
-  p.y[at] = y;
-  if (p.return_sequences) p.output[(b * p.time + tau) * p.units + u] = FromAcc<T>(y);
-}
-
-// One step for every cell but GRU reset_after=false.
-template <typename T, typename Acc>
-__global__ void SimpleStepKernel(const SimpleParams<T, Acc> p, int tau) {
-  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= p.batch * p.units) return;
-  const int64_t b = i / p.units, u = i % p.units;
-  const int64_t t = p.go_backwards ? p.time - 1 - tau : tau;
-  const int64_t n = p.gates * p.units;
-  const Acc* h_cur = p.h + (tau & 1) * p.batch * p.units;
-  Acc* h_next = p.h + ((tau + 1) & 1) * p.batch * p.units;
-  Acc x_part[4] = {Acc(0), Acc(0), Acc(0), Acc(0)};
-  Acc rec_part[4] = {Acc(0), Acc(0), Acc(0), Acc(0)};
-  const Acc* x_row = p.xproj + (b * p.time + t) * n;
-  const Acc* h_row = h_cur + b * p.units;
-  for (int64_t k = 0; k < p.units; ++k) {
-    const Acc hk = h_row[k];
-    const T* r_row = p.recurrent_kernel + k * n + u;
-#pragma unroll
-    for (int g = 0; g < 4; ++g) {
-      if (g < p.gates) rec_part[g] += hk * ToAcc<Acc>(r_row[g * p.units]);
-    }
-  }
-#pragma unroll
-  for (int g = 0; g < 4; ++g) {
-    if (g < p.gates) {
-      x_part[g] = x_row[g * p.units + u];
-      if (p.recurrent_bias) rec_part[g] += ToAcc<Acc>(p.recurrent_bias[g * p.units + u]);
-    }
-  }
-  const int64_t at = b * p.units + u;
-  Acc c_new;
-  const Acc h_old = h_cur[at];
-  const Acc h_new = CellUpdate(p.spec, x_part, rec_part, h_old, p.c[at], &c_new);
-  Commit(p, b, u, tau, t, h_old, h_new, c_new, h_next);
-}
-
-// GRU reset_after=false, phase 1: z, r and r*h of every unit.
-template <typename T, typename Acc>
-__global__ void GruResetBeforePhase1(const SimpleParams<T, Acc> p, int tau) {
-  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= p.batch * p.units) return;
-  const int64_t b = i / p.units, u = i % p.units;
-  const int64_t t = p.go_backwards ? p.time - 1 - tau : tau;
-  const int64_t n = 3 * p.units;
-  const Acc* h_row = p.h + (tau & 1) * p.batch * p.units + b * p.units;
-  Acc rz = Acc(0), rr = Acc(0);
-  for (int64_t k = 0; k < p.units; ++k) {
-    const Acc hk = h_row[k];
-    rz += hk * ToAcc<Acc>(p.recurrent_kernel[k * n + u]);
-    rr += hk * ToAcc<Acc>(p.recurrent_kernel[k * n + p.units + u]);
-  }
-  const Acc* x_row = p.xproj + (b * p.time + t) * n;
-  const Acc z = Activate(p.spec.recurrent_activation, x_row[u] + rz);
-  const Acc r = Activate(p.spec.recurrent_activation, x_row[p.units + u] + rr);
-  p.z[i] = z;
-  p.rh[i] = r * h_row[u];
-}
-
-// GRU reset_after=false, phase 2: hh = act(x_h + (r*h) @ U_h), then commit.
-template <typename T, typename Acc>
-__global__ void GruResetBeforePhase2(const SimpleParams<T, Acc> p, int tau) {
-  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= p.batch * p.units) return;
-  const int64_t b = i / p.units, u = i % p.units;
-  const int64_t t = p.go_backwards ? p.time - 1 - tau : tau;
-  const int64_t n = 3 * p.units;
-  const Acc* rh_row = p.rh + b * p.units;
-  Acc rec = Acc(0);
-  for (int64_t k = 0; k < p.units; ++k) {
-    rec += rh_row[k] * ToAcc<Acc>(p.recurrent_kernel[k * n + 2 * p.units + u]);
-  }
-  const Acc* x_row = p.xproj + (b * p.time + t) * n;
-  const Acc hh = Activate(p.spec.activation, x_row[2 * p.units + u] + rec);
-  const Acc* h_cur = p.h + (tau & 1) * p.batch * p.units;
-  Acc* h_next = p.h + ((tau + 1) & 1) * p.batch * p.units;
-  const Acc h_old = h_cur[i];
-  const Acc z = p.z[i];
-  const Acc h_new = z * h_old + (Acc(1) - z) * hh;
-  Commit(p, b, u, tau, t, h_old, h_new, p.c[i], h_next);
-}
-
-template <typename T, typename Acc>
-__global__ void SimpleFinalKernel(const SimpleParams<T, Acc> p) {
-  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= p.batch * p.units) return;
-  const Acc* h_last = p.h + (p.time & 1) * p.batch * p.units;
-  if (p.final_h) p.final_h[i] = FromAcc<T>(h_last[i]);
-  if (p.final_c) p.final_c[i] = FromAcc<T>(p.c[i]);
-  if (!p.return_sequences && p.output) p.output[i] = FromAcc<T>(p.y[i]);
-}
-
-// The recurrence on the chosen family; cudaErrorCooperativeLaunchTooLarge
-// (nothing launched) when its clusters do not all fit the device at once.
-// *ffma_tried: a persistent tensor-core candidate was re-planned into the FFMA
-// mode (so the FFMA candidate after it has had its turn).
-int LaunchCandidate(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
-                    const GpuProps& props, const RnnKernelOptions& options,
-                    const RnnKernelCandidate& candidate, const float* xproj, char* workspace,
-                    cudaStream_t stream, bool* ffma_tried) {
-  const WorkspaceLayout layout = Layout(config, args.dtype);
-  switch (candidate.family) {
-    case RnnFamily::kMmaRowGroup:
-      return LaunchMmaRowGroupRnn(config, args, candidate.mma_row_group, xproj, stream);
-    case RnnFamily::kRowBlock:
-      return LaunchRowBlockRnn(config, args, candidate.row_block, xproj, stream);
-    case RnnFamily::kPersistent: {
-      // A plan whose clusters do not all fit at once is re-planned with as
-      // many batch slices as fit (at most 3 plans).
-      PersistentPlan plan = candidate.persistent;
-      for (int attempt = 0; attempt < 3; ++attempt) {
-        int active_clusters = 0;
-        const int status = LaunchPersistentRnn(
-            config, args, plan, xproj, reinterpret_cast<float*>(workspace + layout.h),
-            reinterpret_cast<unsigned*>(workspace + layout.counters), stream, &active_clusters);
-        if (status != cudaErrorCooperativeLaunchTooLarge) return status;
-        cudaGetLastError();  // clear it: a smaller plan, the next candidate or the per-step path
-        if (active_clusters <= 0 || active_clusters >= plan.batch_slices) break;
-        if (!PlanPersistentRnn(config, args.dtype, props, options,
-                               candidate.persistent_allow_mma, active_clusters, &plan)) {
-          break;
-        }
-        if (!plan.mma) *ffma_tried = true;
-      }
-      return cudaErrorCooperativeLaunchTooLarge;
-    }
-    case RnnFamily::kPerStep:
-      break;
-  }
-  return cudaErrorInvalidValue;
-}
-
-// The GPU's properties that kernel choice reads.
-cudaError_t CurrentGpuProps(GpuProps* props) {
-  int device = 0, value = 0;
-  cudaError_t error = cudaGetDevice(&device);
-  if (error != cudaSuccess) return error;
-  const struct {
-    cudaDeviceAttr attribute;
-    int* out;
-  } queries[] = {
-      {cudaDevAttrComputeCapabilityMajor, &props->cc_major},
-      {cudaDevAttrComputeCapabilityMinor, &props->cc_minor},
-      {cudaDevAttrMultiProcessorCount, &props->sm_count},
-  };
-  for (const auto& query : queries) {
-    if ((error = cudaDeviceGetAttribute(query.out, query.attribute, device)) != cudaSuccess) {
-      return error;
-    }
-  }
-  if ((error = cudaDeviceGetAttribute(&value, cudaDevAttrMaxSharedMemoryPerBlockOptin, device)) !=
-      cudaSuccess) {
-    return error;
-  }
-  props->shared_per_block_optin = static_cast<size_t>(value);
-  if ((error = cudaDeviceGetAttribute(&value, cudaDevAttrMaxSharedMemoryPerMultiprocessor,
-                                      device)) != cudaSuccess) {
-    return error;
-  }
-  props->shared_per_sm = static_cast<size_t>(value);
-  return cudaSuccess;
-}
-
-template <typename T, typename Acc>
-int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
-                const RnnKernelOptions& options, char* workspace, cudaStream_t stream) {
-  const WorkspaceLayout layout = Layout(config, args.dtype);
-  const int gates = GateCount(config.cell);
-  const int64_t n = gates * config.units;
-  const int64_t rows = config.batch * config.time;
-  Acc* xproj = reinterpret_cast<Acc*>(workspace + layout.xproj);
-  const bool two_biases = config.cell == RnnCell::kGru && config.reset_after;
-  const T* bias = config.has_bias ? static_cast<const T*>(args.bias) : nullptr;
-  cudaError_t error = cudaSuccess;
-
-  GpuProps props;
-  if ((error = CurrentGpuProps(&props)) != cudaSuccess) return error;
-  RnnArgsAlignment alignment;
-  alignment.mask_4_bytes = reinterpret_cast<uintptr_t>(args.mask) % 4 == 0;
-  alignment.x_kernel_16_bytes = reinterpret_cast<uintptr_t>(args.x) % 16 == 0 &&
-                                reinterpret_cast<uintptr_t>(args.kernel) % 16 == 0;
-  const RnnKernelChoice choice = ChooseRnnKernel(config, args.dtype, props, options, alignment);
-  if (rows > 0) {
-    error = LaunchProjection(static_cast<const T*>(args.x), static_cast<const T*>(args.kernel),
-                             bias, rows, static_cast<int>(n), static_cast<int>(config.input_size),
-                             xproj, props.sm_count, choice.projection, stream);
-    if (error != cudaSuccess) return error;
-  }
-  // The candidates in order; a cluster family whose clusters do not all fit
-  // at once answers cudaErrorCooperativeLaunchTooLarge and the next one runs.
-  // The last candidate is the per-step path below.
-  bool ffma_tried = false;
-  for (int i = 0; i + 1 < choice.candidate_count; ++i) {
-    const RnnKernelCandidate& candidate = choice.candidates[i];
-    if (ffma_tried && candidate.family == RnnFamily::kPersistent && !candidate.persistent.mma) {
-      continue;
-    }
-    const int status = LaunchCandidate(config, args, props, options, candidate,
-                                       reinterpret_cast<const float*>(xproj), workspace, stream,
-                                       &ffma_tried);
-    if (status != cudaErrorCooperativeLaunchTooLarge) return status;
-    cudaGetLastError();
-  }
-
-  SimpleParams<T, Acc> p;
-  p.xproj = xproj;
-  p.mask = args.mask;
-  p.mask_is_int32 = args.mask_dtype == MaskDType::kInt32;
-  p.recurrent_kernel = static_cast<const T*>(args.recurrent_kernel);
-  p.recurrent_bias = (two_biases && bias) ? bias + n : nullptr;
-  p.initial_h = static_cast<const T*>(args.initial_h);
-  p.initial_c = config.cell == RnnCell::kLstm ? static_cast<const T*>(args.initial_c) : nullptr;
-  p.output = static_cast<T*>(args.output);
-  p.final_h = static_cast<T*>(args.final_h);
-  p.final_c = config.cell == RnnCell::kLstm ? static_cast<T*>(args.final_c) : nullptr;
-  p.h = reinterpret_cast<Acc*>(workspace + layout.h);
-  p.c = reinterpret_cast<Acc*>(workspace + layout.c);
-  p.y = reinterpret_cast<Acc*>(workspace + layout.y);
-  p.rh = reinterpret_cast<Acc*>(workspace + layout.scratch);
-  p.z = p.rh + config.batch * config.units;
-  p.spec = CellSpec{config.cell, config.activation, config.recurrent_activation};
-  p.batch = config.batch;
-  p.time = config.time;
-  p.units = config.units;
-  p.gates = gates;
-  p.reset_after = config.reset_after;
-  p.go_backwards = config.go_backwards;
-  p.return_sequences = config.return_sequences;
-  p.zero_output_for_mask = config.zero_output_for_mask;
-
-  const int64_t threads = config.batch * config.units;
-  const unsigned blocks = static_cast<unsigned>((threads + 255) / 256);
-  SimpleInitKernel<T, Acc><<<blocks, 256, 0, stream>>>(p);
-  const bool gru_reset_before = config.cell == RnnCell::kGru && !config.reset_after;
-  for (int64_t tau = 0; tau < config.time; ++tau) {
-    if (gru_reset_before) {
-      GruResetBeforePhase1<T, Acc><<<blocks, 256, 0, stream>>>(p, static_cast<int>(tau));
-      GruResetBeforePhase2<T, Acc><<<blocks, 256, 0, stream>>>(p, static_cast<int>(tau));
-    } else {
-      SimpleStepKernel<T, Acc><<<blocks, 256, 0, stream>>>(p, static_cast<int>(tau));
-    }
-  }
-  SimpleFinalKernel<T, Acc><<<blocks, 256, 0, stream>>>(p);
-  return cudaGetLastError();
-}
-
 }  // namespace
+
+cudaError_t LaunchProjection(const float* x, const float* kernel, const float* bias, int64_t rows,
+                             int n, int k, float* xproj, int num_sms,
+                             const ProjectionChoice& choice, cudaStream_t stream) {
+  return LaunchProjectionTyped(x, kernel, bias, rows, n, k, xproj, num_sms, choice, stream);
+}
+
+cudaError_t LaunchProjection(const __half* x, const __half* kernel, const __half* bias,
+                             int64_t rows, int n, int k, float* xproj, int num_sms,
+                             const ProjectionChoice& choice, cudaStream_t stream) {
+  return LaunchProjectionTyped(x, kernel, bias, rows, n, k, xproj, num_sms, choice, stream);
+}
+
+cudaError_t LaunchProjection(const __nv_bfloat16* x, const __nv_bfloat16* kernel,
+                             const __nv_bfloat16* bias, int64_t rows, int n, int k, float* xproj,
+                             int num_sms, const ProjectionChoice& choice, cudaStream_t stream) {
+  return LaunchProjectionTyped(x, kernel, bias, rows, n, k, xproj, num_sms, choice, stream);
+}
+
+cudaError_t LaunchProjection(const double* x, const double* kernel, const double* bias,
+                             int64_t rows, int n, int k, double* xproj, int num_sms,
+                             const ProjectionChoice& choice, cudaStream_t stream) {
+  return LaunchProjectionTyped(x, kernel, bias, rows, n, k, xproj, num_sms, choice, stream);
+}
+
 }  // namespace rnn_gpu
-
-size_t MaskedRnnGpuWorkspaceBytes(const MaskedRnnConfig& config, DType dtype) {
-  return rnn_gpu::Layout(config, dtype).total;
-}
-
-int LaunchMaskedRnn(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
-                    void* workspace, size_t workspace_bytes, GpuStream stream) {
-  // The debug knobs, read once per call (bench/, the sanitizer driver and the
-  // plugin harness set them for A/B runs).
-  return LaunchMaskedRnnWithOptions(config, args, RnnKernelOptionsFromEnvironment(), workspace,
-                                    workspace_bytes, stream);
-}
-
-int LaunchMaskedRnnWithOptions(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
-                               const RnnKernelOptions& options, void* workspace,
-                               size_t workspace_bytes, GpuStream stream) {
-  if (ValidateMaskedRnnConfig(config) != nullptr) return cudaErrorInvalidValue;
-  // Steps and rows are int on the device side of the persistent kernel and
-  // the step index of the simple path.
-  if (config.time > (int64_t{1} << 31) - 1) return cudaErrorInvalidValue;
-  if (config.batch == 0) return cudaSuccess;
-  if (workspace == nullptr || workspace_bytes < MaskedRnnGpuWorkspaceBytes(config, args.dtype)) {
-    return cudaErrorInvalidValue;
-  }
-  if (config.has_bias && args.bias == nullptr) return cudaErrorInvalidValue;
-  char* scratch = static_cast<char*>(workspace);
-  cudaStream_t cuda_stream = reinterpret_cast<cudaStream_t>(stream);
-  switch (args.dtype) {
-    case DType::kFloat32:
-      return rnn_gpu::LaunchTyped<float, float>(config, args, options, scratch, cuda_stream);
-    case DType::kFloat16:
-      return rnn_gpu::LaunchTyped<__half, float>(config, args, options, scratch, cuda_stream);
-    case DType::kBFloat16:
-      return rnn_gpu::LaunchTyped<__nv_bfloat16, float>(config, args, options, scratch, cuda_stream);
-    case DType::kFloat64:
-      return rnn_gpu::LaunchTyped<double, double>(config, args, options, scratch, cuda_stream);
-  }
-  return cudaErrorInvalidValue;
-}
-
 }  // namespace tftrt_masking
