@@ -12,7 +12,7 @@ imported by path) and, for the large benchmarked shapes, a float64 PyTorch port 
 
 Timings (time_fn): CUDA events around one call, median of repetitions; each repetition starts
 on an idle GPU (host launch time inside the window, the issue's one-call view), and the bench
-also records GPU time alone (a GPU spin queued first). bench/RESULTS.md session 9 has both.
+also records GPU time alone (a GPU spin queued first). bench/RESULTS.md ("Method") has both.
 """
 
 from __future__ import annotations
