@@ -295,7 +295,9 @@ RnnKernelChoice ChooseRnnKernel(const MaskedRnnConfig& config, DType dtype,
   const int64_t n = GateCount(config.cell) * config.units;
   const bool sixteen_bit = dtype == DType::kFloat16 || dtype == DType::kBFloat16;
   choice.projection.k_split_clusters = props.clusters() && !options.no_clusters;
-  choice.projection.fp32_as_tf32x3 = dtype == DType::kFloat32 && config.units <= 32;
+  // TF32 tensor cores: compute capability 8.0+ (Turing has none).
+  choice.projection.fp32_as_tf32x3 =
+      dtype == DType::kFloat32 && config.units <= 32 && props.cc_major >= 8;
   // Big products on the pipelined tensor-core tile where the rows are whole
   // 16-byte pieces; fp32 only with 3xTF32, float64 never.
   choice.projection.pipelined = (sixteen_bit || choice.projection.fp32_as_tf32x3) &&

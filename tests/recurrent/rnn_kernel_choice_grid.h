@@ -4,7 +4,9 @@
 // The golden was written by the planners and cascade of masked_rnn_gpu.cu as
 // they were before kernel choice became ChooseRnnKernel (commit 081035a, the
 // old functions compiled on the host with this grid), so the test shows the
-// refactor chose exactly what the old code chose.
+// refactor chose exactly what the old code chose. One deliberate change since:
+// a T4 (compute capability 7.5, no TF32) keeps fp32 projections on FFMA
+// (tf32x3=0 pipelined=0 in its lines); the old default build had no sm_75 code.
 #ifndef TFTRT_MASKING_TESTS_RECURRENT_RNN_KERNEL_CHOICE_GRID_H_
 #define TFTRT_MASKING_TESTS_RECURRENT_RNN_KERNEL_CHOICE_GRID_H_
 
