@@ -17,7 +17,8 @@ this script says which ones.
 Environment overrides:
   TFTRT_MASKING_CUDA=0            build without CUDA kernels even if nvcc exists
   CUDA_HOME / CUDA_PATH           CUDA install prefix (else nvcc on PATH, /usr/local/cuda)
-  TFTRT_MASKING_CUDA_ARCHS        e.g. "80,90a" (default; 90a: Hopper's wgmma); PTX of the highest is embedded
+  TFTRT_MASKING_CUDA_ARCHS        GPU archs to build SASS for (default DEFAULT_CUDA_ARCHS below; PTX
+                                  of the newest one's plain family is embedded too)
   TENSORRT_INCLUDE_DIR            directory holding NvInfer.h
 """
 
@@ -38,6 +39,21 @@ BAZELRC = ROOT / ".tf_configure.bazelrc"
 TF_TRT_MAX_TF_VERSION = (2, 17)
 TF_TRT_TENSORRT_MAJOR = 8
 BAZEL_PLATFORMS_DIRS = ("/usr/share/bazel/platforms",)
+# SASS for every GPU class TF-TRT with TensorRT 8.6 runs on, plus compute_90 PTX:
+#   75  T4 (Turing)                    the portable kernels, no tensor-core mma.sync of bf16
+#   80  A100, A30                      portable kernels
+#   86  A10, A40, RTX 30xx             portable kernels; also what Jetson AGX Orin (8.7) runs,
+#                                      as SASS of 8.6 runs on 8.7 (a Jetson build on the
+#                                      device itself may set "87")
+#   89  L4, L40, RTX 40xx              portable kernels
+#   90a H100, H200 (Hopper)            the Hopper kernels (clusters, wgmma, bulk copies) too
+#   compute_90 PTX                     newer GPUs (Blackwell) JIT-compile it: the sm_90 code
+#                                      without the 90a-only wgmma
+# Hopper-only kernels are compiled for 90a only (build_defs/cuda.bzl's min_arch) and never
+# chosen below compute capability 9 (kernels/rnn/rnn_kernel_choice.h). A narrower list builds
+# faster (e.g. TFTRT_MASKING_CUDA_ARCHS=90a for an H100 alone); a GPU whose class is not in the
+# list gets no kernel image and the ops' GPU kernels fail with a clear CUDA error.
+DEFAULT_CUDA_ARCHS = "75,80,86,89,90a"
 
 
 @dataclasses.dataclass
@@ -138,7 +154,7 @@ def find_cuda():
       break
   if cudart is None:
     return None, f"libcudart_static.a not found under {prefix}"
-  archs = [a.strip() for a in os.environ.get("TFTRT_MASKING_CUDA_ARCHS", "80,90a").split(",")
+  archs = [a.strip() for a in os.environ.get("TFTRT_MASKING_CUDA_ARCHS", DEFAULT_CUDA_ARCHS).split(",")
            if a.strip()]
   return CudaInfo(nvcc, version, cudart, archs), ""
 
@@ -300,7 +316,9 @@ def main() -> int:
   write_bazelrc(tf, cuda)
 
   if cuda:
-    say(f"CUDA {cuda.version}: {cuda.nvcc} (archs {', '.join('sm_' + a for a in cuda.archs)})")
+    newest = cuda.archs[-1].rstrip("a") if cuda.archs else ""
+    say(f"CUDA {cuda.version}: {cuda.nvcc} (SASS {', '.join('sm_' + a for a in cuda.archs)}"
+        f"{', PTX compute_' + newest if newest else ''}; narrow with TFTRT_MASKING_CUDA_ARCHS)")
   else:
     say(f"CUDA: not used ({cuda_reason}); GPU kernels are left out of the op library.")
   if trt:

@@ -6,6 +6,7 @@
 #include "kernels/masking/masking.h"
 #include "kernels/rnn/masked_rnn.h"
 #include "kernels/rnn/masked_rnn_grad.h"
+#include "kernels/rnn/rnn_kernel_choice.h"
 
 using namespace tftrt_masking;
 
@@ -82,13 +83,32 @@ int64_t tm_rnn_workspace_bytes(int32_t cell, int64_t batch, int64_t time, int64_
   return static_cast<int64_t>(MaskedRnnGpuWorkspaceBytes(config, static_cast<DType>(dtype)));
 }
 
+// The recurrence's options (RnnKernelOptions) as int32 flags, in this order.
+enum TmRnnOption : int32_t {
+  kTmPerStepOnly = 0,
+  kTmNoRowKernels,
+  kTmNoMmaRowGroup,
+  kTmRowGroupCopy,  // 0 auto, 1 st.async, 2 bulk copies
+  kTmRowGroup8Warps,
+  kTmNoClusters,
+  kTmNoPersistentMma,
+  kTmNoOverlap,
+  kTmNoPipelinedProjection,
+  kTmPortableClass,
+  kTmOptionCount,
+};
+
+int32_t tm_rnn_option_count() { return kTmOptionCount; }
+
 // ptrs: x, mask, kernel, recurrent_kernel, bias, initial_h, initial_c, output,
 // final_h, final_c, workspace (11 entries, nullptr allowed where the API allows).
+// options: kTmOptionCount flags, or nullptr for LaunchMaskedRnn's (the
+// environment's knobs).
 int tm_rnn(int32_t cell, int64_t batch, int64_t time, int64_t input_size, int64_t units,
            int32_t activation, int32_t recurrent_activation, int32_t has_bias,
            int32_t reset_after, int32_t go_backwards, int32_t return_sequences,
            int32_t zero_output_for_mask, int32_t dtype, int32_t mask_dtype, void** ptrs,
-           int64_t workspace_bytes, void* stream) {
+           int64_t workspace_bytes, void* stream, const int32_t* options) {
   const MaskedRnnConfig config =
       MakeConfig(cell, batch, time, input_size, units, activation, recurrent_activation, has_bias,
                  reset_after, go_backwards, return_sequences, zero_output_for_mask);
@@ -96,8 +116,27 @@ int tm_rnn(int32_t cell, int64_t batch, int64_t time, int64_t input_size, int64_
   args.output = ptrs[7];
   args.final_h = ptrs[8];
   args.final_c = ptrs[9];
-  return LaunchMaskedRnn(config, args, ptrs[10], static_cast<size_t>(workspace_bytes),
-                         static_cast<GpuStream>(stream));
+  if (options == nullptr) {
+    return LaunchMaskedRnn(config, args, ptrs[10], static_cast<size_t>(workspace_bytes),
+                           static_cast<GpuStream>(stream));
+  }
+  RnnKernelOptions o;
+  o.per_step_only = options[kTmPerStepOnly] != 0;
+  o.no_row_kernels = options[kTmNoRowKernels] != 0;
+  o.no_mma_row_group = options[kTmNoMmaRowGroup] != 0;
+  o.row_group_copy = options[kTmRowGroupCopy] == 1
+                         ? rnn_gpu::RowGroupCopy::kStAsync
+                         : (options[kTmRowGroupCopy] == 2 ? rnn_gpu::RowGroupCopy::kBulk
+                                                          : rnn_gpu::RowGroupCopy::kAuto);
+  o.row_group_8_warps = options[kTmRowGroup8Warps] != 0;
+  o.no_clusters = options[kTmNoClusters] != 0;
+  o.no_persistent_mma = options[kTmNoPersistentMma] != 0;
+  o.no_overlap = options[kTmNoOverlap] != 0;
+  o.no_pipelined_projection = options[kTmNoPipelinedProjection] != 0;
+  o.portable_class = options[kTmPortableClass] != 0;
+  return LaunchMaskedRnnWithOptions(config, args, o, ptrs[10],
+                                    static_cast<size_t>(workspace_bytes),
+                                    static_cast<GpuStream>(stream));
 }
 
 // The gradient (masked_rnn_grad.h): workspace bytes, or -1 for an invalid config.

@@ -12,7 +12,7 @@ imported by path) and, for the large benchmarked shapes, a float64 PyTorch port 
 
 Timings (time_fn): CUDA events around one call, median of repetitions; each repetition starts
 on an idle GPU (host launch time inside the window, the issue's one-call view), and the bench
-also records GPU time alone (a GPU spin queued first). bench/RESULTS.md session 9 has both.
+also records GPU time alone (a GPU spin queued first). bench/RESULTS.md ("Method") has both.
 """
 
 from __future__ import annotations
@@ -48,7 +48,9 @@ LIB.tm_rnn_workspace_bytes.argtypes = [ctypes.c_int32, ctypes.c_int64, ctypes.c_
                                        ctypes.c_int64, ctypes.c_int64] + [ctypes.c_int32] * 5
 LIB.tm_rnn.restype = ctypes.c_int
 LIB.tm_rnn.argtypes = ([ctypes.c_int32] + [ctypes.c_int64] * 4 + [ctypes.c_int32] * 9 +
-                       [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int64, ctypes.c_void_p])
+                       [ctypes.POINTER(ctypes.c_void_p), ctypes.c_int64, ctypes.c_void_p,
+                        ctypes.POINTER(ctypes.c_int32)])
+LIB.tm_rnn_option_count.restype = ctypes.c_int32
 LIB.tm_error_string.restype = ctypes.c_char_p
 
 DTYPES = {torch.float32: 0, torch.float16: 1, torch.bfloat16: 2, torch.float64: 3}
@@ -210,7 +212,7 @@ class OursRunner:
           ACTS[a["recurrent_activation"]], int(a["has_bias"]), int(a["reset_after"]),
           int(a["go_backwards"]), int(a["return_sequences"]), int(a["zero_output_for_mask"]),
           DTYPES[c.dtype], 1 if c.mask_dtype == "int32" else 0, self._ptrs, self.ws_bytes,
-          _stream())
+          _stream(), PATH_OPTIONS)
     _check_status(LIB.tm_rnn(*self._call_args), "LaunchMaskedRnn")
 
   def results(self):
@@ -233,6 +235,17 @@ PATHS = (
     "oldproj", "rows8")
 
 
+# The recurrence's options (bench/capi.cc's TmRnnOption order), passed with every call; set_path
+# fills them in place (every runner holds this one array).
+RNN_OPTIONS = ("per_step_only", "no_row_kernels", "no_mma_row_group", "row_group_copy",
+               "row_group_8_warps", "no_clusters", "no_persistent_mma", "no_overlap",
+               "no_pipelined_projection", "portable_class")
+assert LIB.tm_rnn_option_count() == len(RNN_OPTIONS), "bench/capi.cc and RNN_OPTIONS differ"
+PATH_OPTIONS = (ctypes.c_int32 * len(RNN_OPTIONS))()
+# --portable: every path chooses as on a GPU of the portable class (compute capability 8.0).
+PORTABLE = False
+
+
 def set_path(path):
   """'auto' (row kernels, clusters / tensor cores where they apply), 'serial' (auto, but the
   recurrence starts after the input projection, not during its tail), 'stasync' / 'bulk' (auto,
@@ -245,17 +258,19 @@ def set_path(path):
   (auto, but the row-group kernel's blocks have 8 warps, never 4)."""
   assert path in PATHS, path
   mma_rows = path in ("auto", "serial", "stasync", "bulk", "oldproj", "rows8")
-  flag = lambda on: "1" if on else "0"
-  os.environ["TFTRT_MASKING_RNN_SIMPLE"] = flag(path == "simple")
-  os.environ["TFTRT_MASKING_RNN_NO_MMA_ROWS"] = flag(not mma_rows)
-  os.environ["TFTRT_MASKING_RNN_ROWS_ST_ASYNC"] = flag(path == "stasync")
-  os.environ["TFTRT_MASKING_RNN_ROWS_BULK"] = flag(path == "bulk")
-  os.environ["TFTRT_MASKING_RNN_NO_ROW_BLOCK"] = flag(not (mma_rows or path == "fmarows"))
-  os.environ["TFTRT_MASKING_RNN_NO_CLUSTER"] = flag(path == "global")
-  os.environ["TFTRT_MASKING_RNN_NO_MMA"] = flag(path == "nomma")
-  os.environ["TFTRT_MASKING_RNN_NO_OVERLAP"] = flag(path == "serial")
-  os.environ["TFTRT_MASKING_RNN_NO_PIPELINED_PROJECTION"] = flag(path == "oldproj")
-  os.environ["TFTRT_MASKING_RNN_ROWS_8_WARPS"] = flag(path == "rows8")
+  options = dict(
+      per_step_only=path == "simple",
+      no_row_kernels=not (mma_rows or path == "fmarows"),
+      no_mma_row_group=not mma_rows,
+      row_group_copy={"stasync": 1, "bulk": 2}.get(path, 0),
+      row_group_8_warps=path == "rows8",
+      no_clusters=path == "global",
+      no_persistent_mma=path == "nomma",
+      no_overlap=path == "serial",
+      no_pipelined_projection=path == "oldproj",
+      portable_class=PORTABLE)
+  for i, name in enumerate(RNN_OPTIONS):
+    PATH_OPTIONS[i] = int(options[name])
 
 
 def run_ours(case: RnnCase, path: str) -> OursRunner:
@@ -766,14 +781,31 @@ def main():
   parser.add_argument("--paths", default="", help="also time these paths (A/B), e.g. persistent")
   parser.add_argument("--cudnn-lean", action="store_true",
                       help="also time cuDNN through torch._VF.lstm (no nn.Module work per call)")
+  parser.add_argument("--portable", action="store_true",
+                      help="the portable path: choose kernels as on compute capability 8.0; needs "
+                      "a libtm.so of compute_80 PTX (ARCH=compute_80 bench/build.sh), so that a "
+                      "Hopper GPU JIT-compiles and runs the code an A100 would (timed on this "
+                      "GPU: not a measurement on an A100)")
   args = parser.parse_args()
+  global PORTABLE
+  PORTABLE = args.portable
+  if PORTABLE:
+    arch_file = os.path.join(os.path.dirname(os.environ.get("TM_LIB", LIB._name)), "libtm.arch")
+    arch = open(arch_file).read().strip() if os.path.exists(arch_file) else "unknown"
+    if arch != "compute_80":
+      sys.exit(f"--portable needs a libtm.so built with ARCH=compute_80 (this one: {arch})")
+  set_path("auto")
   global JSON_PATH
   JSON_PATH = args.json
   torch.manual_seed(0)
   props = torch.cuda.get_device_properties(0)
   print(f"device: {props.name}, {props.multi_processor_count} SMs, torch {torch.__version__}, "
         f"cuDNN {torch.backends.cudnn.version()}, {time.strftime('%Y-%m-%d %H:%M:%S')}")
-  results = dict(device=props.name, date=time.strftime("%Y-%m-%d"))
+  results = dict(device=props.name, date=time.strftime("%Y-%m-%d"),
+                 path="portable (compute_80 PTX, sm_80 choice)" if PORTABLE else "default")
+  if PORTABLE:
+    print("path: portable - the code and kernel choice an A100 would run, JIT-compiled from "
+          "compute_80 PTX and timed on this GPU (not a measurement on an A100)")
   t0 = time.time()
   if args.mode == "check":
     masking_check_suite()

@@ -1,7 +1,9 @@
 """Turns a bench.json written by `harness.py bench --json` into the markdown of bench/RESULTS.md.
 
-  python3 bench/make_results.py bench.json > table.md
+  python3 bench/make_results.py bench.json > table.md            # the tables of bench/RESULTS.md
+  python3 bench/make_results.py --full bench.json > table.md     # one row per shape, every column
 """
+import collections
 import json
 import sys
 
@@ -20,8 +22,37 @@ def mark(target_ratio, ratio):
   return f"<= {target_ratio} " + ("ok" if ratio <= target_ratio else "MISS")
 
 
+def compact_lstm(rows):
+  """Per dtype one row per (B, T, F), one column per H: "ours ms: ratio / GPU-time ratio"."""
+  for dtype in ("float32", "float16"):
+    sel = [r for r in rows if r["dtype"] == dtype]
+    if not sel:
+      continue
+    judged = [r for r in sel if target(r) is not None]
+    met = sum(r["ratio"] <= target(r) for r in judged)
+    gpu = all("ratio_gpu" in r for r in sel)
+    met_gpu = sum(r["ratio_gpu"] <= target(r) for r in judged) if gpu else None
+    print(f"### LSTM {dtype}: targets met on {met} of {len(judged)} judged shapes" +
+          (f" ({met_gpu} of {len(judged)} on GPU time alone)" if gpu else "") +
+          f"; worst rel. error {max(r['rel_error'] for r in sel):.1e}\n")
+    hs = sorted({r["H"] for r in sel})
+    cells = collections.defaultdict(dict)
+    for r in sel:
+      t = target(r)
+      miss = "" if t is None or r["ratio"] <= t else " MISS"
+      ratio_gpu = f" / {r['ratio_gpu']:.2f}" if gpu else ""
+      cells[(r["B"], r["T"], r["F"])][r["H"]] = f"{r['ours_ms']:.3f}: {r['ratio']:.2f}{ratio_gpu}{miss}"
+    print("| B | T | F | " + " | ".join(f"H = {h}" for h in hs) + " |")
+    print("| ---: | ---: | ---: | " + " | ".join("---" for _ in hs) + " |")
+    for (b, t, f), by_h in sorted(cells.items()):
+      print(f"| {b} | {t} | {f} | " + " | ".join(by_h.get(h, "") for h in hs) + " |")
+    print()
+
+
 def main():
-  results = json.load(open(sys.argv[1]))
+  full = "--full" in sys.argv[1:]
+  paths = [a for a in sys.argv[1:] if a != "--full"]
+  results = json.load(open(paths[0]))
   print(f"GPU: {results['device']}; date: {results['date']}\n")
   m = results.get("masking")
   if m:
@@ -39,6 +70,9 @@ def main():
             f"{r['gbps']:.0f} | {100 * r['fraction_of_copy']:.1f} |{extra}")
     print()
   rows = results.get("lstm", [])
+  if not full:
+    compact_lstm(rows)
+    return
   for dtype in ("float32", "float16"):
     sel = [r for r in rows if r["dtype"] == dtype]
     if not sel:

@@ -12,7 +12,12 @@ def _arch_number(arch):
     """80 for "80", 90 for "90a" (an arch with its arch-specific features)."""
     return int(arch.rstrip("a"))
 
-def _gencode_flags(archs):
+def _gencode_flags(archs, min_arch = None):
+    if not archs and min_arch:
+        # No configured arch runs this code (e.g. TFTRT_MASKING_CUDA_ARCHS=80 and
+        # Hopper-only kernels): PTX of min_arch keeps the launchers linkable; kernel
+        # choice never launches them on the configured GPUs.
+        return "-gencode=arch=compute_%s,code=compute_%s" % (min_arch, min_arch)
     flags = []
     for arch in archs:
         flags.append("-gencode=arch=compute_%s,code=sm_%s" % (arch, arch))
@@ -27,8 +32,9 @@ def cuda_library(name, srcs, hdrs = [], deps = [], copts = [], min_arch = None, 
     """A cc_library whose .cu sources are compiled by nvcc.
 
     min_arch: compile only for the configured archs >= this one (e.g. "90" for
-    Hopper-only code such as thread-block clusters); callers must check the
-    device before launching such kernels.
+    Hopper-only code such as thread-block clusters: with the default archs
+    75,80,86,89,90a only the 90a SASS and compute_90 PTX); kernel choice
+    (kernels/rnn/rnn_kernel_choice.h) never launches such kernels on older GPUs.
     """
     if not CUDA_AVAILABLE:
         native.cc_library(name = name, hdrs = hdrs, deps = deps, **kwargs)
@@ -44,7 +50,7 @@ def cuda_library(name, srcs, hdrs = [], deps = [], copts = [], min_arch = None, 
             outs = [obj],
             cmd = ("%s -c -O3 -std=c++17 --expt-relaxed-constexpr -Xcompiler -fPIC " +
                    "-D_GLIBCXX_USE_CXX11_ABI=1 -lineinfo %s %s -I. -I$(GENDIR) " +
-                   "$(location %s) -o $@") % (NVCC, _gencode_flags(archs), " ".join(copts), src),
+                   "$(location %s) -o $@") % (NVCC, _gencode_flags(archs, min_arch), " ".join(copts), src),
         )
         objects.append(obj)
     native.cc_library(

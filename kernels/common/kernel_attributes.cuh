@@ -8,19 +8,12 @@
 #include <cuda_runtime.h>
 
 #include <cstddef>
-#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <tuple>
 #include <utility>
 
 namespace tftrt_masking {
-
-// Debug knobs (environment, read per launch): set unless unset, empty or "0".
-inline bool EnvFlag(const char* name) {
-  const char* value = std::getenv(name);
-  return value != nullptr && value[0] != '\0' && value[0] != '0';
-}
 
 inline std::mutex& KernelAttributeMutex() {
   static std::mutex mutex;

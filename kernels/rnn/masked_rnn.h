@@ -100,8 +100,16 @@ size_t MaskedRnnGpuWorkspaceBytes(const MaskedRnnConfig& config, DType dtype);
 
 // Runs the masked recurrence on the GPU. workspace must hold at least
 // MaskedRnnGpuWorkspaceBytes(). Returns a cudaError_t value (0 = success).
+// The debug knobs (rnn_kernel_choice.h's RnnKernelOptions) come from the
+// environment, read once per call.
 int LaunchMaskedRnn(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
                     void* workspace, size_t workspace_bytes, GpuStream stream);
+
+// The same with explicit options (the bench harness' A/B paths).
+struct RnnKernelOptions;
+int LaunchMaskedRnnWithOptions(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
+                               const RnnKernelOptions& options, void* workspace,
+                               size_t workspace_bytes, GpuStream stream);
 
 }  // namespace tftrt_masking
 

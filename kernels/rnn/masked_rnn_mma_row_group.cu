@@ -15,7 +15,6 @@ namespace tftrt_masking {
 namespace rnn_gpu {
 namespace {
 
-constexpr int kUnitsPerWarp = 4;  // 4 gates x 4 units = the 16 rows of an m16n8k16 tile
 constexpr int kMaxClusterSize = 16;
 constexpr int kMaxWaves = 2;      // of 32-row clusters; more: the sliced persistent kernel
 
@@ -636,8 +635,8 @@ bool UsesBulkCopies(const MmaRowGroupParams<T>& p, int rows_per_cluster, int war
 // Launches when the batch's groups of 8 RT rows fit the device in `waves`
 // waves of clusters of W-warp blocks (false past 16 blocks).
 template <typename T, int KT, int RT, int W, RnnCell kCell>
-cudaError_t LaunchIfFits(MmaRowGroupParams<T> p, int unit_warps, int waves, cudaStream_t stream,
-                         bool* launched) {
+cudaError_t LaunchIfFits(MmaRowGroupParams<T> p, int unit_warps, int waves, bool overlap_projection,
+                         cudaStream_t stream, bool* launched) {
   *launched = false;
   p.cluster_size = (unit_warps + W - 1) / W;
   if (p.cluster_size > kMaxClusterSize) return cudaSuccess;
@@ -653,7 +652,7 @@ cudaError_t LaunchIfFits(MmaRowGroupParams<T> p, int unit_warps, int waves, cuda
   // 2-9% faster (H100, run 36), B = 32 H = 128 T = 512 (4 clusters) 8-13%
   // slower (run 22), like the warp-row blocks packed onto the SMs a projection
   // left free (bench/NOTES.md v30).
-  const bool overlap = groups == 1 && OverlapWithProjection();
+  const bool overlap = groups == 1 && overlap_projection;
   const KernelLaunch launch(groups * p.cluster_size, 32 * W, SharedBytes(KT, RT), p.cluster_size,
                             stream, overlap);
   if (bulk) {
@@ -669,22 +668,26 @@ cudaError_t LaunchIfFits(MmaRowGroupParams<T> p, int unit_warps, int waves, cuda
 // only more MMAs per step); past that 32 rows in at most kMaxWaves waves.
 // H100, fp16 H = 128: 4 warps 0.95 us/step at B = 8, 8 warps 1.2, 16 warps
 // 1.6; at B = 128, where 4-warp clusters run in waves, 8 warps win.
-// TFTRT_MASKING_RNN_ROWS_8_WARPS=1 skips the 4-warp blocks (A/B).
+// plan.four_warp_blocks = false (TFTRT_MASKING_RNN_ROWS_8_WARPS=1) skips the
+// 4-warp blocks (A/B).
 template <typename T, int KT, RnnCell kCell>
-int LaunchForRows(const MmaRowGroupParams<T>& p, int unit_warps, cudaStream_t stream) {
+int LaunchForRows(const MmaRowGroupParams<T>& p, const MmaRowGroupPlan& plan,
+                  cudaStream_t stream) {
+  const int unit_warps = plan.unit_warps;
+  const bool overlap = plan.overlap_projection;
   bool launched = false;
   cudaError_t error = cudaSuccess;
-  if (!EnvFlag("TFTRT_MASKING_RNN_ROWS_8_WARPS")) {
-    error = LaunchIfFits<T, KT, 1, 4, kCell>(p, unit_warps, 1, stream, &launched);
+  if (plan.four_warp_blocks) {
+    error = LaunchIfFits<T, KT, 1, 4, kCell>(p, unit_warps, 1, overlap, stream, &launched);
     if (launched || error != cudaSuccess) return error;
   }
-  error = LaunchIfFits<T, KT, 1, 8, kCell>(p, unit_warps, 1, stream, &launched);
+  error = LaunchIfFits<T, KT, 1, 8, kCell>(p, unit_warps, 1, overlap, stream, &launched);
   if (launched || error != cudaSuccess) return error;
-  error = LaunchIfFits<T, KT, 2, 8, kCell>(p, unit_warps, 1, stream, &launched);
+  error = LaunchIfFits<T, KT, 2, 8, kCell>(p, unit_warps, 1, overlap, stream, &launched);
   if (launched || error != cudaSuccess) return error;
-  error = LaunchIfFits<T, KT, 3, 8, kCell>(p, unit_warps, 1, stream, &launched);
+  error = LaunchIfFits<T, KT, 3, 8, kCell>(p, unit_warps, 1, overlap, stream, &launched);
   if (launched || error != cudaSuccess) return error;
-  error = LaunchIfFits<T, KT, 4, 8, kCell>(p, unit_warps, kMaxWaves, stream, &launched);
+  error = LaunchIfFits<T, KT, 4, 8, kCell>(p, unit_warps, kMaxWaves, overlap, stream, &launched);
   if (launched || error != cudaSuccess) return error;
   return cudaErrorCooperativeLaunchTooLarge;
 }
@@ -694,17 +697,17 @@ int LaunchForTiles(const MmaRowGroupParams<T>& p, const MmaRowGroupPlan& plan,
                    cudaStream_t stream) {
   switch (plan.k_tiles) {
     case 8:
-      return LaunchForRows<T, 8, kCell>(p, plan.unit_warps, stream);
+      return LaunchForRows<T, 8, kCell>(p, plan, stream);
     // fp32 holds two sets of A fragments: 16 k tiles of them spilled (300+
     // bytes per thread), so fp32 stops at 8.
     case 16:
       if constexpr (!std::is_same<T, float>::value) {
-        return LaunchForRows<T, 16, kCell>(p, plan.unit_warps, stream);
+        return LaunchForRows<T, 16, kCell>(p, plan, stream);
       }
       break;
     case 32:
       if constexpr (!std::is_same<T, float>::value) {
-        return LaunchForRows<T, 32, kCell>(p, plan.unit_warps, stream);
+        return LaunchForRows<T, 32, kCell>(p, plan, stream);
       }
       break;
   }
@@ -717,9 +720,9 @@ int LaunchForType(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
   MmaRowGroupParams<T> p;
   FillRecurrenceIo(config, args, xproj, &p);
   using Copy = typename MmaRowGroupParams<T>::Copy;
-  p.copy = EnvFlag("TFTRT_MASKING_RNN_ROWS_ST_ASYNC")
+  p.copy = plan.copy == RowGroupCopy::kStAsync
                ? Copy::kStAsync
-               : (EnvFlag("TFTRT_MASKING_RNN_ROWS_BULK") ? Copy::kBulk : Copy::kAuto);
+               : (plan.copy == RowGroupCopy::kBulk ? Copy::kBulk : Copy::kAuto);
   switch (config.cell) {
     case RnnCell::kLstm:
       return LaunchForTiles<T, RnnCell::kLstm>(p, plan, stream);
@@ -732,30 +735,6 @@ int LaunchForType(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
 }
 
 }  // namespace
-
-bool PlanMmaRowGroupRnn(const MaskedRnnConfig& config, DType dtype, int cc_major,
-                        MmaRowGroupPlan* plan) {
-  if (EnvFlag("TFTRT_MASKING_RNN_NO_ROW_BLOCK") || EnvFlag("TFTRT_MASKING_RNN_NO_MMA_ROWS")) {
-    return false;
-  }
-  if (cc_major < 9) return false;
-  const bool split_fp32 = dtype == DType::kFloat32;  // weights in two fp16 parts: <= 8 k tiles
-  if (dtype != DType::kFloat16 && dtype != DType::kBFloat16 && !split_fp32) return false;
-  if (config.cell == RnnCell::kSimpleRnn) return false;
-  if (config.cell == RnnCell::kGru && !config.reset_after) return false;
-  if (config.activation != Activation::kTanh ||
-      config.recurrent_activation != Activation::kSigmoid) {
-    return false;
-  }
-  if (config.batch < 1 || config.batch > (int64_t{1} << 24)) return false;
-  if (config.time < 1 || config.time > (int64_t{1} << 30)) return false;
-  if (config.units <= 64 || config.units > (split_fp32 ? 128 : 512)) return false;
-  const int units = static_cast<int>(config.units);
-  const int k_tiles = units <= 128 ? 8 : (units <= 256 ? 16 : 32);
-  plan->k_tiles = k_tiles;
-  plan->unit_warps = (units + kUnitsPerWarp - 1) / kUnitsPerWarp;  // <= 128 = 16 x 8
-  return true;
-}
 
 int LaunchMmaRowGroupRnn(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
                          const MmaRowGroupPlan& plan, const float* xproj, cudaStream_t stream) {

@@ -26,20 +26,12 @@
 #include <cstddef>
 
 #include "kernels/rnn/masked_rnn.h"
+#include "kernels/rnn/rnn_kernel_plans.h"
 
 namespace tftrt_masking {
 namespace rnn_gpu {
 
-struct MmaRowGroupPlan {
-  int unit_warps = 0;  // warps in a cluster: a warp owns 4 units
-  int k_tiles = 0;     // 8, 16 or 32: K = units padded to 16 * k_tiles
-};
-
-// Host-side and pure: false when the shape is not this kernel's (compute
-// capability < 9, fp64, SimpleRNN, GRU reset_after=false, activations other
-// than tanh/sigmoid, units outside 65-512, fp32 units outside 65-128).
-bool PlanMmaRowGroupRnn(const MaskedRnnConfig& config, DType dtype, int cc_major,
-                        MmaRowGroupPlan* plan);
+// MmaRowGroupPlan and its planner: rnn_kernel_plans.h, rnn_kernel_choice.h.
 
 // xproj [B, T, G*U] fp32 = x @ kernel + input bias. Rows per cluster (8-32)
 // are chosen from how many clusters the device holds at once. Returns a

@@ -11,15 +11,8 @@ namespace tftrt_masking {
 namespace rnn_gpu {
 namespace {
 
-// Threads per block: up to 255 registers each, so a column's whole recurrent
-// kernel (units <= 128) stays in registers; LSTM/GRU with units > 64 split the
-// units over a 2-block cluster (Hopper), each block holding half the columns.
-constexpr int kMaxThreads = 256;
-constexpr int kMaxRows = 4;
-// Steps of xproj and mask in flight: an L2 round trip (~0.3-0.5 us measured on
-// H100/H200) is several small steps long, so loading one step ahead still
-// stalled every step (0.6 us/step at H = 32).
-constexpr int kStages = 8;
+constexpr int kMaxThreads = kRowBlockMaxThreads;
+constexpr int kStages = kRowBlockStages;
 
 template <typename T>
 struct RowBlockParams : RecurrenceIo<T> {
@@ -31,15 +24,8 @@ struct RowBlockParams : RecurrenceIo<T> {
 // LSTM i, f, c, o or GRU z, r, h and an idle lane; P = 1: SimpleRNN), so the
 // cell update gathers its gates with warp shuffles and a step needs a single
 // barrier (after the new h is written). Block q of a cluster owns units
-// [q * units_per_block, (q + 1) * units_per_block).
-//
-// Shared memory, in floats: h double-buffered [2][R][KR] (every block holds
-// all of h), the xproj ring [kStages][R][threads] and the mask ring
-// [kStages][R] (4-byte words holding the step's mask element).
-__host__ __device__ inline size_t RowBlockSharedFloats(int threads, int register_k, int rows) {
-  return 2 * static_cast<size_t>(rows) * register_k +
-         static_cast<size_t>(kStages) * rows * (threads + 1);
-}
+// [q * units_per_block, (q + 1) * units_per_block). Shared memory:
+// RowBlockSharedFloats (rnn_kernel_plans.h).
 
 constexpr int LanesPerUnit(RnnCell cell) { return cell == RnnCell::kSimpleRnn ? 1 : 4; }
 
@@ -290,10 +276,8 @@ __global__ void __launch_bounds__(kMaxThreads, 1) RowBlockRnnKernel(const RowBlo
 // the scheduler independent work: at H = 32 the block-wide layout spent most
 // of a step waiting on one dependent instruction after another
 // (~155 instructions per warp per step at ~4.5 cycles each).
-constexpr int kWarpRowMaxWarps = 4;  // rows (warps) per block
-
-// Per-warp shared memory, in floats: h [2][32].
-__host__ __device__ inline size_t WarpRowSharedFloats(int /*gates*/) { return 64; }
+// Rows (warps) per block: kWarpRowMaxWarps; shared memory per warp:
+// WarpRowSharedFloats (rnn_kernel_plans.h).
 
 template <typename T, RnnCell kCell>
 __global__ void __launch_bounds__(32 * kWarpRowMaxWarps, 1)
@@ -562,67 +546,6 @@ int LaunchForType(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
 }
 
 }  // namespace
-
-bool PlanRowBlockRnn(const MaskedRnnConfig& config, DType dtype, int num_sms, bool clusters,
-                     size_t shared_limit, RowBlockPlan* plan) {
-  if (EnvFlag("TFTRT_MASKING_RNN_NO_ROW_BLOCK")) return false;
-  if (dtype == DType::kFloat64) return false;
-  if (config.cell == RnnCell::kGru && !config.reset_after) return false;
-  // Only the Keras default activations (tanh, sigmoid) are compiled in.
-  if (config.activation != Activation::kTanh ||
-      (config.cell != RnnCell::kSimpleRnn && config.recurrent_activation != Activation::kSigmoid)) {
-    return false;
-  }
-  if (config.batch < 1 || config.time < 1 || config.time > (int64_t{1} << 30)) return false;
-  if (config.units < 1 || config.units > 128) return false;
-  const int units = static_cast<int>(config.units);
-  if (units <= 32) {
-    // Warp-row mode: one warp per row, rows spread over the SMs first.
-    if (config.batch > int64_t{kWarpRowMaxWarps} * num_sms) return false;
-    const int warps = static_cast<int>(
-        std::min<int64_t>(kWarpRowMaxWarps, (config.batch + num_sms - 1) / num_sms));
-    *plan = RowBlockPlan();
-    plan->threads = 32 * warps;
-    plan->lanes_per_unit = 0;
-    plan->register_k = 32;
-    plan->units_per_block = units;
-    plan->cluster_size = 1;
-    plan->rows_per_block = warps;
-    plan->blocks = static_cast<int>((config.batch + warps - 1) / warps);
-    // One block per SM (blocks <= SMs): more than half of a block's shared-memory
-    // limit keeps a second one off any SM. Blocks started during the projection
-    // (programmatic dependent launch) were packed onto the few SMs it left free
-    // and shared their schedulers: B = 32 and 64 ran 0.134 -> 0.187 ms (T = 512).
-    const size_t needed = warps * WarpRowSharedFloats(GateCount(config.cell)) * sizeof(float);
-    plan->shared_bytes = std::max(needed, shared_limit / 2 + 1024);
-    plan->overlap_projection = clusters && OverlapWithProjection();
-    return plan->shared_bytes <= shared_limit;
-  }
-  const int lanes_per_unit = config.cell == RnnCell::kSimpleRnn ? 1 : 4;
-  const int cluster_size = (lanes_per_unit * units + kMaxThreads - 1) / kMaxThreads;
-  if (cluster_size > 2 || (cluster_size > 1 && !clusters)) return false;
-  const int units_per_block = (units + cluster_size - 1) / cluster_size;
-  const int threads = (lanes_per_unit * units_per_block + 31) / 32 * 32;
-  const int register_k = units <= 64 ? 64 : 128;
-  // Past kMaxRows rows per block the sliced persistent kernel, which shares
-  // each weight among many rows, does less work per row.
-  const int groups = num_sms / cluster_size;
-  int rows = 1;
-  while (rows < kMaxRows && (config.batch + rows - 1) / rows > groups) rows *= 2;
-  if ((config.batch + rows - 1) / rows > groups) return false;
-  const size_t shared = RowBlockSharedFloats(threads, register_k, rows) * sizeof(float);
-  if (shared > shared_limit) return false;
-  plan->threads = threads;
-  plan->lanes_per_unit = lanes_per_unit;
-  plan->register_k = register_k;
-  plan->units_per_block = units_per_block;
-  plan->cluster_size = cluster_size;
-  plan->rows_per_block = rows;
-  plan->blocks = static_cast<int>((config.batch + rows - 1) / rows) * cluster_size;
-  plan->shared_bytes = shared;
-  plan->overlap_projection = clusters && OverlapWithProjection();
-  return true;
-}
 
 int LaunchRowBlockRnn(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
                       const RowBlockPlan& plan, const float* xproj, cudaStream_t stream) {

@@ -19,30 +19,12 @@
 #include <cstddef>
 
 #include "kernels/rnn/masked_rnn.h"
+#include "kernels/rnn/rnn_kernel_plans.h"
 
 namespace tftrt_masking {
 namespace rnn_gpu {
 
-struct RowBlockPlan {
-  int threads = 0;          // lanes_per_unit * units_per_block rounded up to a warp
-  int lanes_per_unit = 0;   // 4 (LSTM, GRU: one lane per gate), 1 (SimpleRNN), 0 (warp-row)
-  int register_k = 0;       // 64 or 128: units padded; the column's weights in registers;
-                            // 32: warp-row mode (units <= 32, one warp per row, lane = unit)
-  int units_per_block = 0;  // units / cluster_size, rounded up
-  int cluster_size = 0;     // 1, or 2 (Hopper) when 4 lanes x units > 256 threads
-  int rows_per_block = 0;   // 1, 2 or 4 (warp-row mode: warps per block)
-  int blocks = 0;
-  size_t shared_bytes = 0;
-  bool overlap_projection = false;  // sm_90+: starts during the input projection's tail
-};
-
-// Host-side: returns false when the shape does not fit this kernel (fp64, GRU
-// reset_after=false, activations other than tanh/sigmoid, units > 128, a
-// 2-block cluster where the device has none (clusters = false: before sm_90,
-// which also means no overlap with the input projection), or so many
-// rows that the sliced persistent kernel shares weights better).
-bool PlanRowBlockRnn(const MaskedRnnConfig& config, DType dtype, int num_sms, bool clusters,
-                     size_t shared_limit, RowBlockPlan* plan);
+// RowBlockPlan and its planner: rnn_kernel_plans.h, rnn_kernel_choice.h.
 
 // xproj [B, T, G*U] fp32 = x @ kernel + input bias. Returns a cudaError_t;
 // cudaErrorCooperativeLaunchTooLarge (nothing launched) when the plan's

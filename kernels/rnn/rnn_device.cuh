@@ -42,8 +42,70 @@ template <typename T, typename Acc>
 __device__ __forceinline__ Acc RoundTo(Acc v) { return ToAcc<Acc>(FromAcc<T>(v)); }
 
 // D += A (16x16, row) * B (16x8, col); fp16 or bf16 operands, fp32 accumulators.
+// m16n8k16 is sm_80+. Turing (sm_75) runs fp16 as two m16n8k8 MMAs (the same
+// products and fp32 sums) and bf16, which its tensor cores lack, on FFMA:
+// each lane gathers its rows of A and columns of B with shuffles.
 template <typename T>
 __device__ __forceinline__ void Mma16816(float* d, const uint32_t* a, uint32_t b0, uint32_t b1);
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 800
+template <typename T>
+__device__ __forceinline__ float2 Unpack16(uint32_t pair) {
+  T lo, hi;
+  const unsigned short lo_bits = static_cast<unsigned short>(pair & 0xffff);
+  const unsigned short hi_bits = static_cast<unsigned short>(pair >> 16);
+  memcpy(&lo, &lo_bits, 2);
+  memcpy(&hi, &hi_bits, 2);
+  return make_float2(static_cast<float>(lo), static_cast<float>(hi));
+}
+// The m16n8k16 fragment layout: lane = 4 g + q holds A rows g, g + 8 at k
+// 2q..2q+1 (a0, a1) and 2q+8..2q+9 (a2, a3), B column g at k 2q..2q+1 (b0) and
+// 2q+8..2q+9 (b1), D rows g, g + 8 at columns 2q, 2q + 1.
+template <typename T>
+__device__ __forceinline__ void Mma16816Ffma(float* d, const uint32_t* a, uint32_t b0,
+                                             uint32_t b1) {
+  const int lane = threadIdx.x % 32, g = lane / 4, q = lane % 4;
+#pragma unroll
+  for (int qq = 0; qq < 4; ++qq) {
+    uint32_t ar[4], bc[2][2];
+#pragma unroll
+    for (int i = 0; i < 4; ++i) ar[i] = __shfl_sync(0xffffffffu, a[i], 4 * g + qq);
+#pragma unroll
+    for (int c = 0; c < 2; ++c) {
+      bc[c][0] = __shfl_sync(0xffffffffu, b0, 4 * (2 * q + c) + qq);
+      bc[c][1] = __shfl_sync(0xffffffffu, b1, 4 * (2 * q + c) + qq);
+    }
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {  // k 2qq..2qq+1 (a0, a1, b0), 2qq+8.. (a2, a3, b1)
+      const float2 row_g = Unpack16<T>(ar[2 * half]), row_g8 = Unpack16<T>(ar[2 * half + 1]);
+#pragma unroll
+      for (int c = 0; c < 2; ++c) {
+        const float2 col = Unpack16<T>(bc[c][half]);
+        d[c] = fmaf(row_g.y, col.y, fmaf(row_g.x, col.x, d[c]));
+        d[2 + c] = fmaf(row_g8.y, col.y, fmaf(row_g8.x, col.x, d[2 + c]));
+      }
+    }
+  }
+}
+template <>
+__device__ __forceinline__ void Mma16816<__half>(float* d, const uint32_t* a, uint32_t b0,
+                                                 uint32_t b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k8.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5}, {%6}, "
+      "{%0,%1,%2,%3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(b0));
+  asm volatile(
+      "mma.sync.aligned.m16n8k8.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5}, {%6}, "
+      "{%0,%1,%2,%3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[2]), "r"(a[3]), "r"(b1));
+}
+template <>
+__device__ __forceinline__ void Mma16816<__nv_bfloat16>(float* d, const uint32_t* a, uint32_t b0,
+                                                        uint32_t b1) {
+  Mma16816Ffma<__nv_bfloat16>(d, a, b0, b1);
+}
+#else
 template <>
 __device__ __forceinline__ void Mma16816<__half>(float* d, const uint32_t* a, uint32_t b0,
                                                  uint32_t b1) {
@@ -62,6 +124,7 @@ __device__ __forceinline__ void Mma16816<__nv_bfloat16>(float* d, const uint32_t
       : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
 }
+#endif
 
 __device__ __forceinline__ unsigned SharedAddress(const void* pointer) {
   return static_cast<unsigned>(__cvta_generic_to_shared(pointer));
@@ -69,7 +132,22 @@ __device__ __forceinline__ unsigned SharedAddress(const void* pointer) {
 
 // Asynchronous copies global -> shared (cp.async, sm_80+) of 4 or 16 bytes;
 // bytes past src_bytes are zeroed (also for src_bytes = 0: the destination is
-// always written, nothing is read).
+// always written, nothing is read). Turing (sm_75) has no cp.async: the copy
+// is a load and a store by the calling thread, done when the call returns
+// (the waits and the barriers after them keep their meaning).
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 800
+__device__ __forceinline__ void CopyAsync4(void* shared, const void* global, int src_bytes) {
+  *static_cast<uint32_t*>(shared) =
+      src_bytes >= 4 ? *static_cast<const uint32_t*>(global) : 0u;  // 0 or 4 bytes here
+}
+__device__ __forceinline__ void CopyAsync16(void* shared, const void* global, int src_bytes) {
+  *static_cast<uint4*>(shared) =
+      src_bytes >= 16 ? *static_cast<const uint4*>(global) : make_uint4(0, 0, 0, 0);
+}
+__device__ __forceinline__ void CopyAsyncCommit() {}
+template <int kPending>
+__device__ __forceinline__ void CopyAsyncWait() {}
+#else
 __device__ __forceinline__ void CopyAsync4(void* shared, const void* global, int src_bytes) {
   asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;\n" ::"r"(SharedAddress(shared)),
                "l"(global), "r"(src_bytes)
@@ -88,6 +166,7 @@ template <int kPending>
 __device__ __forceinline__ void CopyAsyncWait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(kPending) : "memory");
 }
+#endif
 
 // Four 8x8 matrices of 16-bit elements from shared memory (lanes 8i..8i+7 give
 // matrix i's row addresses, 16-byte aligned); .trans hands out their transposes.
@@ -164,9 +243,9 @@ __device__ __forceinline__ void WaitForPreviousGrid() {
   asm volatile("griddepcontrol.wait;\n" ::: "memory");
 #endif
 }
-// Host side: the launchers ask for the overlap unless the debug knob
-// TFTRT_MASKING_RNN_NO_OVERLAP is set (an A/B of the same build).
-inline bool OverlapWithProjection() { return !EnvFlag("TFTRT_MASKING_RNN_NO_OVERLAP"); }
+// Host side: the launchers ask for the overlap where their plan allows it
+// (RnnKernelOptions::no_overlap, TFTRT_MASKING_RNN_NO_OVERLAP: an A/B of the
+// same build).
 
 // The Keras default activations (the only ones the row kernels serve) from the
 // hardware exp2 and reciprocal: ~1e-7 absolute error, far inside the 1e-5

@@ -16,10 +16,12 @@ nvcc --version | tail -2
 FLAGS=(-std=c++17 -O3 -lineinfo --expt-relaxed-constexpr -gencode "arch=compute_$ARCH,code=sm_$ARCH"
        -diag-suppress 997 -Xcompiler -fPIC,-Wno-deprecated-declarations -I. -I"$TRT_INCLUDE")
 SOURCES=(kernels/common/gpu_status.cu kernels/masking/masking_kernel.cu
-         kernels/rnn/masked_rnn_gpu.cu kernels/rnn/masked_rnn_persistent.cu
+         kernels/rnn/masked_rnn_dispatch.cu kernels/rnn/masked_rnn_per_step.cu
+         kernels/rnn/masked_rnn_projection.cu kernels/rnn/masked_rnn_persistent.cu
          kernels/rnn/masked_rnn_row_block.cu kernels/rnn/masked_rnn_mma_row_group.cu
          kernels/common/types.cc kernels/masking/masking_launch_config.cc
-         kernels/rnn/masked_rnn_config.cc kernels/rnn/masked_rnn_shapes.cc
+         kernels/rnn/masked_rnn_config.cc kernels/rnn/rnn_kernel_choice.cc
+         kernels/rnn/masked_rnn_shapes.cc
          trt_converter/plugins/common/pluginUtils.cpp
          trt_converter/plugins/maskingPlugin/maskingPlugin.cpp
          trt_converter/plugins/maskedRnnPlugin/maskedRnnPlugin.cpp

@@ -1,0 +1,144 @@
+// The recurrent kernels' plans: what each family needs to know to launch a
+// shape, and the sizes that both the planner (host) and the kernels (device)
+// compute. CUDA-free, so that kernel choice (rnn_kernel_choice.h) is decided
+// and tested on the host; the .cu files include it for the same numbers.
+#ifndef TFTRT_MASKING_KERNELS_RNN_RNN_KERNEL_PLANS_H_
+#define TFTRT_MASKING_KERNELS_RNN_RNN_KERNEL_PLANS_H_
+
+#include <cstddef>
+
+#if defined(__CUDACC__)
+#define TFTRT_MASKING_HOST_DEVICE __host__ __device__
+#else
+#define TFTRT_MASKING_HOST_DEVICE
+#endif
+
+namespace tftrt_masking {
+namespace rnn_gpu {
+
+// ---------------------------------------------------------------------------
+// Tensor-core row-group kernel (masked_rnn_mma_row_group.cuh).
+constexpr int kUnitsPerWarp = 4;  // 4 gates x 4 units = the 16 rows of an m16n8k16 tile
+
+// How the row-group kernel sends h to its peers.
+enum class RowGroupCopy { kAuto, kStAsync, kBulk };
+
+struct MmaRowGroupPlan {
+  int unit_warps = 0;  // warps in a cluster: a warp owns 4 units
+  int k_tiles = 0;     // 8, 16 or 32: K = units padded to 16 * k_tiles
+  // Launch variants (rows per cluster, warps per block) are picked at launch
+  // from the device's cluster occupancy; these narrow them (debug knobs).
+  bool four_warp_blocks = true;  // false: blocks of 8 warps only
+  bool overlap_projection = true;  // may start during the projection's tail (one cluster)
+  RowGroupCopy copy = RowGroupCopy::kAuto;
+};
+
+// ---------------------------------------------------------------------------
+// Row-block kernel (masked_rnn_row_block.cuh).
+// Threads per block: up to 255 registers each, so a column's whole recurrent
+// kernel (units <= 128) stays in registers; LSTM/GRU with units > 64 split the
+// units over a 2-block cluster (Hopper), each block holding half the columns.
+constexpr int kRowBlockMaxThreads = 256;
+constexpr int kRowBlockMaxRows = 4;
+// Steps of xproj and mask in flight: an L2 round trip (~0.3-0.5 us measured on
+// H100/H200) is several small steps long, so loading one step ahead still
+// stalled every step (0.6 us/step at H = 32).
+constexpr int kRowBlockStages = 8;
+constexpr int kWarpRowMaxWarps = 4;  // warp-row mode: rows (warps) per block
+
+// Shared memory of the row-block kernel, in floats: h double-buffered
+// [2][R][KR] (every block holds all of h), the xproj ring
+// [kStages][R][threads] and the mask ring [kStages][R] (4-byte words holding
+// the step's mask element).
+TFTRT_MASKING_HOST_DEVICE inline size_t RowBlockSharedFloats(int threads, int register_k,
+                                                             int rows) {
+  return 2 * static_cast<size_t>(rows) * register_k +
+         static_cast<size_t>(kRowBlockStages) * rows * (threads + 1);
+}
+// Per-warp shared memory of the warp-row mode, in floats: h [2][32].
+TFTRT_MASKING_HOST_DEVICE inline size_t WarpRowSharedFloats(int /*gates*/) { return 64; }
+
+struct RowBlockPlan {
+  int threads = 0;          // lanes_per_unit * units_per_block rounded up to a warp
+  int lanes_per_unit = 0;   // 4 (LSTM, GRU: one lane per gate), 1 (SimpleRNN), 0 (warp-row)
+  int register_k = 0;       // 64 or 128: units padded; the column's weights in registers;
+                            // 32: warp-row mode (units <= 32, one warp per row, lane = unit)
+  int units_per_block = 0;  // units / cluster_size, rounded up
+  int cluster_size = 0;     // 1, or 2 (Hopper) when 4 lanes x units > 256 threads
+  int rows_per_block = 0;   // 1, 2 or 4 (warp-row mode: warps per block)
+  int blocks = 0;
+  size_t shared_bytes = 0;
+  bool overlap_projection = false;  // sm_90+: starts during the input projection's tail
+};
+
+// ---------------------------------------------------------------------------
+// Persistent kernel (masked_rnn_persistent.cuh).
+constexpr int kPersistentThreads = 256;
+constexpr int kPersistentWarps = kPersistentThreads / 32;
+constexpr int kMaxBarrierCounters = 1024;  // batch slices of the global-barrier mode
+constexpr int kMaxClusterBlocks = 8;       // portable cluster size (FFMA mode)
+constexpr int kMaxMmaClusterBlocks = 16;   // non-portable, Hopper (mma mode)
+
+// Kernel modes: h through L2 + global barrier (FFMA), thread-block cluster
+// with h in DSMEM (FFMA, fp32 weights), cluster with 16-bit weights and h
+// operands on the tensor cores (mma.sync m16n8k16, fp32 accumulation).
+constexpr int kModeGlobal = 0, kModeCluster = 1, kModeClusterMma = 2;
+
+// Offsets (bytes) of the shared-memory regions; host and device agree on them.
+struct SharedLayout {
+  size_t weights, partial, h_shared, h_own, c_own, y_own, rec_bias, total;
+};
+
+TFTRT_MASKING_HOST_DEVICE inline size_t Align16(size_t bytes) { return (bytes + 15) / 16 * 16; }
+
+// h row pitch (elements) of the mma mode: +8 halves staggers the banks of the
+// 8 rows one A fragment reads.
+TFTRT_MASKING_HOST_DEVICE inline int MmaHPitch(int units) { return units + 8; }
+
+TFTRT_MASKING_HOST_DEVICE inline SharedLayout MakeSharedLayout(int mode, int units, int gates,
+                                                               int uper, int batch_per_block,
+                                                               int row_tile, int row_groups,
+                                                               int k_splits, int pitch) {
+  const size_t columns = static_cast<size_t>(gates) * uper;
+  const size_t padded_rows = static_cast<size_t>(row_groups) * row_tile;
+  SharedLayout l;
+  size_t at = 0;
+  l.weights = at;
+  at += Align16(mode == kModeClusterMma ? units * columns * 2 : units * static_cast<size_t>(pitch) * 4);
+  l.partial = at;
+  at += Align16(static_cast<size_t>(k_splits) * padded_rows * columns * 4);
+  l.h_shared = at;
+  if (mode == kModeCluster) at += Align16(2 * static_cast<size_t>(batch_per_block) * units * 4);
+  if (mode == kModeClusterMma) at += Align16(2 * padded_rows * MmaHPitch(units) * 2);
+  l.h_own = at;
+  at += Align16(static_cast<size_t>(batch_per_block) * uper * 4);
+  l.c_own = at;
+  at += Align16(static_cast<size_t>(batch_per_block) * uper * 4);
+  l.y_own = at;
+  at += Align16(static_cast<size_t>(batch_per_block) * uper * 4);
+  l.rec_bias = at;
+  at += Align16(columns * 4);
+  l.total = at;
+  return l;
+}
+
+struct PersistentPlan {
+  int units_per_block = 0;
+  int unit_slices = 0;    // blocks that share one batch slice (barrier group)
+  int batch_per_block = 0;
+  int batch_slices = 0;
+  int rows_per_thread = 0;  // RB of the register tile (RB x 4 outputs); 16 for mma
+  int k_splits = 0;         // threads that split the reduction over units
+  int column_groups = 0;    // gate columns / 4
+  int row_groups = 0;       // ceil(batch_per_block / RB)
+  int weight_pitch = 0;     // floats per shared-memory weight row (padded)
+  bool cluster = false;     // barrier group = thread-block cluster, h in DSMEM
+  bool mma = false;         // fp16/bf16: 16-bit weights and h on the tensor cores
+  size_t shared_bytes = 0;
+  int blocks() const { return unit_slices * batch_slices; }
+};
+
+}  // namespace rnn_gpu
+}  // namespace tftrt_masking
+
+#endif  // TFTRT_MASKING_KERNELS_RNN_RNN_KERNEL_PLANS_H_

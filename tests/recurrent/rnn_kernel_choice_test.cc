@@ -1,0 +1,250 @@
+// Kernel choice of the GPU recurrence (kernels/rnn/rnn_kernel_choice.h) on the
+// host, for the GPUs people run: which family and which plan each gets for a
+// grid of shapes. The golden file holds what the code before ChooseRnnKernel
+// chose (see rnn_kernel_choice_grid.h); the other tests check properties that
+// hold on any GPU (no Hopper-only family below compute capability 9, the
+// per-step path last, the portable switch).
+#include "kernels/rnn/rnn_kernel_choice.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/recurrent/rnn_kernel_choice_grid.h"
+
+namespace tftrt_masking {
+namespace {
+
+GpuProps PropsOf(const GridGpu& gpu) {
+  GpuProps props;
+  props.cc_major = gpu.major;
+  props.cc_minor = gpu.minor;
+  props.sm_count = gpu.sms;
+  props.shared_per_block_optin = gpu.optin;
+  props.shared_per_sm = gpu.per_sm;
+  return props;
+}
+
+MaskedRnnConfig ConfigOf(const GridShape& s) {
+  MaskedRnnConfig config;
+  config.cell = static_cast<RnnCell>(s.cell);
+  config.reset_after = s.reset_after;
+  config.batch = s.batch;
+  config.time = s.time;
+  config.input_size = s.input;
+  config.units = s.units;
+  if (s.relu) config.activation = Activation::kRelu;
+  return config;
+}
+
+// The option set of the grid's name (the environment knob it stands for).
+RnnKernelOptions OptionsNamed(const std::string& name) {
+  RnnKernelOptions options;
+  if (name == "simple") options.per_step_only = true;
+  if (name == "no_row_block") options.no_row_kernels = true;
+  if (name == "no_mma_rows") options.no_mma_row_group = true;
+  if (name == "no_cluster") options.no_clusters = true;
+  if (name == "no_mma") options.no_persistent_mma = true;
+  if (name == "no_overlap") options.no_overlap = true;
+  if (name == "no_pipelined_projection") options.no_pipelined_projection = true;
+  return options;
+}
+
+std::string Describe(const RnnKernelChoice& choice) {
+  std::ostringstream out;
+  out << "proj k_split=" << choice.projection.k_split_clusters
+      << " tf32x3=" << choice.projection.fp32_as_tf32x3
+      << " pipelined=" << choice.projection.pipelined << " ; " << DescribeRnnKernelChoice(choice);
+  return out.str();
+}
+
+// Every line of the grid, as the golden file writes them.
+std::vector<std::string> GridLines() {
+  std::vector<std::string> lines;
+  for (const GridOptions& set : GridOptionSets()) {
+    for (const GridGpu& gpu : GridGpus()) {
+      if (std::string(set.name) != "default" && std::string(gpu.name) != "H200") continue;
+      for (const GridShape& shape : GridShapes()) {
+        const RnnKernelChoice choice =
+            ChooseRnnKernel(ConfigOf(shape), static_cast<DType>(shape.dtype), PropsOf(gpu),
+                            OptionsNamed(set.name));
+        lines.push_back(GridLinePrefix(gpu.name, set.name, shape) + " : " + Describe(choice));
+      }
+    }
+  }
+  return lines;
+}
+
+TEST(RnnKernelChoiceTest, SameChoicesAsBeforeTheRefactor) {
+  std::ifstream file("tests/recurrent/rnn_kernel_choice_golden.txt");
+  ASSERT_TRUE(file.good()) << "golden file missing from the runfiles";
+  std::vector<std::string> want;
+  for (std::string line; std::getline(file, line);) want.push_back(line);
+  const std::vector<std::string> got = GridLines();
+  ASSERT_EQ(got.size(), want.size());
+  int mismatches = 0;
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (got[i] != want[i] && ++mismatches <= 10) {
+      ADD_FAILURE() << "line " << i + 1 << "\n  want " << want[i] << "\n  got  " << got[i];
+    }
+  }
+  EXPECT_EQ(mismatches, 0);
+}
+
+// What each GPU gets, in words (printed for the record; the golden pins it).
+TEST(RnnKernelChoiceTest, FamiliesPerGpu) {
+  for (const GridGpu& gpu : GridGpus()) {
+    std::map<std::string, int> first_family;
+    for (const GridShape& shape : GridShapes()) {
+      const RnnKernelChoice choice = ChooseRnnKernel(
+          ConfigOf(shape), static_cast<DType>(shape.dtype), PropsOf(gpu), RnnKernelOptions());
+      ++first_family[RnnFamilyName(choice.first().family)];
+    }
+    std::ostringstream line;
+    for (const auto& entry : first_family) line << " " << entry.first << "=" << entry.second;
+    std::printf("%-5s first candidate over %zu shapes:%s\n", gpu.name, GridShapes().size(),
+                line.str().c_str());
+  }
+}
+
+TEST(RnnKernelChoiceTest, NoHopperFamilyBelowComputeCapability9) {
+  for (const GridGpu& gpu : GridGpus()) {
+    if (gpu.major >= 9) continue;
+    for (const GridShape& shape : GridShapes()) {
+      const RnnKernelChoice choice = ChooseRnnKernel(
+          ConfigOf(shape), static_cast<DType>(shape.dtype), PropsOf(gpu), RnnKernelOptions());
+      const std::string where = GridLinePrefix(gpu.name, "default", shape);
+      EXPECT_FALSE(choice.projection.k_split_clusters) << where;
+      if (gpu.major < 8) EXPECT_FALSE(choice.projection.fp32_as_tf32x3) << where;  // no TF32
+      for (int i = 0; i < choice.candidate_count; ++i) {
+        const RnnKernelCandidate& c = choice.candidates[i];
+        EXPECT_NE(c.family, RnnFamily::kMmaRowGroup) << where;
+        EXPECT_NE(c.family, RnnFamily::kPersistent) << where;
+        if (c.family == RnnFamily::kRowBlock) {
+          EXPECT_EQ(c.row_block.cluster_size, 1) << where;
+          EXPECT_FALSE(c.row_block.overlap_projection) << where;
+          EXPECT_LE(c.row_block.shared_bytes, gpu.optin) << where;
+        }
+      }
+    }
+  }
+}
+
+TEST(RnnKernelChoiceTest, PerStepLastAndAlone) {
+  for (const GridGpu& gpu : GridGpus()) {
+    for (const GridShape& shape : GridShapes()) {
+      const MaskedRnnConfig config = ConfigOf(shape);
+      const DType dtype = static_cast<DType>(shape.dtype);
+      const RnnKernelChoice choice =
+          ChooseRnnKernel(config, dtype, PropsOf(gpu), RnnKernelOptions());
+      const std::string where = GridLinePrefix(gpu.name, "default", shape);
+      ASSERT_GE(choice.candidate_count, 1) << where;
+      EXPECT_EQ(choice.candidates[choice.candidate_count - 1].family, RnnFamily::kPerStep) << where;
+      for (int i = 0; i + 1 < choice.candidate_count; ++i) {
+        EXPECT_NE(choice.candidates[i].family, RnnFamily::kPerStep) << where;
+      }
+      // float64, GRU reset_after=false, T = 0: the per-step path only.
+      if (dtype == DType::kFloat64 || (config.cell == RnnCell::kGru && !config.reset_after) ||
+          config.time == 0) {
+        EXPECT_EQ(choice.candidate_count, 1) << where;
+      }
+      RnnKernelOptions per_step;
+      per_step.per_step_only = true;
+      EXPECT_EQ(ChooseRnnKernel(config, dtype, PropsOf(gpu), per_step).candidate_count, 1);
+    }
+  }
+}
+
+// The switch that makes an H200 choose as the portable class: the families an
+// A100 gets, never a Hopper one, and the same plans as an A100 with the
+// H200's SM count. On an A100 itself it changes nothing.
+TEST(RnnKernelChoiceTest, PortableClassOnHopperChoosesAsAnA100) {
+  const std::vector<GridGpu> gpus = GridGpus();
+  const GridGpu& h200 = gpus[1];
+  const GridGpu& a100 = gpus[2];
+  ASSERT_STREQ(h200.name, "H200");
+  ASSERT_STREQ(a100.name, "A100");
+  GridGpu a100_with_h200_sms = a100;
+  a100_with_h200_sms.sms = h200.sms;
+  RnnKernelOptions portable;
+  portable.portable_class = true;
+  int hopper_families_without_switch = 0;
+  for (const GridShape& shape : GridShapes()) {
+    const MaskedRnnConfig config = ConfigOf(shape);
+    const DType dtype = static_cast<DType>(shape.dtype);
+    const std::string where = GridLinePrefix("H200", "portable", shape);
+    const RnnKernelChoice on_h200 = ChooseRnnKernel(config, dtype, PropsOf(h200), portable);
+    const RnnKernelChoice like_a100 =
+        ChooseRnnKernel(config, dtype, PropsOf(a100_with_h200_sms), RnnKernelOptions());
+    EXPECT_EQ(Describe(on_h200), Describe(like_a100)) << where;
+    EXPECT_EQ(Describe(ChooseRnnKernel(config, dtype, PropsOf(a100), portable)),
+              Describe(ChooseRnnKernel(config, dtype, PropsOf(a100), RnnKernelOptions())))
+        << where;
+    const RnnFamily family =
+        ChooseRnnKernel(config, dtype, PropsOf(h200), RnnKernelOptions()).first().family;
+    hopper_families_without_switch +=
+        family == RnnFamily::kMmaRowGroup || family == RnnFamily::kPersistent;
+  }
+  EXPECT_GT(hopper_families_without_switch, 0);  // the switch does change something
+}
+
+TEST(RnnKernelChoiceTest, OptionsFromEnvironment) {
+  const struct {
+    const char* name;
+    bool RnnKernelOptions::*field;
+  } flags[] = {
+      {"TFTRT_MASKING_RNN_SIMPLE", &RnnKernelOptions::per_step_only},
+      {"TFTRT_MASKING_RNN_NO_ROW_BLOCK", &RnnKernelOptions::no_row_kernels},
+      {"TFTRT_MASKING_RNN_NO_MMA_ROWS", &RnnKernelOptions::no_mma_row_group},
+      {"TFTRT_MASKING_RNN_ROWS_8_WARPS", &RnnKernelOptions::row_group_8_warps},
+      {"TFTRT_MASKING_RNN_NO_CLUSTER", &RnnKernelOptions::no_clusters},
+      {"TFTRT_MASKING_RNN_NO_MMA", &RnnKernelOptions::no_persistent_mma},
+      {"TFTRT_MASKING_RNN_NO_OVERLAP", &RnnKernelOptions::no_overlap},
+      {"TFTRT_MASKING_RNN_NO_PIPELINED_PROJECTION", &RnnKernelOptions::no_pipelined_projection},
+      {"TFTRT_MASKING_RNN_PORTABLE", &RnnKernelOptions::portable_class},
+  };
+  for (const auto& flag : flags) {
+    EXPECT_FALSE(RnnKernelOptionsFromEnvironment().*flag.field) << flag.name;
+    setenv(flag.name, "1", 1);
+    EXPECT_TRUE(RnnKernelOptionsFromEnvironment().*flag.field) << flag.name;
+    setenv(flag.name, "0", 1);
+    EXPECT_FALSE(RnnKernelOptionsFromEnvironment().*flag.field) << flag.name;
+    unsetenv(flag.name);
+  }
+  setenv("TFTRT_MASKING_RNN_ROWS_BULK", "1", 1);
+  EXPECT_EQ(RnnKernelOptionsFromEnvironment().row_group_copy, rnn_gpu::RowGroupCopy::kBulk);
+  setenv("TFTRT_MASKING_RNN_ROWS_ST_ASYNC", "1", 1);  // st.async wins, as before
+  EXPECT_EQ(RnnKernelOptionsFromEnvironment().row_group_copy, rnn_gpu::RowGroupCopy::kStAsync);
+  unsetenv("TFTRT_MASKING_RNN_ROWS_BULK");
+  unsetenv("TFTRT_MASKING_RNN_ROWS_ST_ASYNC");
+  EXPECT_EQ(RnnKernelOptionsFromEnvironment().row_group_copy, rnn_gpu::RowGroupCopy::kAuto);
+}
+
+// Unaligned pointers: no row-block kernel (it copies the mask in 4-byte
+// words), no pipelined projection tile (16-byte copies).
+TEST(RnnKernelChoiceTest, UnalignedPointers) {
+  const GridGpu h200 = GridGpus()[1];
+  MaskedRnnConfig config;
+  config.batch = 8;
+  config.time = 100;
+  config.input_size = 64;
+  config.units = 32;
+  RnnArgsAlignment aligned, unaligned;
+  unaligned.mask_4_bytes = false;
+  unaligned.x_kernel_16_bytes = false;
+  const RnnKernelChoice a =
+      ChooseRnnKernel(config, DType::kFloat16, PropsOf(h200), RnnKernelOptions(), aligned);
+  const RnnKernelChoice b =
+      ChooseRnnKernel(config, DType::kFloat16, PropsOf(h200), RnnKernelOptions(), unaligned);
+  EXPECT_EQ(a.first().family, RnnFamily::kRowBlock);
+  EXPECT_TRUE(a.projection.pipelined);
+  EXPECT_NE(b.first().family, RnnFamily::kRowBlock);
+  EXPECT_FALSE(b.projection.pipelined);
+}
+
+}  // namespace
+}  // namespace tftrt_masking
