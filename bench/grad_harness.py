@@ -32,7 +32,7 @@ from harness import ACTS, CELLS, DEV, DTYPES, LIB, RnnCase, reference  # noqa: E
 LIB.tm_rnn_grad_workspace_bytes.restype = ctypes.c_int64
 LIB.tm_rnn_grad_workspace_bytes.argtypes = LIB.tm_rnn_workspace_bytes.argtypes
 LIB.tm_rnn_grad.restype = ctypes.c_int
-LIB.tm_rnn_grad.argtypes = LIB.tm_rnn.argtypes
+LIB.tm_rnn_grad.argtypes = LIB.tm_rnn.argtypes[:-1]  # tm_rnn without its options array
 
 # Rel. L2 error bounds. float16/bfloat16: inputs are the same rounded values in the reference,
 # the kernel accumulates in float32 and rounds each gradient once (bf16: 2^-9 per element).

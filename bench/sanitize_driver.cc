@@ -5,11 +5,13 @@
 // `sanitize_driver grad` runs only the gradient launches (LaunchMaskedRnnGrad).
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "kernels/masking/masking.h"
@@ -235,12 +237,19 @@ void RunRnnGrad(RnnCell cell, bool reset_after, DType dtype, MaskDType mask_dtyp
 // Every cell and dtype; products with and without split K (U = 128: the
 // backward step's K = 4U = 512; B * T = 520: the weight gradients' K, and
 // 64-row tiles), B = 1, T = 1, T = 0, no bias.
-int RunGradCases(std::mt19937* rng) {
-  struct CellCase { RnnCell cell; bool reset_after; };
-  const CellCase cells[] = {{RnnCell::kLstm, true}, {RnnCell::kGru, true},
-                            {RnnCell::kGru, false}, {RnnCell::kSimpleRnn, true}};
+// only: cell names to run ("lstm", "gru", "gru_reset_before", "simple_rnn"), or none = all;
+// racecheck runs ~1 s per call, so a device call can split the cells between runs.
+int RunGradCases(std::mt19937* rng, const std::vector<std::string>& only) {
+  struct CellCase { RnnCell cell; bool reset_after; const char* name; };
+  const CellCase cells[] = {{RnnCell::kLstm, true, "lstm"}, {RnnCell::kGru, true, "gru"},
+                            {RnnCell::kGru, false, "gru_reset_before"},
+                            {RnnCell::kSimpleRnn, true, "simple_rnn"}};
   int index = 0;
   for (const CellCase& c : cells) {
+    if (!only.empty() && std::find(only.begin(), only.end(), c.name) == only.end()) {
+      index += 4;  // the same mask dtypes and options per cell as a full run
+      continue;
+    }
     for (DType dtype : {DType::kFloat32, DType::kFloat16, DType::kBFloat16, DType::kFloat64}) {
       const MaskDType mask_dtype = index % 2 ? MaskDType::kInt32 : MaskDType::kBool;
       RunRnnGrad(c.cell, c.reset_after, dtype, mask_dtype, 3, 4, 5, 6, index % 3 == 0, true,
@@ -281,7 +290,9 @@ void RunMasking(DType dtype, int64_t rows, int64_t features, MaskDType mask_dtyp
 
 int main(int argc, char** argv) {
   std::mt19937 rng(3);
-  if (argc > 1 && std::strcmp(argv[1], "grad") == 0) return RunGradCases(&rng);
+  if (argc > 1 && std::strcmp(argv[1], "grad") == 0) {
+    return RunGradCases(&rng, std::vector<std::string>(argv + 2, argv + argc));
+  }
   const DType dtypes[] = {DType::kFloat32, DType::kFloat16, DType::kBFloat16, DType::kFloat64};
   for (DType dtype : dtypes) {
     for (MaskDType mask_dtype : {MaskDType::kBool, MaskDType::kInt32}) {

@@ -34,6 +34,7 @@
 #include "kernels/rnn/masked_rnn.h"
 #include "kernels/rnn/masked_rnn_grad.h"
 #include "kernels/rnn/rnn_device.cuh"
+#include "kernels/rnn/rnn_kernel_choice.h"
 
 namespace tftrt_masking {
 namespace rnn_grad_gpu {
@@ -655,8 +656,8 @@ cudaError_t LaunchCooperative(Kernel kernel, int64_t work, int num_sms, cudaStre
 }
 
 template <typename T, typename Acc>
-int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args, char* workspace,
-                cudaStream_t stream) {
+int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
+                const RnnKernelOptions& options, char* workspace, cudaStream_t stream) {
   const GradLayout layout = Layout(config, args.forward.dtype);
   const int64_t B = config.batch, steps = config.time, F = config.input_size, U = config.units;
   const int gates = GateCount(config.cell);
@@ -731,8 +732,8 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
     return error;
   }
   const bool persistent =
-      cooperative != 0 && !gru_before && !EnvFlag("TFTRT_MASKING_RNN_GRAD_PER_STEP") &&
-      (row_units <= 32768 || EnvFlag("TFTRT_MASKING_RNN_GRAD_PERSISTENT"));
+      cooperative != 0 && !gru_before && !options.grad_per_step &&
+      (row_units <= 32768 || options.grad_persistent);
   auto check = [&]() {
     error = cudaGetLastError();
     return error == cudaSuccess;
@@ -959,15 +960,18 @@ int LaunchMaskedRnnGrad(const MaskedRnnConfig& config, const MaskedRnnGpuGradArg
   if (workspace_bytes < need || (need > 0 && workspace == nullptr)) return cudaErrorInvalidValue;
   char* scratch = static_cast<char*>(workspace);
   cudaStream_t cuda_stream = reinterpret_cast<cudaStream_t>(stream);
+  // The debug knobs, read once per call (as LaunchMaskedRnn does).
+  const RnnKernelOptions options = RnnKernelOptionsFromEnvironment();
   switch (args.forward.dtype) {
     case DType::kFloat32:
-      return rnn_grad_gpu::LaunchTyped<float, float>(config, args, scratch, cuda_stream);
+      return rnn_grad_gpu::LaunchTyped<float, float>(config, args, options, scratch, cuda_stream);
     case DType::kFloat16:
-      return rnn_grad_gpu::LaunchTyped<__half, float>(config, args, scratch, cuda_stream);
+      return rnn_grad_gpu::LaunchTyped<__half, float>(config, args, options, scratch, cuda_stream);
     case DType::kBFloat16:
-      return rnn_grad_gpu::LaunchTyped<__nv_bfloat16, float>(config, args, scratch, cuda_stream);
+      return rnn_grad_gpu::LaunchTyped<__nv_bfloat16, float>(config, args, options, scratch,
+                                                             cuda_stream);
     case DType::kFloat64:
-      return rnn_grad_gpu::LaunchTyped<double, double>(config, args, scratch, cuda_stream);
+      return rnn_grad_gpu::LaunchTyped<double, double>(config, args, options, scratch, cuda_stream);
   }
   return cudaErrorInvalidValue;
 }

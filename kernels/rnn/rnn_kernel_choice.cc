@@ -39,6 +39,8 @@ RnnKernelOptions RnnKernelOptionsFromEnvironment() {
   options.no_overlap = EnvironmentFlag("TFTRT_MASKING_RNN_NO_OVERLAP");
   options.no_pipelined_projection = EnvironmentFlag("TFTRT_MASKING_RNN_NO_PIPELINED_PROJECTION");
   options.portable_class = EnvironmentFlag("TFTRT_MASKING_RNN_PORTABLE");
+  options.grad_per_step = EnvironmentFlag("TFTRT_MASKING_RNN_GRAD_PER_STEP");
+  options.grad_persistent = EnvironmentFlag("TFTRT_MASKING_RNN_GRAD_PERSISTENT");
   return options;
 }
 

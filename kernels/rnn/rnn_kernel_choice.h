@@ -57,6 +57,11 @@ struct RnnKernelOptions {
   // runs exactly the code and the choice an A100 would: timed on an H200, it
   // is not a measurement on an A100 (SM count, clocks and memory stay the H200's).
   bool portable_class = false;
+  // The gradient (masked_rnn_grad_gpu.cu): one launch per product and step
+  // (TFTRT_MASKING_RNN_GRAD_PER_STEP), or the persistent cooperative kernels
+  // beyond their size rule (TFTRT_MASKING_RNN_GRAD_PERSISTENT).
+  bool grad_per_step = false;
+  bool grad_persistent = false;
 };
 
 // The knobs from the environment (set unless unset, empty or "0").
