@@ -150,7 +150,10 @@ int LaunchRecurrence(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args
     if (ffma_tried && candidate.family == RnnFamily::kPersistent && !candidate.persistent.mma) {
       continue;
     }
-    const int status = LaunchCandidate(config, args, props, options, candidate,
+    // A re-plan sees the properties the choice saw (the portable class's, if asked).
+    const int status = LaunchCandidate(config, args,
+                                       options.portable_class ? PortableClassProps(props) : props,
+                                       options, candidate,
                                        reinterpret_cast<const float*>(workspace + layout.xproj),
                                        workspace, stream, &ffma_tried);
     if (status != cudaErrorCooperativeLaunchTooLarge) return status;
