@@ -24,14 +24,14 @@ import numpy as np
 import tensorflow.compat.v2 as tf
 from absl.testing import parameterized
 
-import tf_keras as keras
-from tf_keras.engine import base_layer_utils
-from tf_keras.layers.rnn import gru
-from tf_keras.layers.rnn import gru_v1
-from tf_keras.layers.rnn import lstm
-from tf_keras.layers.rnn import lstm_v1
-from tf_keras.testing_infra import test_combinations
-from tf_keras.testing_infra import test_utils
+import tf_keras.src as keras
+from tf_keras.src.engine import base_layer_utils
+from tf_keras.src.layers.rnn import gru
+from tf_keras.src.layers.rnn import gru_v1
+from tf_keras.src.layers.rnn import lstm
+from tf_keras.src.layers.rnn import lstm_v1
+from tf_keras.src.testing_infra import test_combinations
+from tf_keras.src.testing_infra import test_utils
 
 # isort: off
 from tensorflow.python.checkpoint import (

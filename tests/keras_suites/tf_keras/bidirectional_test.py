@@ -21,12 +21,12 @@ import numpy as np
 import tensorflow.compat.v2 as tf
 from absl.testing import parameterized
 
-import tf_keras as keras
-from tf_keras.engine import base_layer_utils
-from tf_keras.layers import core
-from tf_keras.layers.rnn.cell_wrappers import ResidualWrapper
-from tf_keras.testing_infra import test_combinations
-from tf_keras.testing_infra import test_utils
+import tf_keras.src as keras
+from tf_keras.src.engine import base_layer_utils
+from tf_keras.src.layers import core
+from tf_keras.src.layers.rnn.cell_wrappers import ResidualWrapper
+from tf_keras.src.testing_infra import test_combinations
+from tf_keras.src.testing_infra import test_utils
 
 # isort: off
 from tensorflow.python.checkpoint import (

@@ -20,13 +20,13 @@ import textwrap
 import numpy as np
 import tensorflow.compat.v2 as tf
 
-import tf_keras as keras
-from tf_keras import initializers
-from tf_keras.layers import core
-from tf_keras.mixed_precision import policy
-from tf_keras.saving.serialization_lib import SafeModeScope
-from tf_keras.testing_infra import test_combinations
-from tf_keras.testing_infra import test_utils
+import tf_keras.src as keras
+from tf_keras.src import initializers
+from tf_keras.src.layers import core
+from tf_keras.src.mixed_precision import policy
+from tf_keras.src.saving.serialization_lib import SafeModeScope
+from tf_keras.src.testing_infra import test_combinations
+from tf_keras.src.testing_infra import test_utils
 
 
 @test_combinations.run_all_keras_modes

@@ -23,11 +23,11 @@ import numpy as np
 import tensorflow.compat.v2 as tf
 from absl.testing import parameterized
 
-import tf_keras as keras
-from tf_keras.layers.rnn import gru_lstm_utils
-from tf_keras.testing_infra import test_combinations
-from tf_keras.testing_infra import test_utils
-from tf_keras.utils import np_utils
+import tf_keras.src as keras
+from tf_keras.src.layers.rnn import gru_lstm_utils
+from tf_keras.src.testing_infra import test_combinations
+from tf_keras.src.testing_infra import test_utils
+from tf_keras.src.utils import np_utils
 
 # isort: off
 from tensorflow.core.protobuf import rewriter_config_pb2

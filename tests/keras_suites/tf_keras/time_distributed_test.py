@@ -19,9 +19,9 @@ import numpy as np
 import tensorflow.compat.v2 as tf
 from absl.testing import parameterized
 
-import tf_keras as keras
-from tf_keras.testing_infra import test_combinations
-from tf_keras.testing_infra import test_utils
+import tf_keras.src as keras
+from tf_keras.src.testing_infra import test_combinations
+from tf_keras.src.testing_infra import test_utils
 
 # isort: off
 from tensorflow.python.checkpoint import (
