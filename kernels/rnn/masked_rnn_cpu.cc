@@ -639,6 +639,13 @@ void RunBlock(const MaskedRnnConfig& config, const CpuRnnWeights<Acc>& weights,
         }
         // y_tau = kept ? new h : (zero_output_for_mask ? 0 : y_{tau-1}).
         for (int64_t row = 0; row < rows; ++row) {
+          const int64_t trace_at = ((g0 + row) * steps + tau) * units;
+          if (block.state_trace_h != nullptr) {
+            std::copy_n(h.data() + row * units, units, block.state_trace_h + trace_at);
+          }
+          if (lstm && block.state_trace_c != nullptr) {
+            std::copy_n(c.data() + row * units, units, block.state_trace_c + trace_at);
+          }
           Acc* y = last_output.data() + row * units;
           if (projected_slot[row * time_block + s] >= 0) {
             std::copy_n(h.data() + row * units, units, y);
@@ -671,6 +678,16 @@ void MaskedRnnCpuBlock(const MaskedRnnConfig& config, const CpuRnnWeights<float>
 void MaskedRnnCpuBlock(const MaskedRnnConfig& config, const CpuRnnWeights<double>& weights,
                        const CpuRowsBlock<double>& block) {
   RunBlock(config, weights, block);
+}
+
+void CpuGemmRows(const float* const* a_rows, int64_t m, int64_t depth, const float* b,
+                 int64_t ldb, int64_t n_cols, const float* bias, float* c) {
+  Leaves<float>().gemm_rows(a_rows, m, depth, b, ldb, n_cols, bias, c);
+}
+
+void CpuGemmRows(const double* const* a_rows, int64_t m, int64_t depth, const double* b,
+                 int64_t ldb, int64_t n_cols, const double* bias, double* c) {
+  Leaves<double>().gemm_rows(a_rows, m, depth, b, ldb, n_cols, bias, c);
 }
 
 int64_t MaskedRnnCpuCostPerRow(const MaskedRnnConfig& config) {

@@ -52,6 +52,10 @@ struct CpuRowsBlock {
   Acc* output = nullptr;           // [rows, T, U] or [rows, U]
   Acc* final_h = nullptr;          // [rows, U] or nullptr
   Acc* final_c = nullptr;          // [rows, U] or nullptr (LSTM)
+  // The gradient's recompute: the state after each step tau (processing
+  // order, masked steps included), or nullptr.
+  Acc* state_trace_h = nullptr;    // [rows, T, U]
+  Acc* state_trace_c = nullptr;    // [rows, T, U] (LSTM)
 };
 
 // The recurrence on one block of rows (masked_rnn_cpu.cc). The config must
@@ -60,6 +64,14 @@ void MaskedRnnCpuBlock(const MaskedRnnConfig& config, const CpuRnnWeights<float>
                        const CpuRowsBlock<float>& block);
 void MaskedRnnCpuBlock(const MaskedRnnConfig& config, const CpuRnnWeights<double>& weights,
                        const CpuRowsBlock<double>& block);
+
+// c[i, :n_cols] = a_rows[i][:depth] @ b[:depth, :n_cols] (row stride ldb), plus
+// bias[n] when given; c is [m, n_cols]. The forward's product (same bits on
+// every CPU), shared with the gradient.
+void CpuGemmRows(const float* const* a_rows, int64_t m, int64_t depth, const float* b,
+                 int64_t ldb, int64_t n_cols, const float* bias, float* c);
+void CpuGemmRows(const double* const* a_rows, int64_t m, int64_t depth, const double* b,
+                 int64_t ldb, int64_t n_cols, const double* bias, double* c);
 
 // Rough cost of one batch row in cycles, for the caller's work sharder.
 int64_t MaskedRnnCpuCostPerRow(const MaskedRnnConfig& config);

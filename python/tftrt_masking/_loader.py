@@ -56,7 +56,8 @@ _ops_module = None
 
 
 def load_ops():
-  """Loads the op library (once) and returns its module of generated op wrappers.
+  """Loads the op library (once), registers the ops' gradients and returns its
+  module of generated op wrappers.
 
   Also loads the TF-TRT converter library when it was built, so that the
   converters are registered before any TF-TRT conversion, and, where TensorRT
@@ -82,6 +83,9 @@ def load_ops():
   converters = converters_library_path()
   if converters is not None:
     tf.load_library(str(converters))
+  from tftrt_masking import gradients  # pylint: disable=import-outside-toplevel
+
+  gradients.register_gradients(module)
   # Set before registering plugins: registration calls load_ops() again.
   _ops_module = module
   if converters is not None:

@@ -99,6 +99,30 @@ absl::Status MaskedRnnShape(InferenceContext* c, const char* op, RnnCell cell) {
   return absl::OkStatus();
 }
 
+// The gradient op of a masked recurrence: the forward inputs, then d_output,
+// d_final_h[, d_final_c]; outputs the gradients of x, kernel,
+// recurrent_kernel, bias, initial_h[, initial_c], each its input's shape.
+absl::Status MaskedRnnGradShape(InferenceContext* c, const char* op, RnnCell cell) {
+  TF_RETURN_IF_ERROR(MaskedRnnShape(c, op, cell));
+  const int num_states = cell == RnnCell::kLstm ? 2 : 1;
+  const int first_incoming = 5 + num_states;
+  for (int i = 0; i <= num_states; ++i) {  // the forward's outputs' shapes
+    ShapeHandle unused;
+    TF_RETURN_IF_ERROR(c->Merge(c->input(first_incoming + i), c->output(i), &unused));
+  }
+  const int source_input[] = {0, 2, 3, 4, 5, 6};  // x, kernel, recurrent_kernel, bias, states
+  for (int out = 0; out < 4 + num_states; ++out) c->set_output(out, c->input(source_input[out]));
+  return absl::OkStatus();
+}
+
+constexpr char kGradDoc[] = R"doc(
+The gradient of the forward op of the same name without "Grad", with Keras'
+carry rules (a masked step passes the gradients of the state and of the output
+through). Inputs are the forward op's, then the gradients of its outputs. The
+outputs are the gradients of x, kernel, recurrent_kernel, bias ([0] without
+bias), initial_h (and initial_c); the mask has none. Recomputes the forward.
+)doc";
+
 constexpr char kCommonDoc[] = R"doc(
 x: [batch, time, features].
 mask: [batch, time]; true = the step is processed, false = the state is kept
@@ -198,5 +222,86 @@ REGISTER_OP("MaskedSimpleRNN")
 Keras' SimpleRNN with a mask: h' = act(x@W + b + h@U).
 bias: [units], or [0] when use_bias is false.
 )doc") + kCommonDoc);
+
+REGISTER_OP("MaskedLSTMGrad")
+    .Input("x: T")
+    .Input("mask: bool")
+    .Input("kernel: T")
+    .Input("recurrent_kernel: T")
+    .Input("bias: T")
+    .Input("initial_h: T")
+    .Input("initial_c: T")
+    .Input("d_output: T")
+    .Input("d_final_h: T")
+    .Input("d_final_c: T")
+    .Output("d_x: T")
+    .Output("d_kernel: T")
+    .Output("d_recurrent_kernel: T")
+    .Output("d_bias: T")
+    .Output("d_initial_h: T")
+    .Output("d_initial_c: T")
+    .Attr("T: {half, bfloat16, float, double}")
+    .Attr("activation: string = 'tanh'")
+    .Attr("recurrent_activation: string = 'sigmoid'")
+    .Attr("use_bias: bool = true")
+    .Attr("go_backwards: bool = false")
+    .Attr("return_sequences: bool = false")
+    .Attr("zero_output_for_mask: bool = false")
+    .SetShapeFn([](InferenceContext* c) {
+      return MaskedRnnGradShape(c, "MaskedLSTMGrad", RnnCell::kLstm);
+    })
+    .Doc(kGradDoc);
+
+REGISTER_OP("MaskedGRUGrad")
+    .Input("x: T")
+    .Input("mask: bool")
+    .Input("kernel: T")
+    .Input("recurrent_kernel: T")
+    .Input("bias: T")
+    .Input("initial_h: T")
+    .Input("d_output: T")
+    .Input("d_final_h: T")
+    .Output("d_x: T")
+    .Output("d_kernel: T")
+    .Output("d_recurrent_kernel: T")
+    .Output("d_bias: T")
+    .Output("d_initial_h: T")
+    .Attr("T: {half, bfloat16, float, double}")
+    .Attr("activation: string = 'tanh'")
+    .Attr("recurrent_activation: string = 'sigmoid'")
+    .Attr("reset_after: bool = true")
+    .Attr("use_bias: bool = true")
+    .Attr("go_backwards: bool = false")
+    .Attr("return_sequences: bool = false")
+    .Attr("zero_output_for_mask: bool = false")
+    .SetShapeFn([](InferenceContext* c) {
+      return MaskedRnnGradShape(c, "MaskedGRUGrad", RnnCell::kGru);
+    })
+    .Doc(kGradDoc);
+
+REGISTER_OP("MaskedSimpleRNNGrad")
+    .Input("x: T")
+    .Input("mask: bool")
+    .Input("kernel: T")
+    .Input("recurrent_kernel: T")
+    .Input("bias: T")
+    .Input("initial_h: T")
+    .Input("d_output: T")
+    .Input("d_final_h: T")
+    .Output("d_x: T")
+    .Output("d_kernel: T")
+    .Output("d_recurrent_kernel: T")
+    .Output("d_bias: T")
+    .Output("d_initial_h: T")
+    .Attr("T: {half, bfloat16, float, double}")
+    .Attr("activation: string = 'tanh'")
+    .Attr("use_bias: bool = true")
+    .Attr("go_backwards: bool = false")
+    .Attr("return_sequences: bool = false")
+    .Attr("zero_output_for_mask: bool = false")
+    .SetShapeFn([](InferenceContext* c) {
+      return MaskedRnnGradShape(c, "MaskedSimpleRNNGrad", RnnCell::kSimpleRnn);
+    })
+    .Doc(kGradDoc);
 
 }  // namespace tftrt_masking
