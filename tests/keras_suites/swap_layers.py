@@ -6,19 +6,55 @@ classes Masking, LSTM, GRU, SimpleRNN and Bidirectional by ours. The public
 `keras.layers` / `tf_keras.layers` stay Keras' own: our classes subclass them
 and the Bidirectional swap table reads them. Tests that import a class from
 its defining module (`from tf_keras.src.layers.rnn import lstm; lstm.LSTM`)
-keep testing Keras' class; suites.py lists them.
+keep testing Keras' class.
+
+Tests that fail for a documented reason are marked xfail (strict: they must
+fail) with the reason, listed in EXPECTED_FAILURES.
 """
 
 import os
-import sys
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-_PYTHON_DIR = Path(__file__).resolve().parents[2] / "python"
-if str(_PYTHON_DIR) not in sys.path:
-  sys.path.insert(0, str(_PYTHON_DIR))
 
 SWAPPED_NAMES = ("Masking", "LSTM", "GRU", "SimpleRNN", "Bidirectional")
+_FUSED_BIDIRECTIONAL = ("Keras 3.15's fused bidirectional cuDNN switch (_can_attempt_fused_lstm/"
+                        "gru) is off by design: our Bidirectional runs its two layers, which "
+                        "serve masked and unmasked calls alike (README, docs/REWRITE.md)")
+# Test node id (from the test file's name on) -> why it fails against our layers.
+EXPECTED_FAILURES = {
+    "bidirectional_test.py::SimpleRNNTest::test_fused_lstm_eligibility": _FUSED_BIDIRECTIONAL,
+    "bidirectional_test.py::SimpleRNNTest::test_fused_gru_eligibility": _FUSED_BIDIRECTIONAL,
+}
+_MASK_WORDS = ("mask", "Mask")
+
+
+def pytest_addoption(parser):
+  parser.addoption("--tf-keras-mask-tests-only", action="store_true",
+                   help="of the vendored tf_keras files, run only the tests about masks")
+
+
+def pytest_collection_modifyitems(config, items):
+  """Marks the expected failures; with --tf-keras-mask-tests-only deselects the
+  vendored tf_keras tests whose name does not mention masks."""
+  import pytest  # pylint: disable=import-outside-toplevel
+
+  vendored = Path(os.path.abspath(__file__)).parent / "tf_keras"
+  kept, deselected = [], []
+  for item in items:
+    node = f"{item.path.name}::{item.nodeid.split('::', 1)[-1]}"
+    reason = EXPECTED_FAILURES.get(node)
+    if reason:
+      item.add_marker(pytest.mark.xfail(reason=reason, strict=True))
+    in_vendored = item.path.parent == vendored
+    if (config.getoption("--tf-keras-mask-tests-only") and in_vendored
+        and not any(word in item.name for word in _MASK_WORDS)):
+      deselected.append(item)
+    else:
+      kept.append(item)
+  if deselected:
+    config.hook.pytest_deselected(items=deselected)
+    items[:] = kept
 
 
 def our_classes(flavour):
