@@ -1,7 +1,7 @@
 """Runs Keras' and tf_keras' own layer tests against our layers (swap_layers.py).
 
 Keras 3: the test files its package installs (keras/src/layers/...), so they
-match the installed Keras. tf_keras: the files vendored in tf_keras/ (its wheel
+match the installed Keras. tf_keras: the files vendored in tf_keras_v2_17_0/ (its wheel
 ships none; README.md says where they come from).
 
   run_suites.py          the CI part (Bazel //tests/keras_suites:keras_suites_test):
@@ -44,7 +44,7 @@ def main(argv):
     args.append(f"--junitxml={os.environ['XML_OUTPUT_FILE']}")
   if not full:
     args.append("--tf-keras-mask-tests-only")
-  tf_keras_files = [str(HERE / "tf_keras" / name) for name in TF_KERAS_FILES]
+  tf_keras_files = [str(HERE / "tf_keras_v2_17_0" / name) for name in TF_KERAS_FILES]
   return pytest.main(args + argv + keras3_test_files() + tf_keras_files)
 
 
