@@ -29,8 +29,9 @@ from tftrt_masking import _keras, recurrent_ops
 from tftrt_masking.layers.tf_keras_base import TfKerasDropIn
 
 
-# Input dropout masks Keras draws per call for LSTM / GRU (one per gate).
-GATE_COUNTS = {"lstm": 4, "gru": 3, "simple_rnn": 1}
+# Input dropout masks tf_keras' LSTM / GRU draw per call on their
+# cuDNN-or-standard path (one per gate; the first is used).
+TF_KERAS_MASK_COUNTS = {"lstm": 4, "gru": 3}
 
 
 def _op_name(layer_name: str) -> str:
@@ -287,7 +288,8 @@ class TfKerasRecurrentBehaviour(TfKerasDropIn, RecurrentBehaviour):
     if self.cell.dropout == 0:
       return inputs
     self.reset_dropout_mask()
-    masks = self.get_dropout_mask_for_cell(inputs, training, count=GATE_COUNTS[self.op_cell])
+    masks = self.get_dropout_mask_for_cell(inputs, training,
+                                           count=TF_KERAS_MASK_COUNTS[self.op_cell])
     return inputs * masks[0]
 
   def call(self, inputs, mask=None, training=None, initial_state=None):
