@@ -3,10 +3,12 @@
 //
 // Every function here works on ONE unit n of ONE (row, step) pair and is given
 // the gate PRE-activations of that step (what x@W + h@U + b gave before the
-// activation); it recomputes the activations with Activate() from cell_math.h.
-// Pre-activations rather than activations because the derivatives at the kinks
-// depend on the input: TensorFlow's gradients are relu'(0) = 0, relu6' = 1 only
-// for 0 < x < 6, clip_by_value passes the gradient where lo <= x <= hi.
+// activation). The plain form recomputes the activations with Activate() from
+// cell_math.h; the ...WithActivations form takes them too (post = Activate(pre),
+// for callers that computed them in bulk, e.g. vectorized) and is the one
+// implementation. Pre-activations are needed because the derivatives at the
+// kinks depend on the input: TensorFlow's gradients are relu'(0) = 0, relu6' = 1
+// only for 0 < x < 6, clip_by_value passes the gradient where lo <= x <= hi.
 //
 // The matrix products are the caller's. With dG the gate pre-activation
 // gradients of a step (G blocks of U side by side, Keras' gate order):
@@ -69,16 +71,11 @@ struct LstmUnitGrad {
   Acc d_c_prev;
 };
 
+// i, f, g, o = the activations of z_i..z_o; act_c = Activate(activation, c).
 template <typename Acc>
-TFTRT_HOST_DEVICE LstmUnitGrad<Acc> LstmStepGrad(Activation activation,
-                                                 Activation recurrent_activation, Acc z_i,
-                                                 Acc z_f, Acc z_g, Acc z_o, Acc c_prev, Acc c,
-                                                 Acc d_h, Acc d_c) {
-  const Acc i = Activate(recurrent_activation, z_i);
-  const Acc f = Activate(recurrent_activation, z_f);
-  const Acc g = Activate(activation, z_g);
-  const Acc o = Activate(recurrent_activation, z_o);
-  const Acc act_c = Activate(activation, c);
+TFTRT_HOST_DEVICE LstmUnitGrad<Acc> LstmStepGradWithActivations(
+    Activation activation, Activation recurrent_activation, Acc z_i, Acc z_f, Acc z_g, Acc z_o,
+    Acc i, Acc f, Acc g, Acc o, Acc c_prev, Acc c, Acc act_c, Acc d_h, Acc d_c) {
   const Acc d_c_total = d_c + d_h * o * ActivationGrad(activation, c, act_c);
   LstmUnitGrad<Acc> out;
   out.d_o = d_h * act_c * ActivationGrad(recurrent_activation, z_o, o);
@@ -87,6 +84,17 @@ TFTRT_HOST_DEVICE LstmUnitGrad<Acc> LstmStepGrad(Activation activation,
   out.d_g = d_c_total * i * ActivationGrad(activation, z_g, g);
   out.d_c_prev = d_c_total * f;
   return out;
+}
+
+template <typename Acc>
+TFTRT_HOST_DEVICE LstmUnitGrad<Acc> LstmStepGrad(Activation activation,
+                                                 Activation recurrent_activation, Acc z_i,
+                                                 Acc z_f, Acc z_g, Acc z_o, Acc c_prev, Acc c,
+                                                 Acc d_h, Acc d_c) {
+  return LstmStepGradWithActivations(
+      activation, recurrent_activation, z_i, z_f, z_g, z_o, Activate(recurrent_activation, z_i),
+      Activate(recurrent_activation, z_f), Activate(activation, z_g),
+      Activate(recurrent_activation, z_o), c_prev, c, Activate(activation, c), d_h, d_c);
 }
 
 // ---------------------------------------------------------------------------
@@ -107,14 +115,11 @@ struct GruUnitGrad {
   Acc d_h_prev_partial;  // element-wise part of dL/dh_prev
 };
 
+// z, r, hh = the activations of z_z, z_r, z_h.
 template <typename Acc>
-TFTRT_HOST_DEVICE GruUnitGrad<Acc> GruResetAfterStepGrad(Activation activation,
-                                                         Activation recurrent_activation,
-                                                         Acc z_z, Acc z_r, Acc z_h, Acc mi_h,
-                                                         Acc h_prev, Acc d_h) {
-  const Acc z = Activate(recurrent_activation, z_z);
-  const Acc r = Activate(recurrent_activation, z_r);
-  const Acc hh = Activate(activation, z_h);
+TFTRT_HOST_DEVICE GruUnitGrad<Acc> GruResetAfterStepGradWithActivations(
+    Activation activation, Activation recurrent_activation, Acc z_z, Acc z_r, Acc z_h, Acc z,
+    Acc r, Acc hh, Acc mi_h, Acc h_prev, Acc d_h) {
   GruUnitGrad<Acc> out;
   out.d_h_input = d_h * (Acc(1) - z) * ActivationGrad(activation, z_h, hh);
   out.d_h_recurrent = out.d_h_input * r;
@@ -122,6 +127,16 @@ TFTRT_HOST_DEVICE GruUnitGrad<Acc> GruResetAfterStepGrad(Activation activation,
   out.d_r = out.d_h_input * mi_h * ActivationGrad(recurrent_activation, z_r, r);
   out.d_h_prev_partial = d_h * z;
   return out;
+}
+
+template <typename Acc>
+TFTRT_HOST_DEVICE GruUnitGrad<Acc> GruResetAfterStepGrad(Activation activation,
+                                                         Activation recurrent_activation,
+                                                         Acc z_z, Acc z_r, Acc z_h, Acc mi_h,
+                                                         Acc h_prev, Acc d_h) {
+  return GruResetAfterStepGradWithActivations(
+      activation, recurrent_activation, z_z, z_r, z_h, Activate(recurrent_activation, z_z),
+      Activate(recurrent_activation, z_r), Activate(activation, z_h), mi_h, h_prev, d_h);
 }
 
 // reset_before (reset_after=False): z_z = mx_z + h_prev@U_z, r = ra(mx_r +
@@ -133,12 +148,9 @@ TFTRT_HOST_DEVICE GruUnitGrad<Acc> GruResetAfterStepGrad(Activation activation,
 // 2) GruResetBeforeResetGrad(z_r, h_prev, d_rh): returns
 //    {d_r, the further element-wise part of d_h_prev (= d_rh * r)}.
 template <typename Acc>
-TFTRT_HOST_DEVICE GruUnitGrad<Acc> GruResetBeforeStepGrad(Activation activation,
-                                                          Activation recurrent_activation,
-                                                          Acc z_z, Acc z_h, Acc h_prev,
-                                                          Acc d_h) {
-  const Acc z = Activate(recurrent_activation, z_z);
-  const Acc hh = Activate(activation, z_h);
+TFTRT_HOST_DEVICE GruUnitGrad<Acc> GruResetBeforeStepGradWithActivations(
+    Activation activation, Activation recurrent_activation, Acc z_z, Acc z_h, Acc z, Acc hh,
+    Acc h_prev, Acc d_h) {
   GruUnitGrad<Acc> out;
   out.d_h_input = d_h * (Acc(1) - z) * ActivationGrad(activation, z_h, hh);
   out.d_h_recurrent = Acc(0);
@@ -149,24 +161,46 @@ TFTRT_HOST_DEVICE GruUnitGrad<Acc> GruResetBeforeStepGrad(Activation activation,
 }
 
 template <typename Acc>
+TFTRT_HOST_DEVICE GruUnitGrad<Acc> GruResetBeforeStepGrad(Activation activation,
+                                                          Activation recurrent_activation,
+                                                          Acc z_z, Acc z_h, Acc h_prev,
+                                                          Acc d_h) {
+  return GruResetBeforeStepGradWithActivations(activation, recurrent_activation, z_z, z_h,
+                                               Activate(recurrent_activation, z_z),
+                                               Activate(activation, z_h), h_prev, d_h);
+}
+
+template <typename Acc>
 struct GruResetUnitGrad {
   Acc d_r;              // pre-activation gradient of r
   Acc d_h_prev_partial;  // add to GruResetBeforeStepGrad's
 };
 
 template <typename Acc>
-TFTRT_HOST_DEVICE GruResetUnitGrad<Acc> GruResetBeforeResetGrad(Activation recurrent_activation,
-                                                                Acc z_r, Acc h_prev, Acc d_rh) {
-  const Acc r = Activate(recurrent_activation, z_r);
+TFTRT_HOST_DEVICE GruResetUnitGrad<Acc> GruResetBeforeResetGradWithActivations(
+    Activation recurrent_activation, Acc z_r, Acc r, Acc h_prev, Acc d_rh) {
   GruResetUnitGrad<Acc> out;
   out.d_r = d_rh * h_prev * ActivationGrad(recurrent_activation, z_r, r);
   out.d_h_prev_partial = d_rh * r;
   return out;
 }
 
+template <typename Acc>
+TFTRT_HOST_DEVICE GruResetUnitGrad<Acc> GruResetBeforeResetGrad(Activation recurrent_activation,
+                                                                Acc z_r, Acc h_prev, Acc d_rh) {
+  return GruResetBeforeResetGradWithActivations(
+      recurrent_activation, z_r, Activate(recurrent_activation, z_r), h_prev, d_rh);
+}
+
 // ---------------------------------------------------------------------------
 // SimpleRNN: h = act(z), z = x@W + b + h_prev@U. Returns dL/dz (both sides);
 // d_h_prev is dL/dz @ U^T only.
+template <typename Acc>
+TFTRT_HOST_DEVICE Acc SimpleRnnStepGradWithActivation(Activation activation, Acc z, Acc h,
+                                                      Acc d_h) {
+  return d_h * ActivationGrad(activation, z, h);
+}
+
 template <typename Acc>
 TFTRT_HOST_DEVICE Acc SimpleRnnStepGrad(Activation activation, Acc z, Acc d_h) {
   return d_h * ActivationGradAt(activation, z);

@@ -430,6 +430,7 @@ struct CpuLeaves {
   void (*gru_reset_before_finish)(const Acc*, const Acc*, int64_t, CellActivations, const Acc*,
                                   Acc*, Acc*);
   void (*simple_rnn_update)(const Acc*, const Acc*, int64_t, CellActivations, Acc*);
+  void (*apply_activation)(Activation, Acc*, int64_t);
 };
 
 // Instantiates the leaves of type Acc with function attributes ATTR.
@@ -460,9 +461,13 @@ struct CpuLeaves {
                             CellActivations acts, Acc* h) {                                  \
     SimpleRnnUpdateImpl(projected, recurrent, units, acts, h);                               \
   }                                                                                          \
-  const CpuLeaves<Acc> kLeaves_##Acc = {GemmRows,           LstmUpdate,                      \
-                                        GruResetAfterUpdate, GruResetBeforeGates,            \
-                                        GruResetBeforeFinish, SimpleRnnUpdate};
+  ATTR void ApplyActivationLeaf(Activation activation, Acc* v, int64_t n) {                  \
+    ApplyActivation(activation, v, n);                                                       \
+  }                                                                                          \
+  const CpuLeaves<Acc> kLeaves_##Acc = {GemmRows,             LstmUpdate,                    \
+                                        GruResetAfterUpdate,  GruResetBeforeGates,           \
+                                        GruResetBeforeFinish, SimpleRnnUpdate,               \
+                                        ApplyActivationLeaf};
 
 namespace generic {
 TFTRT_DEFINE_LEAVES(float, , GemmRowsImpl)
@@ -478,7 +483,8 @@ TFTRT_DEFINE_LEAVES(double, TFTRT_TARGET_AVX2_FMA, GemmRowsImpl)
 // AVX-512: only the float GEMM differs from the AVX2 + FMA table.
 const CpuLeaves<float> kLeavesAvx512Float = {
     GemmRowsAvx512, avx2_fma::LstmUpdate, avx2_fma::GruResetAfterUpdate,
-    avx2_fma::GruResetBeforeGates, avx2_fma::GruResetBeforeFinish, avx2_fma::SimpleRnnUpdate};
+    avx2_fma::GruResetBeforeGates, avx2_fma::GruResetBeforeFinish, avx2_fma::SimpleRnnUpdate,
+    avx2_fma::ApplyActivationLeaf};
 #endif
 #undef TFTRT_DEFINE_LEAVES
 
@@ -607,6 +613,10 @@ void RunBlock(const MaskedRnnConfig& config, const CpuRnnWeights<Acc>& weights,
           const Acc* rec = recurrent.data() + j * recurrent_cols;
           Acc* h_row = h.data() + row * units;
           Acc* z = scratch.data() + j * width;
+          if (block.recurrent_trace != nullptr) {
+            std::copy_n(rec, recurrent_cols,
+                        block.recurrent_trace + ((g0 + row) * steps + tau) * width);
+          }
           switch (config.cell) {
             case RnnCell::kLstm:
               leaf.lstm_update(proj, rec, weights.input_bias, units, acts, h_row,
@@ -633,6 +643,10 @@ void RunBlock(const MaskedRnnConfig& config, const CpuRnnWeights<Acc>& weights,
             const int64_t row = active[j];
             const Acc* proj = projected.data() + projected_slot[row * time_block + s] * width;
             Acc* z = scratch.data() + j * width;
+            if (block.recurrent_trace != nullptr) {
+              std::copy_n(reset_h_product.data() + j * units, units,
+                          block.recurrent_trace + ((g0 + row) * steps + tau) * width + 2 * units);
+            }
             leaf.gru_reset_before_finish(proj, reset_h_product.data() + j * units, units, acts, z,
                                  h.data() + row * units, z + 2 * units);
           }
@@ -688,6 +702,14 @@ void CpuGemmRows(const float* const* a_rows, int64_t m, int64_t depth, const flo
 void CpuGemmRows(const double* const* a_rows, int64_t m, int64_t depth, const double* b,
                  int64_t ldb, int64_t n_cols, const double* bias, double* c) {
   Leaves<double>().gemm_rows(a_rows, m, depth, b, ldb, n_cols, bias, c);
+}
+
+void CpuApplyActivation(Activation activation, float* v, int64_t n) {
+  Leaves<float>().apply_activation(activation, v, n);
+}
+
+void CpuApplyActivation(Activation activation, double* v, int64_t n) {
+  Leaves<double>().apply_activation(activation, v, n);
 }
 
 int64_t MaskedRnnCpuCostPerRow(const MaskedRnnConfig& config) {

@@ -56,6 +56,9 @@ struct CpuRowsBlock {
   // order, masked steps included), or nullptr.
   Acc* state_trace_h = nullptr;    // [rows, T, U]
   Acc* state_trace_c = nullptr;    // [rows, T, U] (LSTM)
+  // h@U of each kept step (no bias), [rows, T, G*U]; GRU reset_before: h@U_zr
+  // in the first 2U columns, (r*h)@U_h in the last U. Masked steps: untouched.
+  Acc* recurrent_trace = nullptr;
 };
 
 // The recurrence on one block of rows (masked_rnn_cpu.cc). The config must
@@ -72,6 +75,11 @@ void CpuGemmRows(const float* const* a_rows, int64_t m, int64_t depth, const flo
                  int64_t ldb, int64_t n_cols, const float* bias, float* c);
 void CpuGemmRows(const double* const* a_rows, int64_t m, int64_t depth, const double* b,
                  int64_t ldb, int64_t n_cols, const double* bias, double* c);
+
+// v[i] = activation(v[i]) as the forward computes it (float: Eigen's tanh and
+// sigmoid, vectorized).
+void CpuApplyActivation(Activation activation, float* v, int64_t n);
+void CpuApplyActivation(Activation activation, double* v, int64_t n);
 
 // Rough cost of one batch row in cycles, for the caller's work sharder.
 int64_t MaskedRnnCpuCostPerRow(const MaskedRnnConfig& config);

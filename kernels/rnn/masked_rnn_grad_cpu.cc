@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "kernels/rnn/cell_grad.h"
-#include "kernels/rnn/cell_math.h"
 
 namespace tftrt_masking {
 namespace {
@@ -16,13 +15,13 @@ constexpr int64_t kBlockScratchBudget = int64_t{16} << 20;
 
 int64_t Width(const MaskedRnnConfig& config) { return GateCount(config.cell) * config.units; }
 
-// Scratch elements per row: states, pre-activations (+ products), the GRU's
-// extra block, d_x rows.
+// Scratch elements per row: states, the recurrent products, pre-activations,
+// activations, the GRU's extra block or LSTM's act(c), d_x rows.
 int64_t ScratchPerRow(const MaskedRnnConfig& config) {
-  return config.time * (3 * config.units + 2 * Width(config) + config.input_size) + 1;
+  return config.time * (3 * config.units + 3 * Width(config) + config.input_size) + 1;
 }
 
-// Columns [col0, col0 + n) of a row-major [m, ld] matrix as row pointers.
+// The m rows of a row-major matrix with row stride ld, as pointers.
 template <typename Acc>
 void RowPointers(const Acc* base, int64_t m, int64_t ld, std::vector<const Acc*>* rows) {
   rows->resize(m);
@@ -56,7 +55,7 @@ class BlockGrad {
   }
 
  private:
-  // Step tau of row r in time order.
+  // The time index of processing step tau.
   int64_t TimeOf(int64_t tau) const { return config_.go_backwards ? steps_ - 1 - tau : tau; }
   bool Kept(int64_t r, int64_t tau) const {
     return b_.keep == nullptr || b_.keep[r * steps_ + TimeOf(tau)] != 0;
@@ -67,11 +66,13 @@ class BlockGrad {
     return initial != nullptr ? initial + r * units_ : zeros_.data();
   }
 
-  // The forward recurrence with the state after every step kept.
+  // The forward recurrence, keeping the state after every step and the
+  // recurrent products of the kept steps.
   void RecomputeStates() {
     const int64_t rows = b_.rows;
     trace_h_.resize(rows * steps_ * units_);
     if (lstm_) trace_c_.resize(rows * steps_ * units_);
+    recurrent_trace_.resize(rows * steps_ * width_);
     std::vector<Acc> output(rows * (config_.return_sequences ? steps_ : 1) * units_);
     CpuRowsBlock<Acc> fwd;
     fwd.rows = rows;
@@ -82,6 +83,7 @@ class BlockGrad {
     fwd.output = output.data();
     fwd.state_trace_h = trace_h_.data();
     fwd.state_trace_c = lstm_ ? trace_c_.data() : nullptr;
+    fwd.recurrent_trace = recurrent_trace_.data();
     MaskedRnnCpuBlock(config_, w_.forward, fwd);
   }
 
@@ -112,48 +114,69 @@ class BlockGrad {
     }
   }
 
-  // pre_ = gate pre-activations of every pair (all batched products, the
-  // states being known). GRU: extra_ = mi_h (reset_after) or r*h_prev.
+  // pre_ = gate pre-activations of every pair, op by op as the forward adds
+  // them (so they are its bits), post_ = their activations (the forward's
+  // vectorized functions). GRU: extra_ = mi_h (reset_after) or r*h_prev; LSTM:
+  // act_c_ = activation(c_new).
   void RecomputePreActivations() {
     const Acc* input_bias = w_.forward.input_bias;
+    const Acc* recurrent_bias = w_.forward.recurrent_bias;
     pre_.resize(pairs_ * width_);
-    CpuGemmRows(x_rows_.data(), pairs_, features_, w_.forward.kernel, width_, width_, input_bias,
-                pre_.data());
-    const bool reset_before = gru_ && !config_.reset_after;
-    const int64_t recurrent_cols = reset_before ? 2 * units_ : width_;
-    std::vector<Acc> recurrent(pairs_ * recurrent_cols);
-    CpuGemmRows(h_prev_rows_.data(), pairs_, units_, w_.forward.recurrent_kernel, width_,
-                recurrent_cols, w_.forward.recurrent_bias, recurrent.data());
+    // LSTM adds its bias last (z = x@W + h@U; z += b), the others fold it into x@W.
+    CpuGemmRows(x_rows_.data(), pairs_, features_, w_.forward.kernel, width_, width_,
+                lstm_ ? nullptr : input_bias, pre_.data());
+    post_.resize(pairs_ * width_);
     if (gru_) extra_.resize(pairs_ * units_);
+    if (lstm_) act_c_.resize(pairs_ * units_);
+    const int64_t u = units_;
+    const Activation act = acts_.activation, rec_act = acts_.recurrent_activation;
     for (int64_t p = 0; p < pairs_; ++p) {
       Acc* pre = pre_.data() + p * width_;
-      const Acc* rec = recurrent.data() + p * recurrent_cols;
-      if (!gru_) {
-        for (int64_t n = 0; n < width_; ++n) pre[n] += rec[n];
-        continue;
-      }
-      for (int64_t n = 0; n < 2 * units_; ++n) pre[n] += rec[n];
-      Acc* extra = extra_.data() + p * units_;
-      for (int64_t n = 0; n < units_; ++n) {
-        const Acc r = Activate(acts_.recurrent_activation, pre[units_ + n]);
-        if (config_.reset_after) {
-          extra[n] = rec[2 * units_ + n];
-          pre[2 * units_ + n] += r * extra[n];
-        } else {
-          extra[n] = r * h_prev_rows_[p][n];
+      Acc* post = post_.data() + p * width_;
+      const Acc* rec = recurrent_trace_.data() + (pair_row_[p] * steps_ + pair_tau_[p]) * width_;
+      switch (config_.cell) {
+        case RnnCell::kLstm: {
+          for (int64_t n = 0; n < width_; ++n) pre[n] = pre[n] + rec[n];
+          if (input_bias != nullptr) {
+            for (int64_t n = 0; n < width_; ++n) pre[n] = pre[n] + input_bias[n];
+          }
+          std::copy_n(pre, width_, post);
+          CpuApplyActivation(rec_act, post, 2 * u);
+          CpuApplyActivation(act, post + 2 * u, u);
+          CpuApplyActivation(rec_act, post + 3 * u, u);
+          Acc* act_c = act_c_.data() + p * u;
+          std::copy_n(trace_c_.data() + (pair_row_[p] * steps_ + pair_tau_[p]) * u, u, act_c);
+          CpuApplyActivation(act, act_c, u);
+          break;
         }
-      }
-    }
-    if (reset_before) {  // z_h = mx_h + (r*h_prev) @ U_h
-      std::vector<const Acc*> rh_rows;
-      RowPointers(extra_.data(), pairs_, units_, &rh_rows);
-      std::vector<Acc> product(pairs_ * units_);
-      CpuGemmRows(rh_rows.data(), pairs_, units_, w_.forward.recurrent_kernel + 2 * units_,
-                  width_, units_, static_cast<const Acc*>(nullptr), product.data());
-      for (int64_t p = 0; p < pairs_; ++p) {
-        for (int64_t n = 0; n < units_; ++n) {
-          pre_[p * width_ + 2 * units_ + n] += product[p * units_ + n];
+        case RnnCell::kGru: {
+          Acc* extra = extra_.data() + p * u;
+          for (int64_t n = 0; n < 2 * u; ++n) {
+            const Acc inner = recurrent_bias != nullptr ? rec[n] + recurrent_bias[n] : rec[n];
+            pre[n] = pre[n] + inner;
+          }
+          std::copy_n(pre, 2 * u, post);
+          CpuApplyActivation(rec_act, post, 2 * u);
+          const Acc* reset = post + u;
+          for (int64_t n = 0; n < u; ++n) {
+            if (config_.reset_after) {
+              extra[n] = recurrent_bias != nullptr ? rec[2 * u + n] + recurrent_bias[2 * u + n]
+                                                   : rec[2 * u + n];
+              pre[2 * u + n] = pre[2 * u + n] + reset[n] * extra[n];
+            } else {  // the trace holds (r*h_prev) @ U_h there
+              extra[n] = reset[n] * h_prev_rows_[p][n];
+              pre[2 * u + n] = pre[2 * u + n] + rec[2 * u + n];
+            }
+          }
+          std::copy_n(pre + 2 * u, u, post + 2 * u);
+          CpuApplyActivation(act, post + 2 * u, u);
+          break;
         }
+        case RnnCell::kSimpleRnn:
+          for (int64_t n = 0; n < width_; ++n) pre[n] = pre[n] + rec[n];
+          std::copy_n(pre, width_, post);
+          CpuApplyActivation(act, post, width_);
+          break;
       }
     }
   }
@@ -202,9 +225,9 @@ class BlockGrad {
           Acc* pre = pre_.data() + (p0 + j) * width_;
           const Acc* h_prev = h_prev_rows_[p0 + j];
           for (int64_t n = 0; n < units_; ++n) {
-            const auto reset = GruResetBeforeResetGrad(acts_.recurrent_activation,
-                                                       pre_z_r_[j * 2 * units_ + units_ + n],
-                                                       h_prev[n], d_rh[j * units_ + n]);
+            const auto reset = GruResetBeforeResetGradWithActivations(
+                acts_.recurrent_activation, pre_z_r_[j * 2 * units_ + units_ + n],
+                post_[(p0 + j) * width_ + units_ + n], h_prev[n], d_rh[j * units_ + n]);
             pre[units_ + n] = reset.d_r;
             partial_h[j * units_ + n] += reset.d_h_prev_partial;
           }
@@ -244,16 +267,19 @@ class BlockGrad {
   // the element-wise part of dL/dh_prev into partial_h.
   void CellStep(int64_t p, const Acc* d_h, Acc* d_c, Acc* partial_h) {
     Acc* pre = pre_.data() + p * width_;
+    const Acc* post = post_.data() + p * width_;
     const Acc* h_prev = h_prev_rows_[p];
     const int64_t u = units_;
     switch (config_.cell) {
       case RnnCell::kLstm: {
         const Acc* c_prev = c_prev_rows_[p];
         const Acc* c = trace_c_.data() + (pair_row_[p] * steps_ + pair_tau_[p]) * u;
+        const Acc* act_c = act_c_.data() + p * u;
         for (int64_t n = 0; n < u; ++n) {
-          const auto grad = LstmStepGrad(acts_.activation, acts_.recurrent_activation, pre[n],
-                                         pre[u + n], pre[2 * u + n], pre[3 * u + n], c_prev[n],
-                                         c[n], d_h[n], d_c[n]);
+          const auto grad = LstmStepGradWithActivations(
+              acts_.activation, acts_.recurrent_activation, pre[n], pre[u + n], pre[2 * u + n],
+              pre[3 * u + n], post[n], post[u + n], post[2 * u + n], post[3 * u + n], c_prev[n],
+              c[n], act_c[n], d_h[n], d_c[n]);
           pre[n] = grad.d_i;
           pre[u + n] = grad.d_f;
           pre[2 * u + n] = grad.d_g;
@@ -272,10 +298,13 @@ class BlockGrad {
         for (int64_t n = 0; n < u; ++n) {
           const auto grad =
               config_.reset_after
-                  ? GruResetAfterStepGrad(acts_.activation, acts_.recurrent_activation, pre[n],
-                                          pre[u + n], pre[2 * u + n], extra[n], h_prev[n], d_h[n])
-                  : GruResetBeforeStepGrad(acts_.activation, acts_.recurrent_activation, pre[n],
-                                           pre[2 * u + n], h_prev[n], d_h[n]);
+                  ? GruResetAfterStepGradWithActivations(
+                        acts_.activation, acts_.recurrent_activation, pre[n], pre[u + n],
+                        pre[2 * u + n], post[n], post[u + n], post[2 * u + n], extra[n],
+                        h_prev[n], d_h[n])
+                  : GruResetBeforeStepGradWithActivations(
+                        acts_.activation, acts_.recurrent_activation, pre[n], pre[2 * u + n],
+                        post[n], post[2 * u + n], h_prev[n], d_h[n]);
           pre[n] = grad.d_z;
           pre[u + n] = grad.d_r;
           pre[2 * u + n] = grad.d_h_input;
@@ -286,7 +315,7 @@ class BlockGrad {
       }
       case RnnCell::kSimpleRnn:
         for (int64_t n = 0; n < u; ++n) {
-          pre[n] = SimpleRnnStepGrad(acts_.activation, pre[n], d_h[n]);
+          pre[n] = SimpleRnnStepGradWithActivation(acts_.activation, pre[n], post[n], d_h[n]);
           partial_h[n] = Acc(0);
         }
         break;
@@ -307,20 +336,27 @@ class BlockGrad {
     }
   }
 
-  // out[:, col0:col0+n] of an [rows_out, ld_out] matrix = left^T @ g, with
-  // left the pairs' rows (length rows_out) and g [pairs, ldg] from column gcol.
+  // out[:rows_out, :n] (row stride ld_out) = left^T @ g: left holds one row
+  // pointer per pair (length rows_out), g is [pairs, n] with row stride ldg.
+  // The sum over pairs runs in chunks whose slice of g stays in cache, added
+  // in chunk order.
   void TransposedProduct(const std::vector<const Acc*>& left, int64_t rows_out, const Acc* g,
                          int64_t ldg, int64_t n, Acc* out, int64_t ld_out) {
+    constexpr int64_t kDepthChunk = 256;
     std::vector<Acc> left_t(rows_out * pairs_);
     for (int64_t p = 0; p < pairs_; ++p) {
       for (int64_t k = 0; k < rows_out; ++k) left_t[k * pairs_ + p] = left[p][k];
     }
-    std::vector<const Acc*> a_rows;
-    RowPointers(left_t.data(), rows_out, pairs_, &a_rows);
-    std::vector<Acc> product(rows_out * n);
-    CpuGemmRows(a_rows.data(), rows_out, pairs_, g, ldg, n, static_cast<const Acc*>(nullptr),
-                product.data());
-    for (int64_t k = 0; k < rows_out; ++k) std::copy_n(product.data() + k * n, n, out + k * ld_out);
+    std::vector<const Acc*> a_rows(rows_out);
+    std::vector<Acc> sum(rows_out * n, Acc(0)), product(rows_out * n);
+    for (int64_t p0 = 0; p0 < pairs_; p0 += kDepthChunk) {
+      const int64_t depth = std::min(kDepthChunk, pairs_ - p0);
+      for (int64_t k = 0; k < rows_out; ++k) a_rows[k] = left_t.data() + k * pairs_ + p0;
+      CpuGemmRows(a_rows.data(), rows_out, depth, g + p0 * ldg, ldg, n,
+                  static_cast<const Acc*>(nullptr), product.data());
+      AddInto(product.data(), rows_out * n, sum.data());
+    }
+    for (int64_t k = 0; k < rows_out; ++k) std::copy_n(sum.data() + k * n, n, out + k * ld_out);
   }
 
   // partial = [X^T dG, Hprev^T dG_recurrent, column sums].
@@ -364,7 +400,7 @@ class BlockGrad {
     Activation activation, recurrent_activation;
   } acts_;
   const std::vector<Acc> zeros_;
-  std::vector<Acc> trace_h_, trace_c_, pre_, extra_, pre_z_r_;
+  std::vector<Acc> trace_h_, trace_c_, recurrent_trace_, pre_, post_, extra_, act_c_, pre_z_r_;
   std::vector<int64_t> step_begin_, pair_row_, pair_tau_;
   int64_t pairs_ = 0;
   std::vector<const Acc*> x_rows_, h_prev_rows_, c_prev_rows_;

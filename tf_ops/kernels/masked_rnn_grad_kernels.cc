@@ -79,11 +79,11 @@ class MaskedRnnGradOpBase : public MaskedRnnOpBase {
   }
 };
 
-template <typename T>
+template <typename T, RnnCell kCell>
 class MaskedRnnGradCpuOp : public MaskedRnnGradOpBase {
  public:
-  MaskedRnnGradCpuOp(OpKernelConstruction* context, RnnCell cell)
-      : MaskedRnnGradOpBase(context, cell) {}
+  explicit MaskedRnnGradCpuOp(OpKernelConstruction* context)
+      : MaskedRnnGradOpBase(context, kCell) {}
 
   void Compute(OpKernelContext* context) override {
     MaskedRnnConfig config;
@@ -111,22 +111,11 @@ class MaskedRnnGradCpuOp : public MaskedRnnGradOpBase {
 };
 
 template <typename T>
-class MaskedLstmGradCpuOp : public MaskedRnnGradCpuOp<T> {
- public:
-  explicit MaskedLstmGradCpuOp(OpKernelConstruction* c)
-      : MaskedRnnGradCpuOp<T>(c, RnnCell::kLstm) {}
-};
+using MaskedLstmGradCpuOp = MaskedRnnGradCpuOp<T, RnnCell::kLstm>;
 template <typename T>
-class MaskedGruGradCpuOp : public MaskedRnnGradCpuOp<T> {
- public:
-  explicit MaskedGruGradCpuOp(OpKernelConstruction* c) : MaskedRnnGradCpuOp<T>(c, RnnCell::kGru) {}
-};
+using MaskedGruGradCpuOp = MaskedRnnGradCpuOp<T, RnnCell::kGru>;
 template <typename T>
-class MaskedSimpleRnnGradCpuOp : public MaskedRnnGradCpuOp<T> {
- public:
-  explicit MaskedSimpleRnnGradCpuOp(OpKernelConstruction* c)
-      : MaskedRnnGradCpuOp<T>(c, RnnCell::kSimpleRnn) {}
-};
+using MaskedSimpleRnnGradCpuOp = MaskedRnnGradCpuOp<T, RnnCell::kSimpleRnn>;
 
 #define REGISTER_MASKED_RNN_GRAD_CPU(T)                                                  \
   REGISTER_KERNEL_BUILDER(                                                               \
