@@ -219,10 +219,9 @@ def _notes(layer) -> list:
   layers = [getattr(layer, "forward_layer", None), getattr(layer, "backward_layer", None)]
   layers = [l for l in layers if l is not None] or [layer]
   for candidate in layers:
-    cell = getattr(candidate, "cell", None)
-    if cell is not None and (getattr(cell, "dropout", 0) or getattr(cell, "recurrent_dropout", 0)):
-      return ["dropout/recurrent_dropout: inference runs the op without dropout (no random "
-              "state is read or written); training runs Keras' loop"]
+    notes = candidate.training_notes() if hasattr(candidate, "training_notes") else []
+    if notes:
+      return notes
   return []
 
 

@@ -2,6 +2,8 @@
 same weights: spec section 7 cases 6-15 (Keras 3, and tf_keras where installed).
 """
 
+import re
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -235,12 +237,15 @@ def test_graph_runs_our_op_not_a_loop(rng, cell):
   assert not any(t in ("While", "StatelessWhile") for t in op_types)
 
 
-def test_training_runs_keras_loop_and_trains(rng):
-  """The ops have no gradient: training runs Keras' loop on the same weights."""
+def test_training_runs_the_op_and_trains(rng):
+  """The ops have gradients: training runs them too (dropout outside the op,
+  tests/recurrent/test_training.py); recurrent dropout keeps Keras' loop."""
   theirs, ours = keras_and_ours("LSTM", {"dropout": 0.3}, rng)
   assert ours.servable()
-  assert "MaskedLSTM" not in graph_op_types(ours, FEATURES, training=True)
+  assert "MaskedLSTM" in graph_op_types(ours, FEATURES, training=True)
   assert "MaskedLSTM" in graph_op_types(ours, FEATURES, training=False)
+  _, with_recurrent_dropout = keras_and_ours("LSTM", {"recurrent_dropout": 0.3}, rng)
+  assert "MaskedLSTM" not in graph_op_types(with_recurrent_dropout, FEATURES, training=True)
   x = rng.standard_normal((4, 7, FEATURES)).astype(np.float32)
   mask = make_mask("holes", 4, 7, rng)
   assert_outputs_close(ours(x, mask=mask), theirs(x, mask=mask))  # inference: dropout off
@@ -251,8 +256,7 @@ def test_training_runs_keras_loop_and_trains(rng):
 
 
 def test_compiled_model_predicts_with_op_and_fits(rng):
-  """predict runs our op (never under XLA: it has no XLA kernel); fit trains
-  through Keras' loop."""
+  """predict and fit run our op (never under XLA: it has no XLA kernel)."""
   model = keras.Sequential([keras.Input((7, FEATURES)), layers.Masking(0.0),
                             layers.SimpleRNN(4), keras.layers.Dense(1)])
   assert not model.layers[1].supports_jit
@@ -278,6 +282,23 @@ def test_unservable_configs_fall_back_to_keras(rng, kwargs, reason):
   mask = make_mask("holes", 4, 7, rng)
   assert_outputs_close(ours(x, mask=mask), theirs(x, mask=mask))
   assert "MaskedLSTM" not in graph_op_types(ours, FEATURES, steps=7)
+
+
+@pytest.mark.parametrize("cell", CELLS, ids=CELL_IDS)
+@pytest.mark.parametrize("dtype", ["int32", "int64", "uint8", "bool"])
+@pytest.mark.parametrize("layer_dtype", [None, "float64", "mixed_float16"])
+def test_integer_inputs_like_keras(rng, cell, dtype, layer_dtype):
+  """Keras 3 takes integer and bool inputs and computes in the compute dtype."""
+  name, kwargs = cell
+  theirs, ours = keras_and_ours(name, dict(kwargs, return_sequences=True), rng,
+                                dtype=layer_dtype)
+  x = tf.constant(rng.integers(0, 3, (4, 7, FEATURES)).astype(dtype))
+  mask = make_mask("holes", 4, 7, rng)
+  got, expected = ours(x, mask=mask), theirs(x, mask=mask)
+  assert got.dtype == expected.dtype == tf.as_dtype(ours.compute_dtype)
+  np.testing.assert_allclose(np.asarray(got, np.float32), np.asarray(expected, np.float32),
+                             rtol=0, atol=1e-2 if layer_dtype == "mixed_float16" else 1e-6)
+  assert OP_TYPES[name] in graph_op_types(ours, FEATURES)
 
 
 def test_stateful_two_consecutive_calls(rng):
@@ -421,3 +442,42 @@ def test_tf_keras_checkpoint_loads_unchanged(rng, tmp_path, tf_keras):
   x[:, 2] = 0.0
   x[1, 5:] = 0.0
   np.testing.assert_allclose(ours(x), theirs(x), rtol=0, atol=1e-6)
+
+
+def test_tf_keras_integer_inputs_fail_as_in_tf_keras(rng, tf_keras):
+  """tf_keras rejects integer inputs (its MatMul): ours runs tf_keras' own code."""
+  x = tf.constant(rng.integers(0, 3, (2, 4, FEATURES)).astype(np.int32))
+  for name in ("LSTM", "GRU", "SimpleRNN"):
+    theirs, ours = keras_and_ours(name, {}, rng, keras_module=tf_keras,
+                                  ours_class=layers.tf_keras_recurrent_classes()[name])
+    for layer in (theirs, ours):
+      with pytest.raises(tf.errors.InvalidArgumentError, match="MatMul"):
+        layer(x)
+
+
+def test_tf_keras_default_names_are_keras(tf_keras):
+  """tf_keras names a layer after its class: ours take the Keras class' name."""
+  tf_keras.backend.clear_session()
+  classes = layers.tf_keras_recurrent_classes()
+  ours = [classes["LSTM"](2), classes["GRU"](2), classes["SimpleRNN"](2),
+          layers.tf_keras_masking_class()(), layers.tf_keras_bidirectional_class()(
+              classes["LSTM"](2))]
+  theirs = [tf_keras.layers.LSTM(2), tf_keras.layers.GRU(2), tf_keras.layers.SimpleRNN(2),
+            tf_keras.layers.Masking(), tf_keras.layers.Bidirectional(tf_keras.layers.LSTM(2))]
+  assert [l.name for l in ours] == ["lstm", "gru", "simple_rnn", "masking", "bidirectional"]
+  assert [re.sub(r"_[0-9]+$", "", l.name) for l in theirs] == [l.name for l in ours]
+
+  class MyLSTM(classes["LSTM"]):
+    pass
+
+  assert MyLSTM(2).name.startswith("my_lstm")
+
+
+@pytest.mark.parametrize("name", ["LSTM", "GRU"])
+def test_tf_keras_return_runtime_runs_keras(rng, tf_keras, name):
+  """tf_keras' test flag (`return_runtime` on LSTM, `_return_runtime` on GRU)."""
+  ours = layers.tf_keras_recurrent_classes()[name](UNITS, return_runtime=True)
+  assert any("return_runtime" in r for r in ours.unservable_reasons())
+  x = rng.standard_normal((2, 4, FEATURES)).astype(np.float32)
+  output, runtime = ours(x)
+  assert output.shape == (2, UNITS) and runtime.shape == ()

@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from tftrt_masking import _keras, ops
+from tftrt_masking.layers.tf_keras_base import TfKerasDropIn
 
 
 def _set_keras_mask(outputs, mask):
@@ -132,7 +133,7 @@ def tf_keras_masking_class():
     return None
 
   @tf_keras.utils.register_keras_serializable(package="tftrt_masking")
-  class TfKerasMasking(MaskingBehaviour, tf_keras.layers.Layer):
+  class TfKerasMasking(TfKerasDropIn, MaskingBehaviour, tf_keras.layers.Layer):
     """Drop-in for tf_keras.layers.Masking; computed by the Masking op."""
 
     output_mode = "multiply"  # tf_keras: inputs * cast(mask)

@@ -5,9 +5,11 @@ Each layer subclasses Keras' own class, so the constructor, the weights
 (cell.kernel, cell.recurrent_kernel, cell.bias), get_config, build and
 checkpoints are Keras' own: a Keras checkpoint or get_weights() loads unchanged.
 Only the recurrence changes: Keras 3 layers override `inner_loop`, tf_keras
-layers `call`. Where the ops cannot serve a configuration (see
-`unservable_reasons`) or at training time (the ops have no gradient, and
-dropout masks are Keras'), the layer runs Keras' own loop on the same weights.
+layers `call`. The ops have gradients (gradients.py), so they serve training
+as well as inference. Keras' own loop, on the same weights, runs what the ops
+cannot serve: configurations listed by `unservable_reasons`, and, while
+training, recurrent dropout and the dropout masks we cannot reproduce outside
+the op (`training_loop_reasons`; `apply_input_dropout` says which we do).
 
 `LSTM`, `GRU`, `SimpleRNN` are Keras 3 layers; `tf_keras_recurrent_classes()`
 makes the tf_keras flavours (TfKerasLSTM, TfKerasGRU, TfKerasSimpleRNN).
@@ -24,15 +26,12 @@ import numpy as np
 import tensorflow as tf
 
 from tftrt_masking import _keras, recurrent_ops
+from tftrt_masking.layers.tf_keras_base import TfKerasDropIn
 
 
-def _python_training_flag(training):
-  """training as a Python bool, or None when it is only known at run time (a tensor)."""
-  if training is None:
-    return False
-  if isinstance(training, (bool, numbers.Integral, np.bool_)):
-    return bool(training)
-  return None
+# Input dropout masks tf_keras' LSTM / GRU draw per call on their
+# cuDNN-or-standard path (one per gate; the first is used).
+TF_KERAS_MASK_COUNTS = {"lstm": 4, "gru": 3}
 
 
 def _op_name(layer_name: str) -> str:
@@ -44,7 +43,9 @@ def _op_name(layer_name: str) -> str:
 class RecurrentBehaviour:
   """What the three layers share, for both Keras 3 and tf_keras.
 
-  Subclasses set `op_cell` to 'lstm', 'gru' or 'simple_rnn'.
+  Subclasses set `op_cell` to 'lstm', 'gru' or 'simple_rnn'; the Keras 3 and
+  tf_keras classes below say how their Keras reads `training` and draws
+  dropout masks.
   """
 
   op_cell = "lstm"
@@ -52,18 +53,14 @@ class RecurrentBehaviour:
   def unservable_reasons(self) -> list:
     """Why the ops cannot compute this layer's configuration (empty: they can).
 
-    Training time is not listed: it always runs Keras' loop (see
-    `op_serves_call`). The rewrite reports these reasons.
+    Training with dropout has its own list (`training_loop_reasons`). The
+    rewrite reports these reasons.
     """
     reasons = []
     if self.stateful:
       reasons.append("stateful=True: the state variables stay in Keras' loop")
     if self.unroll:
       reasons.append("unroll=True: Keras unrolls the loop into per-step ops")
-    if getattr(self, "time_major", False):
-      reasons.append("time_major=True: the ops take [batch, time, features]")
-    if getattr(self, "return_runtime", False):
-      reasons.append("return_runtime=True: a tf_keras internal output the ops do not have")
     cell = self.cell
     implemented = ", ".join(recurrent_ops.ACTIVATION_NAMES)
     if recurrent_ops.activation_name(cell.activation) is None:
@@ -84,13 +81,49 @@ class RecurrentBehaviour:
     """True when the ops compute this layer at inference."""
     return not self.unservable_reasons()
 
+  def training_flag(self, training):
+    """`training` as a Python bool, or None where it is only known at run time."""
+    if isinstance(training, (bool, numbers.Integral, np.bool_)):
+      return bool(training)
+    return None
+
+  def training_loop_reasons(self) -> list:
+    """Why a call that may drop out runs Keras' loop although the ops serve this
+    configuration (empty: the op serves training too)."""
+    reasons = []
+    if self.cell.recurrent_dropout > 0:
+      reasons.append("recurrent_dropout: the op drops nothing out of the recurrent state")
+    return reasons + self.input_dropout_loop_reasons()
+
+  def input_dropout_loop_reasons(self) -> list:
+    """The input dropout masks `apply_input_dropout` cannot reproduce (by Keras line)."""
+    return []
+
   def op_serves_call(self, training) -> bool:
     """True when this call runs the op, False when it runs Keras' loop.
 
-    Training runs Keras' loop: the ops have no gradient and dropout masks are
-    Keras'. A training flag only known at run time counts as training.
+    Without dropout `training` changes nothing; at inference no dropout
+    applies; while training (or where that is only known at run time) the op
+    serves unless `training_loop_reasons` says otherwise.
     """
-    return self.servable() and _python_training_flag(training) is False
+    if not self.servable():
+      return False
+    cell = self.cell
+    if not (cell.dropout > 0 or cell.recurrent_dropout > 0):
+      return True
+    return self.training_flag(training) is False or not self.training_loop_reasons()
+
+  def training_notes(self) -> list:
+    """How this layer trains, for the rewrite report (empty: no dropout)."""
+    cell = self.cell
+    if not (cell.dropout > 0 or cell.recurrent_dropout > 0):
+      return []
+    loop = self.training_loop_reasons()
+    if loop:
+      return ["dropout/recurrent_dropout: inference runs the op without dropout (no random "
+              f"state is read or written); training runs Keras' loop ({'; '.join(loop)})"]
+    return ["dropout: inference runs the op without dropout (no random state is read or "
+            "written); training runs the op on the inputs dropped out by Keras' own masks"]
 
   def op_outputs(self, sequences, initial_state, mask):
     """Runs the op: returns (output, [final states]) as the Keras loop would."""
@@ -124,21 +157,57 @@ class KerasRecurrentBehaviour(RecurrentBehaviour):
   def __init__(self, *args, **kwargs):
     super().__init__(*args, **kwargs)
     self.supports_jit = False  # the ops have no XLA kernel: keep jit_compile="auto" off
-    self._op_call = False
+    self._op_inference = False
+
+  def training_flag(self, training):
+    # Keras 3 cells test `training and ...`: None is inference.
+    return False if training is None else super().training_flag(training)
+
+  def input_dropout_loop_reasons(self) -> list:
+    cell = self.cell
+    if cell.dropout == 0:
+      return []
+    if cell.dropout >= 1:
+      return ["dropout=1: left to Keras' loop"]
+    if getattr(cell, "dropout_mask_count", None):
+      return ["implementation=1: one input dropout mask per gate"]
+    return []
+
+  def op_serves_call(self, training) -> bool:
+    # A tensor flag: Keras 3 decides dropout in Python, its loop says how.
+    dropout = self.cell.dropout > 0 or self.cell.recurrent_dropout > 0
+    if dropout and self.training_flag(training) is None:
+      return False
+    return super().op_serves_call(training)
 
   def call(self, sequences, initial_state=None, mask=None, training=False):
-    self._op_call = self.op_serves_call(training)
+    self._op_inference = self.op_serves_call(training) and not self.training_flag(training)
     try:
       return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
     finally:
-      self._op_call = False
+      self._op_inference = False
 
   def _maybe_config_dropout_masks(self, cell, input_sequence, input_state):
     # Keras' RNN.call draws the cell's dropout masks before the loop whatever
     # `training` is: that advances the seed variable, and a graph that writes a
-    # variable cannot be frozen for TF-TRT. The op uses no dropout mask.
-    if not self._op_call:
+    # variable cannot be frozen for TF-TRT. An inference call of the op draws
+    # none; a training call draws them as Keras does (`apply_input_dropout`).
+    if not self._op_inference:
       super()._maybe_config_dropout_masks(cell, input_sequence, input_state)
+
+  def apply_input_dropout(self, sequences, training):
+    """Keras 3's input dropout, outside the op, on [B, T, F].
+
+    As Keras 3 (LSTM, GRU: implementation 2; SimpleRNN): one mask of shape
+    [B, F] (Keras' `cell.get_dropout_mask`, drawn by RNN.call from the cell's
+    SeedGenerator, values 0 or 1/(1 - rate)), shared by all time steps and all
+    gates, applied when training and 0 < dropout < 1. Bit-identical inputs to
+    the gates as Keras' `inputs * dp_mask` per step.
+    """
+    if not (training and 0 < self.cell.dropout < 1):
+      return sequences
+    mask = self.cell.get_dropout_mask(sequences[:, 0, :])
+    return sequences * tf.expand_dims(mask, 1)
 
   def inner_loop(self, sequences, initial_state, mask, training=False):
     if not self.op_serves_call(training):
@@ -147,6 +216,11 @@ class KerasRecurrentBehaviour(RecurrentBehaviour):
       mask = mask[0]
     if not isinstance(initial_state, (list, tuple)):
       initial_state = [initial_state]
+    sequences = self.apply_input_dropout(sequences, training)
+    if not tf.as_dtype(sequences.dtype).is_floating:
+      # Keras 3 takes integer and bool inputs: its matmul promotes them to the
+      # compute dtype (bit-identical to casting first).
+      sequences = tf.cast(sequences, self.compute_dtype)
     output, states = self.op_outputs(sequences, initial_state, mask)
     # RNN.call returns the second value with return_sequences and the first
     # without: the op already returned the one that is asked for.
@@ -174,29 +248,61 @@ class SimpleRNN(KerasRecurrentBehaviour, keras.layers.SimpleRNN):
   op_cell = "simple_rnn"
 
 
-class TfKerasBuildFromConfig:
-  """Loading a tf_keras .keras file: a custom layer is built from the stored
-  input shape, a JSON list, which tf_keras' RNN.build reads as a list of
-  shapes (its own layers never take this path). Pass it on as a tuple."""
-
-  def build_from_config(self, config):
-    shape = config.get("input_shape")
-    if isinstance(shape, list) and all(d is None or isinstance(d, int) for d in shape):
-      config = dict(config, input_shape=tuple(shape))
-    super().build_from_config(config)
-
-
-class TfKerasRecurrentBehaviour(TfKerasBuildFromConfig, RecurrentBehaviour):
+class TfKerasRecurrentBehaviour(TfKerasDropIn, RecurrentBehaviour):
   """tf_keras: its LSTM/GRU `call` holds the whole loop (and the cuDNN
-  selection), so the op replaces `call`, keeping tf_keras' input handling."""
+  selection), so the op replaces `call`, keeping tf_keras' input handling.
+
+  tf_keras reads `training=None` as its learning phase (graph-mode `fit`
+  calls layers so): a run-time flag, which tf_keras' own mask functions take.
+  """
+
+  def unservable_reasons(self) -> list:
+    reasons = super().unservable_reasons()
+    if self.time_major:
+      reasons.append("time_major=True: the ops take [batch, time, features]")
+    # tf_keras' LSTM stores `return_runtime`, its GRU `_return_runtime`.
+    if getattr(self, "return_runtime", False) or getattr(self, "_return_runtime", False):
+      reasons.append("return_runtime=True: a tf_keras internal output the ops do not have")
+    return reasons
+
+  def input_dropout_loop_reasons(self) -> list:
+    if self.cell.dropout > 0 and not getattr(self, "_could_use_gpu_kernel", False):
+      return ["tf_keras' own loop draws the input dropout masks (one per call eagerly, a new "
+              "one at every step inside a tf.function, where its mask cache misses)"]
+    return []
+
+  def apply_input_dropout(self, inputs, training):
+    """tf_keras' input dropout, outside the op, on [B, T, F].
+
+    Served where tf_keras' LSTM / GRU would pick its cuDNN-or-standard
+    function (`_could_use_gpu_kernel`: tanh/sigmoid, use_bias, GRU
+    reset_after, no recurrent dropout, TF2): there tf_keras draws, before any
+    loop, 4 (LSTM) or 3 (GRU) masks of the whole [B, T, F] input (a new mask
+    per time step) from the layer's generator and applies the first to all
+    gates. We call the same functions at the same point of `call` (after
+    `_process_inputs`), so even TF's unseeded legacy RNG, whose op seed
+    counts the graph's ops, draws the same masks. `training` may be None (the
+    learning phase) or a tensor: tf_keras' `in_train_phase` inside resolves it.
+    Elsewhere tf_keras' loop draws the masks itself (`input_dropout_loop_reasons`).
+    """
+    if self.cell.dropout == 0:
+      return inputs
+    self.reset_dropout_mask()
+    masks = self.get_dropout_mask_for_cell(inputs, training,
+                                           count=TF_KERAS_MASK_COUNTS[self.op_cell])
+    return inputs * masks[0]
 
   def call(self, inputs, mask=None, training=None, initial_state=None):
     first = inputs[0] if isinstance(inputs, list) else inputs
-    if isinstance(first, tf.RaggedTensor) or not self.op_serves_call(training):
+    # Ragged inputs, and integer ones (which tf_keras rejects), take tf_keras' path.
+    if (isinstance(first, tf.RaggedTensor) or not tf.as_dtype(first.dtype).is_floating
+        or not self.op_serves_call(training)):
       return super().call(inputs, mask=mask, training=training, initial_state=initial_state)
     inputs, initial_state, _ = self._process_inputs(inputs, initial_state, None)
     if isinstance(mask, list):
       mask = mask[0]
+    if self.training_flag(training) is not False:
+      inputs = self.apply_input_dropout(inputs, training)
     output, states = self.op_outputs(inputs, initial_state, mask)
     if self.return_state:
       return [output] + states
