@@ -115,9 +115,28 @@ def test_fit_equals_keras(rng, tf_keras, flavour, rnn, bidirectional, dropout):
   x, _, y = masked_data(rng)
   their_losses = fit(module, theirs, x, y, seed=3)
   our_losses = fit(module, ours, x, y, seed=3)
+  assert np.abs(their_losses[-1] - their_losses[0]) > 1e-4  # it did train
+  if flavour == "tf_keras" and rnn == "SimpleRNN" and dropout:
+    # Ours trains on tf_keras' own loop here (training_loop_reasons), which draws a dropout
+    # mask per step from unseeded legacy random ops: their op seeds follow the op count of
+    # the graph, so two differently built models draw differently from run to run (seen in
+    # a fresh-clone CI run: epoch 3 differed by 2%). Nothing of ours to compare.
+    assert our_layer_reasons(ours), "expected tf_keras' loop to train SimpleRNN with dropout"
+    assert np.all(np.isfinite(our_losses))
+    return
   np.testing.assert_allclose(our_losses, their_losses, rtol=1e-5, atol=1e-6)
   assert_same_fit(theirs, ours, atol=2e-5)
-  assert np.abs(their_losses[-1] - their_losses[0]) > 1e-4  # it did train
+
+
+def our_layer_reasons(model) -> list:
+  """training_loop_reasons() of every recurrent layer of ours in the model."""
+  reasons = []
+  for layer in model.layers:
+    wrapped = (getattr(layer, "forward_layer", None), getattr(layer, "backward_layer", None))
+    for inner in (layer, *wrapped):
+      if hasattr(inner, "training_loop_reasons"):
+        reasons += inner.training_loop_reasons()
+  return reasons
 
 
 # --- gradients under GradientTape ----------------------------------------------
