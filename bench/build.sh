@@ -29,6 +29,10 @@ CCS="kernels/rnn/masked_rnn_config.cc kernels/rnn/rnn_kernel_choice.cc kernels/m
 # compute_80 build, compute_90 PTX (the library needs their launchers; the portable choice never
 # launches them).
 HOPPER_ONLY="kernels/rnn/masked_rnn_persistent.cu kernels/rnn/masked_rnn_mma_row_group.cu"
+# Incremental: an object is rebuilt when its source, any header under kernels/ or bench/, or
+# its flags changed (the row-group kernel alone takes ~10 minutes of ptxas on 2 cores).
+# FORCE=1 rebuilds everything.
+newest_header=$(find kernels bench -name '*.h' -o -name '*.cuh' | xargs stat -c %Y | sort -n | tail -1)
 objs=()
 for f in $SRCS $CCS; do
   o="$OUTDIR/$(echo "$f" | tr '/' '_').o"
@@ -36,10 +40,16 @@ for f in $SRCS $CCS; do
   if [[ $ARCH == compute_80 && " $HOPPER_ONLY " == *" $f "* ]]; then
     flags=${FLAGS/$GENCODE/-gencode arch=compute_90,code=compute_90}
   fi
-  $NVCC $flags ${RESOURCE_USAGE:+-Xptxas -v} -c "$f" -o "$o" &
   objs+=("$o")
+  if [[ -z ${FORCE:-} && -f $o && "$(cat "$o.flags" 2>/dev/null)" == "$flags${RESOURCE_USAGE:+ -v}" &&
+        $(stat -c %Y "$o") -gt $(stat -c %Y "$f") && $(stat -c %Y "$o") -gt $newest_header ]]; then
+    continue
+  fi
+  rm -f "$o.flags"
+  ( $NVCC $flags ${RESOURCE_USAGE:+-Xptxas -v} -c "$f" -o "$o" && echo "$flags${RESOURCE_USAGE:+ -v}" > "$o.flags" ) &
 done
 wait
+for o in "${objs[@]}"; do [[ -f $o.flags ]] || { echo "build failed: $o"; exit 1; }; done
 $NVCC -shared $GENCODE "${objs[@]}" -o "$OUTDIR/libtm.so"
 echo "$ARCH" > "$OUTDIR/libtm.arch"  # what harness.py --portable checks
 echo "built $OUTDIR/libtm.so ($ARCH)"
