@@ -28,7 +28,7 @@ CCS="kernels/rnn/masked_rnn_config.cc kernels/rnn/rnn_kernel_choice.cc kernels/m
 # Hopper-only kernels (clusters, wgmma, bulk copies; build_defs/cuda.bzl's min_arch = 90): in a
 # compute_80 build, compute_90 PTX (the library needs their launchers; the portable choice never
 # launches them).
-HOPPER_ONLY="kernels/rnn/masked_rnn_persistent.cu kernels/rnn/masked_rnn_mma_row_group.cu"
+HOPPER_ONLY="kernels/rnn/masked_rnn_mma_row_group.cu"
 # Incremental: an object is rebuilt when its source, any header under kernels/ or bench/, or
 # its flags changed (the row-group kernel alone takes ~10 minutes of ptxas on 2 cores).
 # FORCE=1 rebuilds everything.

@@ -7,6 +7,10 @@
 #       grad_harness.py bench, memcheck + racecheck of `sanitize_driver grad`.
 #       GRAD_PREBUILT=1 uses a carried bench/build/libtm.so (ARCH=sm_90a bench/build.sh) when it
 #       loads, instead of building it there (the build is most of the call's time).
+#   portable: the portable path (issue 19) on this GPU: ARCH=compute_80 build (PTX the driver
+#       JIT-compiles), TFTRT_MASKING_RNN_PORTABLE=1, `harness.py check --portable`, memcheck
+#       (and racecheck when SANITIZE_RACECHECK=1) of the sanitizer driver, then
+#       `harness.py bench --portable` with the given args (e.g. --skip-masking --ts 100).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/out}
@@ -39,6 +43,27 @@ if [[ $MODE == grad ]]; then
       "failures; $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/grad_$tool.log" | tr '\n' ' ')"
     [[ $rc == 0 ]] || status=1
   done
+  exit $status
+fi
+if [[ $MODE == portable ]]; then
+  ARCH=compute_80 bench/build.sh > "$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 2; }
+  nvcc -O2 -std=c++17 -arch=sm_90 -I. bench/sanitize_driver.cc -Lbench/build -ltm \
+    -Xlinker -rpath=$PWD/bench/build -o bench/build/sanitize_driver >> "$OUT/build.log" 2>&1 \
+    || { tail -30 "$OUT/build.log"; exit 2; }
+  export TFTRT_MASKING_RNN_PORTABLE=1
+  timeout 200 python3 bench/harness.py check --portable 2>&1 | tee "$OUT/check.log" |
+    grep -v "^  ok" | tail -40 || status=1
+  tools=(memcheck)
+  [[ -n ${SANITIZE_RACECHECK:-} ]] && tools+=(racecheck)
+  for tool in "${tools[@]}"; do
+    timeout ${SANITIZE_LIMIT:-200} compute-sanitizer --tool $tool --error-exitcode 9 \
+      bench/build/sanitize_driver > "$OUT/$tool.log" 2>&1; rc=$?
+    echo "compute-sanitizer $tool (portable): rc=$rc; $(grep -c 'FAIL' "$OUT/$tool.log") launch" \
+      "failures; $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/$tool.log" | tr '\n' ' ')"
+    [[ $rc == 0 ]] || status=1
+  done
+  timeout ${BENCH_LIMIT:-300} python3 bench/harness.py bench --portable --json "$OUT/bench.json" "$@" 2>&1 |
+    tee "$OUT/bench.log" | tail -60 || status=1
   exit $status
 fi
 RESOURCE_USAGE=1 bench/build.sh > "$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 2; }

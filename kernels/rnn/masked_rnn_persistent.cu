@@ -46,6 +46,35 @@ __device__ __forceinline__ void GroupBarrier(unsigned* counter, unsigned target,
 
 constexpr int kWarps = kPersistentWarps;
 
+// The cluster modes' DSMEM and barrier, through cooperative groups on sm_90+.
+// Older archs (the portable family runs the global modes there) have neither;
+// their cluster instantiations are never launched (kernel choice).
+__device__ __forceinline__ void ClusterSync() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  cooperative_groups::this_cluster().sync();
+#else
+  __trap();
+#endif
+}
+template <typename P>
+__device__ __forceinline__ P* MapSharedRank(P* pointer, int rank) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  return cooperative_groups::this_cluster().map_shared_rank(pointer, rank);
+#else
+  __trap();
+  return pointer;
+#endif
+}
+
+// Stores a 16-bit value to global memory past L1 (the global mma mode's h).
+template <typename T>
+__device__ __forceinline__ void StoreGlobalCg(T* address, T value) {
+  static_assert(sizeof(T) == 2, "16-bit h");
+  unsigned short bits;
+  memcpy(&bits, &value, 2);
+  __stcg(reinterpret_cast<unsigned short*>(address), bits);
+}
+
 // kCluster: the blocks of a batch slice form one thread-block cluster; h of the
 // slice lives in every block's shared memory (double-buffered), each block
 // writes its units' new h into all of them (DSMEM) and a cluster barrier
@@ -53,9 +82,11 @@ constexpr int kWarps = kPersistentWarps;
 template <typename T, int RB, int kMode>
 __global__ void __launch_bounds__(kPersistentThreads, 1)
     PersistentRnnKernel(const PersistentParams<T> p) {
-  namespace cg = cooperative_groups;
-  constexpr bool kCluster = kMode != kModeGlobal;
-  constexpr bool kMma = kMode == kModeClusterMma;
+  constexpr bool kCluster = kMode == kModeCluster || kMode == kModeClusterMma;
+  constexpr bool kMma = kMode == kModeClusterMma || kMode == kModeGlobalMma;
+  // Global mma: h of the batch slice as T through L2 ([2][B][U], double-buffered),
+  // copied into the block's one h tile in shared memory after each step's barrier.
+  constexpr bool kGlobalMma = kMode == kModeGlobalMma;
   extern __shared__ float4 shared_raw[];
   char* const smem = reinterpret_cast<char*>(shared_raw);
   const int tid = threadIdx.x;
@@ -120,23 +151,29 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
   }
   if (kMma) {
     // Rows past the batch slice stay zero: they feed the padded rows of the A tiles.
-    const int h_elements = 2 * padded_rows * h_pitch;
+    const int h_elements = (kGlobalMma ? 1 : 2) * padded_rows * h_pitch;
     for (int i = tid; i < h_elements; i += blockDim.x) h_shared_t[i] = FromAcc<T>(0.0f);
   }
-  if (kCluster) {
-    cg::cluster_group cluster = cg::this_cluster();
-    cluster.sync();  // every block of the cluster runs before DSMEM is touched
+  T* const hbuf_t = reinterpret_cast<T*>(p.hbuf);  // global mma: [2][B][U] T
+  if constexpr (kCluster) {
+    ClusterSync();  // every block of the cluster runs before DSMEM is touched
     for (int i = tid; i < items; i += blockDim.x) {
       const int at = (i / uper) * h_pitch + u0 + i % uper;
       for (int r = 0; r < p.unit_slices; ++r) {
         if constexpr (kMma) {
-          cluster.map_shared_rank(h_shared_t, r)[at] = FromAcc<T>(h_own[i]);
+          MapSharedRank(h_shared_t, r)[at] = FromAcc<T>(h_own[i]);
         } else {
-          cluster.map_shared_rank(h_shared, r)[at] = h_own[i];
+          MapSharedRank(h_shared, r)[at] = h_own[i];
         }
       }
     }
-    cluster.sync();
+    ClusterSync();
+  } else if constexpr (kGlobalMma) {
+    for (int i = tid; i < items; i += blockDim.x) {
+      StoreGlobalCg(hbuf_t + static_cast<int64_t>(b0 + i / uper) * units + u0 + i % uper,
+                    FromAcc<T>(h_own[i]));
+    }
+    GroupBarrier(counter, p.unit_slices, alone);
   } else {
     for (int i = tid; i < items; i += blockDim.x) {
       __stcg(p.hbuf + static_cast<int64_t>(b0 + i / uper) * units + u0 + i % uper, h_own[i]);
@@ -189,12 +226,24 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
       pending_at = -1;
     }
 
+    if constexpr (kGlobalMma) {
+      // The slice's h of this step from L2 into the block's h tile (rows past
+      // the slice stay zero), 16 bytes per load.
+      const int chunks_per_row = units / 8;
+      const uint4* from = reinterpret_cast<const uint4*>(hbuf_t + (tau & 1) * batch_units +
+                                                         static_cast<int64_t>(b0) * units);
+      for (int i = tid; i < rows * chunks_per_row; i += blockDim.x) {
+        const int r = i / chunks_per_row, chunk = i % chunks_per_row;
+        *reinterpret_cast<uint4*>(h_shared_t + r * h_pitch + chunk * 8) = __ldcg(from + i);
+      }
+      __syncthreads();
+    }
     if constexpr (kMma) {
       // Warp task = (16-row tile, pair of 8-column tiles, k split).
       const int warp = tid / 32, lane = tid % 32;
       const int group = lane >> 2, quad = lane & 3;
       const int k_tiles = units / 16;
-      const T* h_tile = h_shared_t + (tau & 1) * padded_rows * h_pitch;
+      const T* h_tile = h_shared_t + (kGlobalMma ? 0 : (tau & 1) * padded_rows * h_pitch);
       const uint2* w_frag = reinterpret_cast<const uint2*>(weights_t);
       for (int task = warp; task < tasks; task += kWarps) {
         const int ng = task % p.column_groups;
@@ -351,30 +400,31 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
           p.output[at] = FromAcc<T>(y);
         }
       }
-      if constexpr (kMma) {
+      if constexpr (kGlobalMma) {
+        StoreGlobalCg(hbuf_t + ((tau + 1) & 1) * batch_units + static_cast<int64_t>(b) * units + u,
+                      FromAcc<T>(h_own[i]));
+      } else if constexpr (kMma) {
         T* const next = h_shared_t + ((tau + 1) & 1) * padded_rows * h_pitch;
         const T value = FromAcc<T>(h_own[i]);
         if (alone) {
           next[b_local * h_pitch + u] = value;
         } else {
-          cg::cluster_group cluster = cg::this_cluster();
           for (int r = 0; r < p.unit_slices; ++r) {
-            cluster.map_shared_rank(next, r)[b_local * h_pitch + u] = value;
+            MapSharedRank(next, r)[b_local * h_pitch + u] = value;
           }
         }
       } else if (kCluster && alone) {
         h_next[b_local * units + u] = h_own[i];  // own shared memory, __syncthreads orders it
-      } else if (kCluster) {
-        cg::cluster_group cluster = cg::this_cluster();
+      } else if constexpr (kCluster) {
         for (int r = 0; r < p.unit_slices; ++r) {
-          cluster.map_shared_rank(h_next, r)[b_local * units + u] = h_own[i];
+          MapSharedRank(h_next, r)[b_local * units + u] = h_own[i];
         }
       } else {
         __stcg(h_next + static_cast<int64_t>(b_local) * units + u, h_own[i]);
       }
     }
     if (kCluster && !alone) {
-      cg::this_cluster().sync();
+      ClusterSync();
     } else {
       GroupBarrier(counter, static_cast<unsigned>(p.unit_slices) * (tau + 2), alone);
     }
@@ -422,7 +472,7 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
   p.row_groups = plan.row_groups;
   p.weight_pitch = plan.weight_pitch;
 
-  constexpr bool kCluster = kMode != kModeGlobal;
+  constexpr bool kCluster = kMode == kModeCluster || kMode == kModeClusterMma;
   auto kernel = PersistentRnnKernel<T, RB, kMode>;
   int occupancy = 0;
   cudaError_t error = Occupancy(kernel, plan, kCluster, &occupancy);
@@ -477,7 +527,11 @@ int LaunchForRows(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
     if constexpr (std::is_same<T, float>::value) {
       return cudaErrorInvalidValue;
     } else {
-      // The mma mode's row tile is 16 rows (one m16n8k16 A tile).
+      // The mma modes' row tile is 16 rows (one m16n8k16 A tile).
+      if (!plan.cluster) {
+        return LaunchTyped<T, 16, kModeGlobalMma>(config, args, plan, xproj, hbuf, counters,
+                                                   stream, active_clusters);
+      }
       return LaunchTyped<T, 16, kModeClusterMma>(config, args, plan, xproj, hbuf, counters,
                                                   stream, active_clusters);
     }

@@ -167,8 +167,11 @@ bool PlanRowBlockRnn(const MaskedRnnConfig& config, DType dtype, const GpuProps&
 
 namespace {
 
+// cluster: a barrier group of at most kMaxMmaClusterBlocks blocks with h in
+// DSMEM (sm_90+); else h through L2 and the global barrier (every arch).
 bool PlanPersistentMma(const MaskedRnnConfig& config, int num_sms, size_t shared_limit,
-                       size_t weight_budget, int max_batch_slices, PersistentPlan* plan) {
+                       size_t weight_budget, int max_batch_slices, bool cluster,
+                       PersistentPlan* plan) {
   const int units = static_cast<int>(config.units);
   const int batch = static_cast<int>(config.batch);
   const int gates = GateCount(config.cell);
@@ -178,7 +181,7 @@ bool PlanPersistentMma(const MaskedRnnConfig& config, int num_sms, size_t shared
     const int columns = gates * uper;
     if (columns % 16 != 0) continue;
     const int unit_slices = units / uper;
-    if (unit_slices > kMaxMmaClusterBlocks) break;
+    if (unit_slices > (cluster ? kMaxMmaClusterBlocks : num_sms)) break;
     if (static_cast<size_t>(units) * columns * 2 > weight_budget) continue;
     int batch_slices = std::max(1, std::min({num_sms / unit_slices, batch, max_batch_slices}));
     const int batch_per_block = (batch + batch_slices - 1) / batch_slices;
@@ -190,11 +193,12 @@ bool PlanPersistentMma(const MaskedRnnConfig& config, int num_sms, size_t shared
            k_splits * 4 <= units / 16) {
       k_splits *= 2;
     }
-    const SharedLayout layout = MakeSharedLayout(kModeClusterMma, units, gates, uper,
-                                                 batch_per_block, 16, row_groups, k_splits, 0);
+    const SharedLayout layout = MakeSharedLayout(cluster ? kModeClusterMma : kModeGlobalMma, units,
+                                                 gates, uper, batch_per_block, 16, row_groups,
+                                                 k_splits, 0);
     if (layout.total > shared_limit) continue;
     plan->mma = true;
-    plan->cluster = true;
+    plan->cluster = cluster;
     plan->units_per_block = uper;
     plan->unit_slices = unit_slices;
     plan->batch_per_block = batch_per_block;
@@ -228,9 +232,14 @@ bool PlanPersistentRnn(const MaskedRnnConfig& config, DType dtype, const GpuProp
   // Weights get most of shared memory; the rest holds partial sums and state.
   const size_t weight_budget = std::min<size_t>(shared_limit * 2 / 3, 150 * 1024);
   const bool sixteen_bit = dtype == DType::kFloat16 || dtype == DType::kBFloat16;
+  // Clusters where the GPU has them; the portable family (compute capability
+  // < 9) runs the global modes.
+  const bool clusters = props.clusters() && !options.no_clusters;
   *plan = PersistentPlan();
-  if (sixteen_bit && allow_mma && !options.no_persistent_mma && !options.no_clusters &&
-      PlanPersistentMma(config, num_sms, shared_limit, weight_budget, max_batch_slices, plan)) {
+  if (sixteen_bit && allow_mma && !options.no_persistent_mma &&
+      (clusters || !props.clusters()) &&
+      PlanPersistentMma(config, num_sms, shared_limit, weight_budget, max_batch_slices, clusters,
+                        plan)) {
     return true;
   }
   for (int uper = std::min(units, 32); uper >= 1; uper /= 2) {
@@ -255,7 +264,7 @@ bool PlanPersistentRnn(const MaskedRnnConfig& config, DType dtype, const GpuProp
     }
     // A barrier group of at most 8 blocks (the portable cluster size) runs as a
     // cluster with h in shared memory, when that fits.
-    bool cluster = unit_slices <= kMaxClusterBlocks && !options.no_clusters;
+    bool cluster = unit_slices <= kMaxClusterBlocks && clusters;
     size_t shared = MakeSharedLayout(cluster ? kModeCluster : kModeGlobal, units, gates, uper,
                                      batch_per_block, rb, row_groups, k_splits, pitch).total;
     if (cluster && shared > shared_limit) {
@@ -324,20 +333,18 @@ RnnKernelChoice ChooseRnnKernel(const MaskedRnnConfig& config, DType dtype,
       candidate.family = RnnFamily::kRowBlock;
       add(candidate);
     }
-    // The persistent kernels are built for sm_90+ only (thread-block
-    // clusters). Tensor-core plan first (fp16/bf16), then FFMA.
-    if (props.clusters()) {
-      for (const bool allow_mma : {true, false}) {
-        candidate = RnnKernelCandidate();
-        if (!rnn_gpu::PlanPersistentRnn(config, dtype, props, options, allow_mma,
-                                        rnn_gpu::kMaxBarrierCounters, &candidate.persistent)) {
-          break;
-        }
-        candidate.family = RnnFamily::kPersistent;
-        candidate.persistent_allow_mma = allow_mma;
-        add(candidate);
-        if (!candidate.persistent.mma) break;  // the FFMA plan: nothing else to try
+    // Weights in shared memory over a cluster (sm_90+) or a cooperative grid
+    // (every arch: the portable family). Tensor-core plan first (fp16/bf16), then FFMA.
+    for (const bool allow_mma : {true, false}) {
+      candidate = RnnKernelCandidate();
+      if (!rnn_gpu::PlanPersistentRnn(config, dtype, props, options, allow_mma,
+                                      rnn_gpu::kMaxBarrierCounters, &candidate.persistent)) {
+        break;
       }
+      candidate.family = RnnFamily::kPersistent;
+      candidate.persistent_allow_mma = allow_mma;
+      add(candidate);
+      if (!candidate.persistent.mma) break;  // the FFMA plan: nothing else to try
     }
   }
   add(RnnKernelCandidate());  // per step: every shape
@@ -366,7 +373,7 @@ std::string DescribeRnnKernelChoice(const RnnKernelChoice& choice) {
       }
       case RnnFamily::kPersistent: {
         const rnn_gpu::PersistentPlan& p = c.persistent;
-        out << (p.mma ? " mma" : (p.cluster ? " cluster" : " global"))
+        out << (p.mma ? (p.cluster ? " mma" : " global_mma") : (p.cluster ? " cluster" : " global"))
             << " units/block=" << p.units_per_block << " unit_slices=" << p.unit_slices
             << " batch/block=" << p.batch_per_block << " batch_slices=" << p.batch_slices
             << " rb=" << p.rows_per_thread << " k_splits=" << p.k_splits

@@ -79,7 +79,7 @@ struct RnnArgsAlignment {
 enum class RnnFamily {
   kMmaRowGroup,  // sm_90+: tensor-core row groups on thread-block clusters
   kRowBlock,     // every arch (2-block clusters on sm_90+ only): small recurrences
-  kPersistent,   // sm_90+: weights in shared memory over a cluster or a grid
+  kPersistent,   // weights in shared memory over a cluster (sm_90+) or a grid (every arch)
   kPerStep,      // every arch, every shape: one launch per step
 };
 const char* RnnFamilyName(RnnFamily family);
@@ -136,10 +136,11 @@ bool PlanRowBlockRnn(const MaskedRnnConfig& config, DType dtype, const GpuProps&
 
 // Persistent: a plan that fits the GPU (one block per SM at most, every block
 // co-resident), or false (fp64, GRU reset_after=false, units % 4 != 0, too
-// large). allow_mma: fp16/bf16 may use the tensor-core cluster mode (units %
-// 16 == 0, clusters of up to 16 blocks). max_batch_slices caps the number of
-// batch slices (clusters that must run at the same time). Built for sm_90+
-// only: the caller checks props.clusters().
+// large). allow_mma: fp16/bf16 may use the tensor cores (units % 16 == 0; on
+// sm_90+ clusters of up to 16 blocks, elsewhere the global barrier).
+// max_batch_slices caps the number of batch slices (clusters that must run at
+// the same time). Every arch: without clusters (compute capability < 9, the
+// portable family) the plan is a global mode, one cooperative grid.
 bool PlanPersistentRnn(const MaskedRnnConfig& config, DType dtype, const GpuProps& props,
                        const RnnKernelOptions& options, bool allow_mma, int max_batch_slices,
                        PersistentPlan* plan);

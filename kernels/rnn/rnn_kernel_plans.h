@@ -81,8 +81,13 @@ constexpr int kMaxMmaClusterBlocks = 16;   // non-portable, Hopper (mma mode)
 
 // Kernel modes: h through L2 + global barrier (FFMA), thread-block cluster
 // with h in DSMEM (FFMA, fp32 weights), cluster with 16-bit weights and h
-// operands on the tensor cores (mma.sync m16n8k16, fp32 accumulation).
-constexpr int kModeGlobal = 0, kModeCluster = 1, kModeClusterMma = 2;
+// operands on the tensor cores (mma.sync m16n8k16, fp32 accumulation), and
+// the tensor cores with h (16-bit) through L2 and the global barrier: the
+// global modes need no cluster, so they are the portable family's (sm_75+).
+constexpr int kModeGlobal = 0, kModeCluster = 1, kModeClusterMma = 2, kModeGlobalMma = 3;
+TFTRT_MASKING_HOST_DEVICE inline bool IsMmaMode(int mode) {
+  return mode == kModeClusterMma || mode == kModeGlobalMma;
+}
 
 // Offsets (bytes) of the shared-memory regions; host and device agree on them.
 struct SharedLayout {
@@ -104,12 +109,13 @@ TFTRT_MASKING_HOST_DEVICE inline SharedLayout MakeSharedLayout(int mode, int uni
   SharedLayout l;
   size_t at = 0;
   l.weights = at;
-  at += Align16(mode == kModeClusterMma ? units * columns * 2 : units * static_cast<size_t>(pitch) * 4);
+  at += Align16(IsMmaMode(mode) ? units * columns * 2 : units * static_cast<size_t>(pitch) * 4);
   l.partial = at;
   at += Align16(static_cast<size_t>(k_splits) * padded_rows * columns * 4);
   l.h_shared = at;
   if (mode == kModeCluster) at += Align16(2 * static_cast<size_t>(batch_per_block) * units * 4);
   if (mode == kModeClusterMma) at += Align16(2 * padded_rows * MmaHPitch(units) * 2);
+  if (mode == kModeGlobalMma) at += Align16(padded_rows * MmaHPitch(units) * 2);  // one h tile
   l.h_own = at;
   at += Align16(static_cast<size_t>(batch_per_block) * uper * 4);
   l.c_own = at;
@@ -134,6 +140,7 @@ struct PersistentPlan {
   int weight_pitch = 0;     // floats per shared-memory weight row (padded)
   bool cluster = false;     // barrier group = thread-block cluster, h in DSMEM
   bool mma = false;         // fp16/bf16: 16-bit weights and h on the tensor cores
+                            // (with cluster: kModeClusterMma, else kModeGlobalMma)
   size_t shared_bytes = 0;
   int blocks() const { return unit_slices * batch_slices; }
 };

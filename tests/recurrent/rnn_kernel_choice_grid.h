@@ -7,6 +7,10 @@
 // refactor chose exactly what the old code chose. One deliberate change since:
 // a T4 (compute capability 7.5, no TF32) keeps fp32 projections on FFMA
 // (tf32x3=0 pipelined=0 in its lines); the old default build had no sm_75 code.
+// Second (issue 19): below compute capability 9 the persistent family now runs
+// in its global modes (the portable family: "persistent global_mma" for
+// fp16/bf16, then "persistent global"), where the old code went per step; the
+// H100/H200 lines did not change.
 #ifndef TFTRT_MASKING_TESTS_RECURRENT_RNN_KERNEL_CHOICE_GRID_H_
 #define TFTRT_MASKING_TESTS_RECURRENT_RNN_KERNEL_CHOICE_GRID_H_
 

@@ -1,9 +1,12 @@
 // Kernel choice of the GPU recurrence (kernels/rnn/rnn_kernel_choice.h) on the
 // host, for the GPUs people run: which family and which plan each gets for a
 // grid of shapes. The golden file holds what the code before ChooseRnnKernel
-// chose (see rnn_kernel_choice_grid.h); the other tests check properties that
-// hold on any GPU (no Hopper-only family below compute capability 9, the
-// per-step path last, the portable switch).
+// chose, and the deliberate changes since (see rnn_kernel_choice_grid.h); the
+// other tests check properties that hold on any GPU (no Hopper-only family or
+// mode below compute capability 9, the per-step path last, the portable switch).
+// A deliberate change rewrites the golden:
+//   TFTRT_MASKING_WRITE_GOLDEN=$PWD/tests/recurrent/rnn_kernel_choice_golden.txt <test binary>
+// and its diff is then reviewed like code.
 #include "kernels/rnn/rnn_kernel_choice.h"
 
 #include <cstdlib>
@@ -79,7 +82,13 @@ std::vector<std::string> GridLines() {
   return lines;
 }
 
-TEST(RnnKernelChoiceTest, SameChoicesAsBeforeTheRefactor) {
+TEST(RnnKernelChoiceTest, SameChoicesAsTheGolden) {
+  if (const char* path = std::getenv("TFTRT_MASKING_WRITE_GOLDEN")) {
+    std::ofstream out(path);
+    for (const std::string& line : GridLines()) out << line << "\n";
+    ASSERT_TRUE(out.good()) << path;
+    GTEST_SKIP() << "wrote " << path;
+  }
   std::ifstream file("tests/recurrent/rnn_kernel_choice_golden.txt");
   ASSERT_TRUE(file.good()) << "golden file missing from the runfiles";
   std::vector<std::string> want;
@@ -111,6 +120,8 @@ TEST(RnnKernelChoiceTest, FamiliesPerGpu) {
   }
 }
 
+// Below compute capability 9: no clusters, no Hopper-only family; the
+// persistent family only in its global modes (the portable family).
 TEST(RnnKernelChoiceTest, NoHopperFamilyBelowComputeCapability9) {
   for (const GridGpu& gpu : GridGpus()) {
     if (gpu.major >= 9) continue;
@@ -123,7 +134,11 @@ TEST(RnnKernelChoiceTest, NoHopperFamilyBelowComputeCapability9) {
       for (int i = 0; i < choice.candidate_count; ++i) {
         const RnnKernelCandidate& c = choice.candidates[i];
         EXPECT_NE(c.family, RnnFamily::kMmaRowGroup) << where;
-        EXPECT_NE(c.family, RnnFamily::kPersistent) << where;
+        if (c.family == RnnFamily::kPersistent) {
+          EXPECT_FALSE(c.persistent.cluster) << where;
+          EXPECT_LE(c.persistent.blocks(), gpu.sms) << where;  // one block per SM, co-resident
+          EXPECT_LE(c.persistent.shared_bytes, gpu.optin) << where;
+        }
         if (c.family == RnnFamily::kRowBlock) {
           EXPECT_EQ(c.row_block.cluster_size, 1) << where;
           EXPECT_FALSE(c.row_block.overlap_projection) << where;
@@ -184,10 +199,11 @@ TEST(RnnKernelChoiceTest, PortableClassOnHopperChoosesAsAnA100) {
     EXPECT_EQ(Describe(ChooseRnnKernel(config, dtype, PropsOf(a100), portable)),
               Describe(ChooseRnnKernel(config, dtype, PropsOf(a100), RnnKernelOptions())))
         << where;
-    const RnnFamily family =
-        ChooseRnnKernel(config, dtype, PropsOf(h200), RnnKernelOptions()).first().family;
-    hopper_families_without_switch +=
-        family == RnnFamily::kMmaRowGroup || family == RnnFamily::kPersistent;
+    const RnnKernelCandidate first =
+        ChooseRnnKernel(config, dtype, PropsOf(h200), RnnKernelOptions()).first();
+    hopper_families_without_switch += first.family == RnnFamily::kMmaRowGroup ||
+                                       (first.family == RnnFamily::kPersistent &&
+                                        first.persistent.cluster);
   }
   EXPECT_GT(hopper_families_without_switch, 0);  // the switch does change something
 }
