@@ -766,12 +766,62 @@ def bench_rnn(results, quick=False, tf32_column=True, hs=None, bs=None, ts=None,
   results["lstm"] = rows
 
 
+# The cells and activations that none of the row kernels serves, each timed
+# next to the default-activation LSTM of the same size (issue 19's target:
+# within 1.5x of it), and checked against the float64 reference first.
+VARIANTS = (
+    ("lstm default", dict(cell="lstm")),
+    ("gru reset_after=False", dict(cell="gru", reset_after=False)),
+    ("gru reset_after=True", dict(cell="gru")),
+    ("lstm relu/hard_sigmoid", dict(cell="lstm", activation="relu",
+                                    recurrent_activation="hard_sigmoid")),
+    ("gru linear/sigmoid", dict(cell="gru", activation="linear")),
+    ("simple_rnn relu", dict(cell="simple_rnn", activation="relu")),
+)
+
+
+def bench_variants(results, bs=None, ts=None, fs=None, hs=None, dtypes=("float32", "float16")):
+  print("== Cells and activations beyond the row kernels: ours, ms, and the ratio to the "
+        "default-activation LSTM of the same size ==")
+  rows = []
+  seed = 5000
+  for dtype in (getattr(torch, name) for name in dtypes):
+    for B, T, F, H in itertools.product(bs or [8, 32, 128], ts or [100], fs or [64],
+                                        hs or [128, 256, 512]):
+      base_ms = None
+      for name, attrs in VARIANTS:
+        seed += 1
+        attrs = dict(attrs)
+        # relu recurrences grow without bound at the default scale: smaller weights.
+        scale = 0.5 / np.sqrt(H) if "relu" in name or "linear" in name else None
+        case = RnnCase(attrs.pop("cell"), B, T, F, H, dtype, mask_kind="holes",
+                       initial_state=False, seed=seed, scale=scale, **attrs)
+        runner = run_ours(case, "auto")
+        err = max(rel_error(g, w) for g, w in zip(runner.results(), case.reference()))
+        ok = bool(np.isfinite(err) and err < TOL[dtype])
+        if not ok:
+          FAILURES.append(f"variant {name} B{B} T{T} F{F} H{H} {dtype} err={err}")
+        ours_ms, _ = time_fn(runner.run)
+        base_ms = base_ms or ours_ms
+        row = dict(variant=name, B=B, T=T, F=F, H=H, dtype=str(dtype)[6:], ours_ms=ours_ms,
+                   ratio_to_lstm=ours_ms / base_ms, rel_error=err, ok=ok)
+        rows.append(row)
+        print(f"  {name:24} B={B:4d} T={T:4d} H={H:5d} {row['dtype']:8} {ours_ms:8.3f} ms "
+              f"x{row['ratio_to_lstm']:5.2f} err={err:.1e}" + ("" if ok else "  WRONG"), flush=True)
+        del runner
+      results["variants"] = rows
+      save(results)
+
+
 def main():
   parser = argparse.ArgumentParser()
   parser.add_argument("mode", choices=["check", "sanitize", "bench"])
   parser.add_argument("--quick", action="store_true")
   parser.add_argument("--json")
   parser.add_argument("--skip-masking", action="store_true")
+  parser.add_argument("--variants", action="store_true",
+                      help="the cells/activations table (GRU reset_after=False, relu, ...) "
+                      "instead of the LSTM-vs-cuDNN table")
   parser.add_argument("--masking-only", action="store_true", help="the masking table alone")
   parser.add_argument("--hs", help="comma-separated H values to benchmark (default: all)")
   parser.add_argument("--bs", help="comma-separated B values")
@@ -840,7 +890,10 @@ def main():
     if not args.skip_masking:
       bench_masking(results)
     ints = lambda v: [int(x) for x in v.split(",")] if v else None
-    if not args.masking_only:
+    if args.variants:
+      bench_variants(results, bs=ints(args.bs), ts=ints(args.ts), fs=ints(args.fs),
+                     hs=ints(args.hs), dtypes=args.dtypes.split(","))
+    elif not args.masking_only:
       bench_rnn(results, quick=args.quick, hs=ints(args.hs), bs=ints(args.bs), ts=ints(args.ts),
                 fs=ints(args.fs), extra_paths=[p for p in args.paths.split(",") if p],
                 dtypes=args.dtypes.split(","), cudnn_lean=args.cudnn_lean)

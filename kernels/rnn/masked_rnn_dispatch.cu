@@ -41,11 +41,15 @@ int LaunchCandidate(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
       // A plan whose clusters do not all fit at once is re-planned with as
       // many batch slices as fit (at most 3 plans).
       PersistentPlan plan = candidate.persistent;
+      PersistentBuffers buffers;
+      buffers.xproj = xproj;
+      buffers.hbuf = reinterpret_cast<float*>(workspace + layout.h);
+      buffers.scratch = reinterpret_cast<float*>(workspace + layout.scratch);
+      buffers.counters = reinterpret_cast<unsigned*>(workspace + layout.counters);
       for (int attempt = 0; attempt < 3; ++attempt) {
         int active_clusters = 0;
-        const int status = LaunchPersistentRnn(
-            config, args, plan, xproj, reinterpret_cast<float*>(workspace + layout.h),
-            reinterpret_cast<unsigned*>(workspace + layout.counters), stream, &active_clusters);
+        const int status =
+            LaunchPersistentRnn(config, args, plan, buffers, stream, &active_clusters);
         if (status != cudaErrorCooperativeLaunchTooLarge) return status;
         cudaGetLastError();  // clear it: a smaller plan, the next candidate or the per-step path
         if (active_clusters <= 0 || active_clusters >= plan.batch_slices) break;

@@ -23,6 +23,7 @@ struct PersistentParams : RecurrenceIo<T> {
   int gates;
   int units_per_block, unit_slices, batch_per_block;
   int k_splits, column_groups, row_groups, weight_pitch;
+  float* scratch;  // [B, U]: GRU reset_after=false r*h (fp32, or T in the global mma mode)
 };
 
 __device__ __forceinline__ unsigned LoadAcquire(const unsigned* address) {
@@ -66,6 +67,22 @@ __device__ __forceinline__ P* MapSharedRank(P* pointer, int rank) {
 #endif
 }
 
+// The sum over k splits of partial[ks * split_stride + at], four loads in flight.
+__device__ __forceinline__ float SumSplits(const float* partial, size_t at, size_t split_stride,
+                                           int k_splits) {
+  const float* part = partial + at;
+  float s0 = 0.f, s1 = 0.f, s2 = 0.f, s3 = 0.f;
+  int ks = 0;
+  for (; ks + 4 <= k_splits; ks += 4) {
+    s0 += part[ks * split_stride];
+    s1 += part[(ks + 1) * split_stride];
+    s2 += part[(ks + 2) * split_stride];
+    s3 += part[(ks + 3) * split_stride];
+  }
+  for (; ks < k_splits; ++ks) s0 += part[ks * split_stride];
+  return (s0 + s1) + (s2 + s3);
+}
+
 // Stores a 16-bit value to global memory past L1 (the global mma mode's h).
 template <typename T>
 __device__ __forceinline__ void StoreGlobalCg(T* address, T value) {
@@ -79,9 +96,15 @@ __device__ __forceinline__ void StoreGlobalCg(T* address, T value) {
 // slice lives in every block's shared memory (double-buffered), each block
 // writes its units' new h into all of them (DSMEM) and a cluster barrier
 // replaces the global-memory barrier. Otherwise h goes through L2.
-template <typename T, int RB, int kMode>
+// kResetBefore (GRU reset_after=false, global modes): hh = act(x_h + (r*h) @ U_h)
+// needs r of every unit before its product, so a step has two phases, each
+// ending at the group barrier: the z and r columns' product, then r*h of the
+// block's units through L2; the h columns' product over r*h, then the update.
+template <typename T, int RB, int kMode, bool kResetBefore = false>
 __global__ void __launch_bounds__(kPersistentThreads, 1)
     PersistentRnnKernel(const PersistentParams<T> p) {
+  static_assert(!kResetBefore || kMode == kModeGlobal || kMode == kModeGlobalMma,
+                "GRU reset_after=false: global modes only");
   constexpr bool kCluster = kMode == kModeCluster || kMode == kModeClusterMma;
   constexpr bool kMma = kMode == kModeClusterMma || kMode == kModeGlobalMma;
   // Global mma: h of the batch slice as T through L2 ([2][B][U], double-buffered),
@@ -205,7 +228,6 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
   T pending_output = FromAcc<T>(0.0f);
   int64_t pending_at = -1;
 
-  const int tasks = p.k_splits * p.column_groups * p.row_groups;
   const int k4_count = units / 4;
   const int64_t batch_units = static_cast<int64_t>(p.batch) * units;
   for (int tau = 0; tau < p.time; ++tau) {
@@ -226,12 +248,17 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
       pending_at = -1;
     }
 
+    // partial[ks][b][c] for the column groups [group_begin, group_begin +
+    // group_count) from the slice's h (h_src: FFMA global, rows of `units`
+    // floats; tile_src: global mma, rows of `units` T, both in L2).
+    auto recurrent_product = [&](const float* h_src, const T* tile_src, int group_begin,
+                                 int group_count) {
+    const int tasks = p.k_splits * group_count * p.row_groups;
     if constexpr (kGlobalMma) {
       // The slice's h of this step from L2 into the block's h tile (rows past
       // the slice stay zero), 16 bytes per load.
       const int chunks_per_row = units / 8;
-      const uint4* from = reinterpret_cast<const uint4*>(hbuf_t + (tau & 1) * batch_units +
-                                                         static_cast<int64_t>(b0) * units);
+      const uint4* from = reinterpret_cast<const uint4*>(tile_src);
       for (int i = tid; i < rows * chunks_per_row; i += blockDim.x) {
         const int r = i / chunks_per_row, chunk = i % chunks_per_row;
         *reinterpret_cast<uint4*>(h_shared_t + r * h_pitch + chunk * 8) = __ldcg(from + i);
@@ -246,8 +273,8 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
       const T* h_tile = h_shared_t + (kGlobalMma ? 0 : (tau & 1) * padded_rows * h_pitch);
       const uint2* w_frag = reinterpret_cast<const uint2*>(weights_t);
       for (int task = warp; task < tasks; task += kWarps) {
-        const int ng = task % p.column_groups;
-        const int rest = task / p.column_groups;
+        const int ng = group_begin + task % group_count;
+        const int rest = task / group_count;
         const int ks = rest % p.k_splits;
         const int mt = rest / p.k_splits;
         float acc[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
@@ -279,15 +306,15 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
     // h[b][k] * W[k][c]. Column groups vary fastest across lanes: the weight
     // reads are contiguous and the h reads are broadcasts.
     for (int task = tid; task < tasks; task += blockDim.x) {
-      const int cg = task % p.column_groups;
-      const int rest = task / p.column_groups;
+      const int cg = group_begin + task % group_count;
+      const int rest = task / group_count;
       const int ks = rest % p.k_splits;
       const int rg = rest / p.k_splits;
       const float4* h_rows[RB];
 #pragma unroll
       for (int r = 0; r < RB; ++r) {
         const int b = min(rg * RB + r, rows - 1);  // padded rows recompute a real one
-        h_rows[r] = reinterpret_cast<const float4*>(h_cur + static_cast<int64_t>(b) * units);
+        h_rows[r] = reinterpret_cast<const float4*>(h_src + static_cast<int64_t>(b) * units);
       }
       float acc[RB][4];
 #pragma unroll
@@ -335,6 +362,38 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
     }
     }  // FFMA
     __syncthreads();
+    };
+    const T* const h_tile_src = hbuf_t + (tau & 1) * batch_units + static_cast<int64_t>(b0) * units;
+    if constexpr (kResetBefore) {
+      // Phase 1: the z and r columns over h; r*h of this block's units to L2.
+      const int gate_groups = p.column_groups / 3;
+      recurrent_product(h_cur, h_tile_src, 0, 2 * gate_groups);
+      float* const rh_f = p.scratch + static_cast<int64_t>(b0) * units;  // FFMA: fp32
+      T* const rh_t = reinterpret_cast<T*>(p.scratch) + static_cast<int64_t>(b0) * units;
+      for (int i = tid; i < items; i += blockDim.x) {
+        const int b_local = i / uper, uu = i % uper;
+        const int u = u0 + uu;
+        const float x_r = i == tid ? x_first[1]
+                                   : p.xproj[(static_cast<int64_t>(b0 + b_local) * p.time + t) *
+                                                 gate_width + units + u];
+        const float r = Activate(p.spec.recurrent_activation,
+                                 x_r + SumSplits(partial, b_local * columns + uper + uu,
+                                                 static_cast<size_t>(padded_rows) * columns,
+                                                 p.k_splits) +
+                                     rec_bias[uper + uu]);
+        const float rh = r * h_own[i];
+        if constexpr (kGlobalMma) {
+          StoreGlobalCg(rh_t + b_local * units + u, FromAcc<T>(rh));
+        } else {
+          __stcg(rh_f + b_local * units + u, rh);
+        }
+      }
+      GroupBarrier(counter, static_cast<unsigned>(p.unit_slices) * (2 * tau + 2), alone);
+      // Phase 2: the h columns over r*h.
+      recurrent_product(rh_f, rh_t, 2 * gate_groups, gate_groups);
+    } else {
+      recurrent_product(h_cur, h_tile_src, 0, p.column_groups);
+    }
 
     // Cell update of the (row, unit) pairs this block owns.
     for (int i = tid; i < items; i += blockDim.x) {
@@ -377,11 +436,20 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
       const float h = h_own[i];
       const float c = c_own[i];
       float c_new;
-      // The default activations without the per-call switch: the four gate
-      // activations are then independent instruction streams the compiler interleaves.
-      const float h_new = p.default_activations
-                              ? CellUpdateTanhSigmoid(p.spec.cell, x_part, rec_part, h, c, &c_new)
-                              : CellUpdate(p.spec, x_part, rec_part, h, c, &c_new);
+      float h_new;
+      if constexpr (kResetBefore) {
+        // rec_part: z's sum from phase 1 (its columns were not rewritten), hh's over r*h.
+        const float z = Activate(p.spec.recurrent_activation, x_part[0] + rec_part[0]);
+        const float hh = Activate(p.spec.activation, x_part[2] + rec_part[2]);
+        h_new = z * h + (1.0f - z) * hh;
+        c_new = c;
+      } else {
+        // The default activations without the per-call switch: the four gate
+        // activations are then independent instruction streams the compiler interleaves.
+        h_new = p.default_activations
+                    ? CellUpdateTanhSigmoid(p.spec.cell, x_part, rec_part, h, c, &c_new)
+                    : CellUpdate(p.spec, x_part, rec_part, h, c, &c_new);
+      }
       float y;
       if (keep) {
         h_own[i] = h_new;
@@ -426,7 +494,9 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
     if (kCluster && !alone) {
       ClusterSync();
     } else {
-      GroupBarrier(counter, static_cast<unsigned>(p.unit_slices) * (tau + 2), alone);
+      GroupBarrier(counter,
+                   static_cast<unsigned>(p.unit_slices) * (kResetBefore ? 2 * tau + 3 : tau + 2),
+                   alone);
     }
   }
   if (pending_at >= 0) p.output[pending_at] = pending_output;
@@ -451,14 +521,15 @@ cudaError_t Occupancy(Kernel kernel, const PersistentPlan& plan, bool cluster, i
   return MaxActiveBlocksPerSm(kernel, kPersistentThreads, plan.shared_bytes, value);
 }
 
-template <typename T, int RB, int kMode>
+template <typename T, int RB, int kMode, bool kResetBefore>
 int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
-                const PersistentPlan& plan, const float* xproj, float* hbuf,
-                unsigned* counters, cudaStream_t stream, int* active_clusters) {
+                const PersistentPlan& plan, const PersistentBuffers& buffers, cudaStream_t stream,
+                int* active_clusters) {
   PersistentParams<T> p;
-  FillRecurrenceIo(config, args, xproj, &p);
-  p.hbuf = hbuf;
-  p.counters = counters;
+  FillRecurrenceIo(config, args, buffers.xproj, &p);
+  p.hbuf = buffers.hbuf;
+  p.scratch = buffers.scratch;
+  p.counters = buffers.counters;
   p.spec = CellSpec{config.cell, config.activation, config.recurrent_activation};
   p.default_activations = config.activation == Activation::kTanh &&
                           (config.cell == RnnCell::kSimpleRnn ||
@@ -473,7 +544,7 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
   p.weight_pitch = plan.weight_pitch;
 
   constexpr bool kCluster = kMode == kModeCluster || kMode == kModeClusterMma;
-  auto kernel = PersistentRnnKernel<T, RB, kMode>;
+  auto kernel = PersistentRnnKernel<T, RB, kMode, kResetBefore>;
   int occupancy = 0;
   cudaError_t error = Occupancy(kernel, plan, kCluster, &occupancy);
   if (error != cudaSuccess) return error;
@@ -493,7 +564,7 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
     return cudaLaunchKernelEx(&launch.config, kernel, p);
   }
   if (occupancy < 1) return cudaErrorCooperativeLaunchTooLarge;
-  error = cudaMemsetAsync(counters, 0, sizeof(unsigned) * plan.batch_slices, stream);
+  error = cudaMemsetAsync(buffers.counters, 0, sizeof(unsigned) * plan.batch_slices, stream);
   if (error != cudaSuccess) return error;
   void* kernel_args[] = {&p};
   error = cudaLaunchCooperativeKernel(reinterpret_cast<const void*>(kernel), dim3(plan.blocks()),
@@ -502,58 +573,71 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
   return error;
 }
 
-template <typename T, int kMode>
+// The kernel for the plan's mode and row tile; GRU reset_after=false has
+// global-mode kernels only (the planner gives it no cluster plan).
+template <typename T, int kMode, bool kResetBefore>
 int LaunchForMode(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
-                  const PersistentPlan& plan, const float* xproj, float* hbuf,
-                  unsigned* counters, cudaStream_t stream, int* active_clusters) {
-  switch (plan.rows_per_thread) {
-    case 1:
-      return LaunchTyped<T, 1, kMode>(config, args, plan, xproj, hbuf, counters, stream, active_clusters);
-    case 2:
-      return LaunchTyped<T, 2, kMode>(config, args, plan, xproj, hbuf, counters, stream, active_clusters);
-    case 4:
-      return LaunchTyped<T, 4, kMode>(config, args, plan, xproj, hbuf, counters, stream, active_clusters);
-    case 8:
-      return LaunchTyped<T, 8, kMode>(config, args, plan, xproj, hbuf, counters, stream, active_clusters);
+                  const PersistentPlan& plan, const PersistentBuffers& buffers,
+                  cudaStream_t stream, int* active_clusters) {
+  if constexpr (IsMmaMode(kMode)) {
+    // The mma modes' row tile is 16 rows (one m16n8k16 A tile).
+    return LaunchTyped<T, 16, kMode, kResetBefore>(config, args, plan, buffers, stream,
+                                                   active_clusters);
+  } else {
+    switch (plan.rows_per_thread) {
+      case 1:
+        return LaunchTyped<T, 1, kMode, kResetBefore>(config, args, plan, buffers, stream, active_clusters);
+      case 2:
+        return LaunchTyped<T, 2, kMode, kResetBefore>(config, args, plan, buffers, stream, active_clusters);
+      case 4:
+        return LaunchTyped<T, 4, kMode, kResetBefore>(config, args, plan, buffers, stream, active_clusters);
+      case 8:
+        return LaunchTyped<T, 8, kMode, kResetBefore>(config, args, plan, buffers, stream, active_clusters);
+    }
+    return cudaErrorInvalidValue;
   }
-  return cudaErrorInvalidValue;
 }
 
 template <typename T>
-int LaunchForRows(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
-                  const PersistentPlan& plan, const float* xproj, float* hbuf,
-                  unsigned* counters, cudaStream_t stream, int* active_clusters) {
+int LaunchForPlan(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
+                  const PersistentPlan& plan, const PersistentBuffers& buffers,
+                  cudaStream_t stream, int* active_clusters) {
+  const bool reset_before = config.cell == RnnCell::kGru && !config.reset_after;
+  if (reset_before && plan.cluster) return cudaErrorInvalidValue;
   if (plan.mma) {
     if constexpr (std::is_same<T, float>::value) {
       return cudaErrorInvalidValue;
     } else {
-      // The mma modes' row tile is 16 rows (one m16n8k16 A tile).
-      if (!plan.cluster) {
-        return LaunchTyped<T, 16, kModeGlobalMma>(config, args, plan, xproj, hbuf, counters,
-                                                   stream, active_clusters);
+      if (reset_before) {
+        return LaunchForMode<T, kModeGlobalMma, true>(config, args, plan, buffers, stream, active_clusters);
       }
-      return LaunchTyped<T, 16, kModeClusterMma>(config, args, plan, xproj, hbuf, counters,
-                                                  stream, active_clusters);
+      if (!plan.cluster) {
+        return LaunchForMode<T, kModeGlobalMma, false>(config, args, plan, buffers, stream, active_clusters);
+      }
+      return LaunchForMode<T, kModeClusterMma, false>(config, args, plan, buffers, stream, active_clusters);
     }
   }
-  if (plan.cluster) {
-    return LaunchForMode<T, kModeCluster>(config, args, plan, xproj, hbuf, counters, stream, active_clusters);
+  if (reset_before) {
+    return LaunchForMode<T, kModeGlobal, true>(config, args, plan, buffers, stream, active_clusters);
   }
-  return LaunchForMode<T, kModeGlobal>(config, args, plan, xproj, hbuf, counters, stream, active_clusters);
+  if (plan.cluster) {
+    return LaunchForMode<T, kModeCluster, false>(config, args, plan, buffers, stream, active_clusters);
+  }
+  return LaunchForMode<T, kModeGlobal, false>(config, args, plan, buffers, stream, active_clusters);
 }
 
 }  // namespace
 
 int LaunchPersistentRnn(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
-                        const PersistentPlan& plan, const float* xproj, float* hbuf,
-                        unsigned* counters, cudaStream_t stream, int* active_clusters) {
+                        const PersistentPlan& plan, const PersistentBuffers& buffers,
+                        cudaStream_t stream, int* active_clusters) {
   switch (args.dtype) {
     case DType::kFloat32:
-      return LaunchForRows<float>(config, args, plan, xproj, hbuf, counters, stream, active_clusters);
+      return LaunchForPlan<float>(config, args, plan, buffers, stream, active_clusters);
     case DType::kFloat16:
-      return LaunchForRows<__half>(config, args, plan, xproj, hbuf, counters, stream, active_clusters);
+      return LaunchForPlan<__half>(config, args, plan, buffers, stream, active_clusters);
     case DType::kBFloat16:
-      return LaunchForRows<__nv_bfloat16>(config, args, plan, xproj, hbuf, counters, stream, active_clusters);
+      return LaunchForPlan<__nv_bfloat16>(config, args, plan, buffers, stream, active_clusters);
     case DType::kFloat64:
       break;
   }

@@ -22,14 +22,21 @@ namespace rnn_gpu {
 
 // PersistentPlan and its planner: rnn_kernel_plans.h, rnn_kernel_choice.h.
 
-// Launches it. xproj [B, T, G*U] fp32 = x @ kernel + input bias; hbuf holds
-// 2 * B * U floats; counters batch_slices zeroed uint32 (done here, on stream).
-// Returns a cudaError_t; cudaErrorCooperativeLaunchTooLarge means "not this
-// plan" and leaves nothing launched; then *active_clusters > 0 says how many
-// clusters of the plan's shape fit at once (re-plan with that many batch slices).
+// The kernel's device buffers (the workspace's regions).
+struct PersistentBuffers {
+  const float* xproj = nullptr;  // [B, T, G*U] fp32 = x @ kernel + input bias
+  float* hbuf = nullptr;         // 2 * B * U floats: h through L2, double-buffered
+  float* scratch = nullptr;      // B * U floats: GRU reset_after=false r*h
+  unsigned* counters = nullptr;  // batch_slices uint32 (zeroed here, on the stream)
+};
+
+// Launches it. Returns a cudaError_t; cudaErrorCooperativeLaunchTooLarge means
+// "not this plan" and leaves nothing launched; then *active_clusters > 0 says
+// how many clusters of the plan's shape fit at once (re-plan with that many
+// batch slices).
 int LaunchPersistentRnn(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
-                        const PersistentPlan& plan, const float* xproj, float* hbuf,
-                        unsigned* counters, cudaStream_t stream, int* active_clusters);
+                        const PersistentPlan& plan, const PersistentBuffers& buffers,
+                        cudaStream_t stream, int* active_clusters);
 
 }  // namespace rnn_gpu
 }  // namespace tftrt_masking

@@ -220,7 +220,6 @@ bool PlanPersistentRnn(const MaskedRnnConfig& config, DType dtype, const GpuProp
                        const RnnKernelOptions& options, bool allow_mma, int max_batch_slices,
                        PersistentPlan* plan) {
   if (dtype == DType::kFloat64) return false;
-  if (config.cell == RnnCell::kGru && !config.reset_after) return false;
   if (config.batch < 1 || config.time < 1 || config.units % 4 != 0) return false;
   if (config.batch > (1 << 30) || config.time > (1 << 30) || config.units > (1 << 16)) return false;
   // The h buffer and xproj are indexed with int64; the block's own counters with int.
@@ -233,11 +232,13 @@ bool PlanPersistentRnn(const MaskedRnnConfig& config, DType dtype, const GpuProp
   const size_t weight_budget = std::min<size_t>(shared_limit * 2 / 3, 150 * 1024);
   const bool sixteen_bit = dtype == DType::kFloat16 || dtype == DType::kBFloat16;
   // Clusters where the GPU has them; the portable family (compute capability
-  // < 9) runs the global modes.
-  const bool clusters = props.clusters() && !options.no_clusters;
+  // < 9) runs the global modes, and so does GRU reset_after=false everywhere
+  // (its two phases per step are built for the global barrier only).
+  const bool reset_before = config.cell == RnnCell::kGru && !config.reset_after;
+  const bool clusters = props.clusters() && !options.no_clusters && !reset_before;
   *plan = PersistentPlan();
   if (sixteen_bit && allow_mma && !options.no_persistent_mma &&
-      (clusters || !props.clusters()) &&
+      (clusters || !props.clusters() || reset_before) &&
       PlanPersistentMma(config, num_sms, shared_limit, weight_budget, max_batch_slices, clusters,
                         plan)) {
     return true;

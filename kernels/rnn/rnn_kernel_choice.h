@@ -135,8 +135,8 @@ bool PlanRowBlockRnn(const MaskedRnnConfig& config, DType dtype, const GpuProps&
                      const RnnKernelOptions& options, RowBlockPlan* plan);
 
 // Persistent: a plan that fits the GPU (one block per SM at most, every block
-// co-resident), or false (fp64, GRU reset_after=false, units % 4 != 0, too
-// large). allow_mma: fp16/bf16 may use the tensor cores (units % 16 == 0; on
+// co-resident), or false (fp64, units % 4 != 0, too large); GRU
+// reset_after=false gets a global mode on every GPU. allow_mma: fp16/bf16 may use the tensor cores (units % 16 == 0; on
 // sm_90+ clusters of up to 16 blocks, elsewhere the global barrier).
 // max_batch_slices caps the number of batch slices (clusters that must run at
 // the same time). Every arch: without clusters (compute capability < 9, the

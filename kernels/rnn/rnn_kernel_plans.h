@@ -85,7 +85,7 @@ constexpr int kMaxMmaClusterBlocks = 16;   // non-portable, Hopper (mma mode)
 // the tensor cores with h (16-bit) through L2 and the global barrier: the
 // global modes need no cluster, so they are the portable family's (sm_75+).
 constexpr int kModeGlobal = 0, kModeCluster = 1, kModeClusterMma = 2, kModeGlobalMma = 3;
-TFTRT_MASKING_HOST_DEVICE inline bool IsMmaMode(int mode) {
+TFTRT_MASKING_HOST_DEVICE constexpr bool IsMmaMode(int mode) {
   return mode == kModeClusterMma || mode == kModeGlobalMma;
 }
 

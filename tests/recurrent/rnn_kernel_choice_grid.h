@@ -10,7 +10,8 @@
 // Second (issue 19): below compute capability 9 the persistent family now runs
 // in its global modes (the portable family: "persistent global_mma" for
 // fp16/bf16, then "persistent global"), where the old code went per step; the
-// H100/H200 lines did not change.
+// H100/H200 lines did not change. Third (issue 19): GRU reset_after=false
+// ("gru_rb" lines) gets the persistent family's global modes on every GPU.
 #ifndef TFTRT_MASKING_TESTS_RECURRENT_RNN_KERNEL_CHOICE_GRID_H_
 #define TFTRT_MASKING_TESTS_RECURRENT_RNN_KERNEL_CHOICE_GRID_H_
 

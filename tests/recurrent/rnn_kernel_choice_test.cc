@@ -162,10 +162,21 @@ TEST(RnnKernelChoiceTest, PerStepLastAndAlone) {
       for (int i = 0; i + 1 < choice.candidate_count; ++i) {
         EXPECT_NE(choice.candidates[i].family, RnnFamily::kPerStep) << where;
       }
-      // float64, GRU reset_after=false, T = 0: the per-step path only.
-      if (dtype == DType::kFloat64 || (config.cell == RnnCell::kGru && !config.reset_after) ||
-          config.time == 0) {
+      // float64, T = 0: the per-step path only.
+      if (dtype == DType::kFloat64 || config.time == 0) {
         EXPECT_EQ(choice.candidate_count, 1) << where;
+      }
+      // GRU reset_after=false: the persistent family's global modes (two
+      // phases per step), on every GPU, where the weights fit.
+      if (config.cell == RnnCell::kGru && !config.reset_after) {
+        for (int i = 0; i + 1 < choice.candidate_count; ++i) {
+          EXPECT_EQ(choice.candidates[i].family, RnnFamily::kPersistent) << where;
+          EXPECT_FALSE(choice.candidates[i].persistent.cluster) << where;
+        }
+        if (dtype != DType::kFloat64 && config.time > 0 && config.units <= 128 &&
+            config.batch <= 512) {
+          EXPECT_GE(choice.candidate_count, 2) << where;
+        }
       }
       RnnKernelOptions per_step;
       per_step.per_step_only = true;
