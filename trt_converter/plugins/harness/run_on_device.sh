@@ -4,6 +4,8 @@
 # machine (device tool), with the headers copied into an ignored, carried folder:
 #   mkdir -p .devtrt && cp -r third_party_local/tensorrt-8.6.1/include .devtrt/
 #   run: bash trt_converter/plugins/harness/run_on_device.sh      (carry: .devtrt)
+# PORTABLE=1: the portable path (issue 19) - compute_80 PTX (the Hopper-only row-group kernel as
+# compute_90 PTX, never chosen), TFTRT_MASKING_RNN_PORTABLE=1: what an A100 runs, on this GPU.
 set -euo pipefail
 TRT_INCLUDE=${TRT_INCLUDE:-.devtrt/include}
 BUILD=${BUILD:-/tmp/plugin_harness_build}
@@ -13,7 +15,12 @@ mkdir -p "$BUILD"
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$LOG_DIR/gpu.txt"
 nvcc --version | tail -2
 
-FLAGS=(-std=c++17 -O3 -lineinfo --expt-relaxed-constexpr -gencode "arch=compute_$ARCH,code=sm_$ARCH"
+GENCODE="arch=compute_$ARCH,code=sm_$ARCH"
+if [[ -n ${PORTABLE:-} ]]; then
+  GENCODE="arch=compute_80,code=compute_80"
+  export TFTRT_MASKING_RNN_PORTABLE=1
+fi
+FLAGS=(-std=c++17 -O3 -lineinfo --expt-relaxed-constexpr -gencode "$GENCODE"
        -diag-suppress 997 -Xcompiler -fPIC,-Wno-deprecated-declarations -I. -I"$TRT_INCLUDE")
 SOURCES=(kernels/common/gpu_status.cu kernels/masking/masking_kernel.cu
          kernels/rnn/masked_rnn_dispatch.cu kernels/rnn/masked_rnn_per_step.cu
@@ -33,7 +40,11 @@ for src in "${SOURCES[@]}"; do
   obj="$BUILD/$(echo "$src" | tr / _).o"
   objects+=("$obj")
   lang=(); case "$src" in *.cc|*.cpp) lang=(-x cu);; esac
-  nvcc "${FLAGS[@]}" "${lang[@]}" -c "$src" -o "$obj" &
+  flags=("${FLAGS[@]}")
+  if [[ -n ${PORTABLE:-} && $src == kernels/rnn/masked_rnn_mma_row_group.cu ]]; then
+    flags=("${flags[@]/$GENCODE/arch=compute_90,code=compute_90}")
+  fi
+  nvcc "${flags[@]}" "${lang[@]}" -c "$src" -o "$obj" &
 done
 wait
 nvcc "${FLAGS[@]}" "${objects[@]}" -ldl -o "$BUILD/pluginHarness"
