@@ -5,7 +5,8 @@
 # cuDNN, the cells/activations table on both paths, the Hopper LSTM table (no-regression check),
 # then compute-sanitizer memcheck of the portable path. Logs and json under $OUT.
 #   run: bash bench/portable_device_run.sh     (carry [".devbuild"])
-# Knobs: BS/TS/FS/HS (bench grid), SKIP_HOPPER=1, SANITIZE_LIMIT (s).
+# Knobs: BS/TS/FS/HS (bench grid), PATHS (A/B paths), SKIP_HOPPER=1, HOPPER_BENCH=1 (the Hopper
+# LSTM table), MEMCHECK=1 (memcheck of the portable path, SANITIZE_LIMIT s).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/out}
@@ -24,18 +25,21 @@ step() {  # step NAME LIMIT command...: runs it, keeps its log, prints its summa
   timeout "$limit" "$@" > "$OUT/$name.log" 2>&1 || { echo "$name: rc=$?"; status=1; }
   grep -E "FAILED|WRONG|done in|failures" "$OUT/$name.log" | head -20
 }
-step check_portable 150 portable python3 bench/harness.py check --portable
-[[ -z ${SKIP_HOPPER:-} ]] && step check_hopper 60 hopper python3 bench/harness.py check
-step bench_portable 200 portable python3 bench/harness.py bench --portable --skip-masking \
-  --bs "$BS" --ts "$TS" --fs "$FS" --hs "$HS" --json "$OUT/bench_portable.json"
-step variants_portable 100 portable python3 bench/harness.py bench --portable --variants \
+step check_portable 120 portable python3 bench/harness.py check --portable
+[[ -z ${SKIP_HOPPER:-} ]] && step check_hopper 40 hopper python3 bench/harness.py check
+# nomma: the FFMA global mode alone; simple: one launch per step (what these GPUs ran before).
+step bench_portable ${BENCH_LIMIT:-230} portable python3 bench/harness.py bench --portable \
+  --skip-masking --paths "${PATHS:-nomma,simple}" --bs "$BS" --ts "$TS" --fs "$FS" --hs "$HS" \
+  --json "$OUT/bench_portable.json"
+step variants_portable 90 portable python3 bench/harness.py bench --portable --variants \
   --json "$OUT/variants_portable.json"
-if [[ -z ${SKIP_HOPPER:-} ]]; then
-  step variants_hopper 80 hopper python3 bench/harness.py bench --variants \
-    --json "$OUT/variants_hopper.json"
+[[ -z ${SKIP_HOPPER:-} ]] && step variants_hopper 70 hopper python3 bench/harness.py bench \
+  --variants --json "$OUT/variants_hopper.json"
+if [[ -n ${HOPPER_BENCH:-} ]]; then
   step bench_hopper 150 hopper python3 bench/harness.py bench --skip-masking \
     --bs "$BS" --ts "$TS" --fs "$FS" --hs "$HS" --json "$OUT/bench_hopper.json"
 fi
+[[ -z ${MEMCHECK:-} ]] && exit $status
 nvcc -O2 -std=c++17 -arch=sm_90 -I. bench/sanitize_driver.cc -Lbench/build_c80 -ltm \
   -Xlinker -rpath=$PWD/bench/build_c80 -o bench/build_c80/sanitize_driver >> "$OUT/build.log" 2>&1
 TFTRT_MASKING_RNN_PORTABLE=1 timeout ${SANITIZE_LIMIT:-120} compute-sanitizer --tool memcheck \
