@@ -35,6 +35,13 @@ step variants_portable 90 portable python3 bench/harness.py bench --portable --v
   --json "$OUT/variants_portable.json"
 [[ -z ${SKIP_HOPPER:-} ]] && step variants_hopper 70 hopper python3 bench/harness.py bench \
   --variants --json "$OUT/variants_hopper.json"
+# A/B: other portable libraries carried as .devbuild/<name>/libtm.so (AB_LIBS="name ..."), on a
+# subset of the grid, with this tree's harness.
+for lib in ${AB_LIBS:-}; do
+  step "ab_$lib" 60 env TM_LIB=.devbuild/$lib/libtm.so TFTRT_MASKING_RNN_PORTABLE=1 \
+    python3 bench/harness.py bench --portable --skip-masking --bs 8,32,128 --ts 100 --fs 64 \
+    --hs 128,256,512 --json "$OUT/ab_$lib.json"
+done
 if [[ -n ${HOPPER_BENCH:-} ]]; then
   step bench_hopper 150 hopper python3 bench/harness.py bench --skip-masking \
     --bs "$BS" --ts "$TS" --fs "$FS" --hs "$HS" --json "$OUT/bench_hopper.json"
