@@ -27,6 +27,8 @@ struct SimpleParams {
   Acc* y;   // [B, U] previous output, rounded to T
   Acc* rh;  // [B, U] GRU reset_after=false: r * h
   Acc* z;   // [B, U] GRU reset_after=false: update gate
+  Acc* step_partial;  // [k_splits][B, N]: h @ U of the step, one partial sum per K slice
+  int k_splits;
   CellSpec spec;
   int64_t batch, time, units;
   int gates;
@@ -62,7 +64,52 @@ __device__ __forceinline__ void Commit(const SimpleParams<T, Acc>& p, int64_t b,
   if (p.return_sequences) p.output[(b * p.time + tau) * p.units + u] = FromAcc<T>(y);
 }
 
-// One step for every cell but GRU reset_after=false.
+// The step's recurrent product h @ U for every cell but GRU reset_after=false:
+// step_partial[ks][b][c] = sum over K slice ks of h[b][k] * U[k][c]. Block =
+// kStepColumns columns x kStepRows rows x one K slice; h of its rows is staged
+// in shared memory kStepChunk k at a time, each thread owns one column (the
+// weight loads are coalesced rows of U, the h reads broadcasts).
+constexpr int kStepColumns = 128, kStepRows = 8, kStepChunk = 128;
+
+template <typename T, typename Acc>
+__global__ void __launch_bounds__(kStepColumns)
+    StepProductKernel(const SimpleParams<T, Acc> p, int tau) {
+  __shared__ Acc h_chunk[kStepRows][kStepChunk];
+  const int64_t n = p.gates * p.units;
+  const int64_t col = static_cast<int64_t>(blockIdx.x) * kStepColumns + threadIdx.x;
+  const int ks = blockIdx.y;
+  const int64_t b0 = static_cast<int64_t>(blockIdx.z) * kStepRows;
+  const int rows = static_cast<int>(min(static_cast<int64_t>(kStepRows), p.batch - b0));
+  const int64_t slice = (p.units + p.k_splits - 1) / p.k_splits;
+  const int64_t k_begin = ks * slice, k_end = min(p.units, k_begin + slice);
+  const Acc* h_cur = p.h + (tau & 1) * p.batch * p.units;
+  Acc acc[kStepRows];
+#pragma unroll
+  for (int r = 0; r < kStepRows; ++r) acc[r] = Acc(0);
+  for (int64_t k0 = k_begin; k0 < k_end; k0 += kStepChunk) {
+    const int chunk = static_cast<int>(min(static_cast<int64_t>(kStepChunk), k_end - k0));
+    __syncthreads();  // the previous chunk's readers are done
+    for (int i = threadIdx.x; i < kStepRows * kStepChunk; i += kStepColumns) {
+      const int r = i / kStepChunk, kk = i % kStepChunk;
+      h_chunk[r][kk] = (r < rows && kk < chunk) ? h_cur[(b0 + r) * p.units + k0 + kk] : Acc(0);
+    }
+    __syncthreads();
+    if (col < n) {
+      const T* w = p.recurrent_kernel + k0 * n + col;
+#pragma unroll 4
+      for (int kk = 0; kk < chunk; ++kk) {
+        const Acc wk = ToAcc<Acc>(w[kk * n]);
+#pragma unroll
+        for (int r = 0; r < kStepRows; ++r) acc[r] += h_chunk[r][kk] * wk;
+      }
+    }
+  }
+  if (col >= n) return;
+  Acc* out = p.step_partial + (static_cast<int64_t>(ks) * p.batch + b0) * n + col;
+  for (int r = 0; r < rows; ++r) out[r * n] = acc[r];
+}
+
+// One step for every cell but GRU reset_after=false, after StepProductKernel.
 template <typename T, typename Acc>
 __global__ void SimpleStepKernel(const SimpleParams<T, Acc> p, int tau) {
   const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -75,18 +122,12 @@ __global__ void SimpleStepKernel(const SimpleParams<T, Acc> p, int tau) {
   Acc x_part[4] = {Acc(0), Acc(0), Acc(0), Acc(0)};
   Acc rec_part[4] = {Acc(0), Acc(0), Acc(0), Acc(0)};
   const Acc* x_row = p.xproj + (b * p.time + t) * n;
-  const Acc* h_row = h_cur + b * p.units;
-  for (int64_t k = 0; k < p.units; ++k) {
-    const Acc hk = h_row[k];
-    const T* r_row = p.recurrent_kernel + k * n + u;
-#pragma unroll
-    for (int g = 0; g < 4; ++g) {
-      if (g < p.gates) rec_part[g] += hk * ToAcc<Acc>(r_row[g * p.units]);
-    }
-  }
+  const int64_t split_stride = p.batch * n;
 #pragma unroll
   for (int g = 0; g < 4; ++g) {
     if (g < p.gates) {
+      const Acc* part = p.step_partial + b * n + g * p.units + u;
+      for (int ks = 0; ks < p.k_splits; ++ks) rec_part[g] += part[ks * split_stride];
       x_part[g] = x_row[g * p.units + u];
       if (p.recurrent_bias) rec_part[g] += ToAcc<Acc>(p.recurrent_bias[g * p.units + u]);
     }
@@ -177,6 +218,8 @@ int LaunchPerStepTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& ar
   p.y = reinterpret_cast<Acc*>(workspace + layout.y);
   p.rh = reinterpret_cast<Acc*>(workspace + layout.scratch);
   p.z = p.rh + config.batch * config.units;
+  p.step_partial = reinterpret_cast<Acc*>(workspace + layout.step_partial);
+  p.k_splits = PerStepKSplits(config.units);
   p.spec = CellSpec{config.cell, config.activation, config.recurrent_activation};
   p.batch = config.batch;
   p.time = config.time;
@@ -189,6 +232,10 @@ int LaunchPerStepTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& ar
 
   const int64_t threads = config.batch * config.units;
   const unsigned blocks = static_cast<unsigned>((threads + 255) / 256);
+  const dim3 product_grid(static_cast<unsigned>((n + kStepColumns - 1) / kStepColumns),
+                          static_cast<unsigned>(p.k_splits),
+                          static_cast<unsigned>((config.batch + kStepRows - 1) / kStepRows));
+  if (product_grid.z > 65535) return cudaErrorInvalidValue;  // batch > 524280
   SimpleInitKernel<T, Acc><<<blocks, 256, 0, stream>>>(p);
   const bool gru_reset_before = config.cell == RnnCell::kGru && !config.reset_after;
   for (int64_t tau = 0; tau < config.time; ++tau) {
@@ -196,6 +243,7 @@ int LaunchPerStepTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& ar
       GruResetBeforePhase1<T, Acc><<<blocks, 256, 0, stream>>>(p, static_cast<int>(tau));
       GruResetBeforePhase2<T, Acc><<<blocks, 256, 0, stream>>>(p, static_cast<int>(tau));
     } else {
+      StepProductKernel<T, Acc><<<product_grid, kStepColumns, 0, stream>>>(p, static_cast<int>(tau));
       SimpleStepKernel<T, Acc><<<blocks, 256, 0, stream>>>(p, static_cast<int>(tau));
     }
   }

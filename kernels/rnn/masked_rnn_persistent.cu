@@ -107,8 +107,10 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
                 "GRU reset_after=false: global modes only");
   constexpr bool kCluster = kMode == kModeCluster || kMode == kModeClusterMma;
   constexpr bool kMma = kMode == kModeClusterMma || kMode == kModeGlobalMma;
-  // Global mma: h of the batch slice as T through L2 ([2][B][U], double-buffered),
-  // copied into the block's one h tile in shared memory after each step's barrier.
+  // Global mma: h of the batch slice through L2 as two T parts, hi = T(h) and
+  // lo = T(h - hi) ([2 buffers][2 parts][B][U]), copied into the block's h tile
+  // (both parts) after each step's barrier; the product is W h_hi + W h_lo (h
+  // in one 16-bit part drifted past 1e-2 on a chaotic fp16 U = 128 recurrence).
   constexpr bool kGlobalMma = kMode == kModeGlobalMma;
   extern __shared__ float4 shared_raw[];
   char* const smem = reinterpret_cast<char*>(shared_raw);
@@ -174,10 +176,19 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
   }
   if (kMma) {
     // Rows past the batch slice stay zero: they feed the padded rows of the A tiles.
-    const int h_elements = (kGlobalMma ? 1 : 2) * padded_rows * h_pitch;
+    const int h_elements = 2 * padded_rows * h_pitch;  // cluster: 2 buffers; global: 2 parts
     for (int i = tid; i < h_elements; i += blockDim.x) h_shared_t[i] = FromAcc<T>(0.0f);
   }
-  T* const hbuf_t = reinterpret_cast<T*>(p.hbuf);  // global mma: [2][B][U] T
+  T* const hbuf_t = reinterpret_cast<T*>(p.hbuf);  // global mma: [2][2][B][U] T
+  const int64_t batch_units = static_cast<int64_t>(p.batch) * units;
+  // hi and lo of a value at `at` (the lo part batch_units further).
+  auto store_hi_lo = [&](T* at, float value) {
+    if constexpr (sizeof(T) == 2) {
+      const T hi = FromAcc<T>(value);
+      StoreGlobalCg(at, hi);
+      StoreGlobalCg(at + batch_units, FromAcc<T>(value - ToAcc<float>(hi)));
+    }
+  };
   if constexpr (kCluster) {
     ClusterSync();  // every block of the cluster runs before DSMEM is touched
     for (int i = tid; i < items; i += blockDim.x) {
@@ -193,8 +204,7 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
     ClusterSync();
   } else if constexpr (kGlobalMma) {
     for (int i = tid; i < items; i += blockDim.x) {
-      StoreGlobalCg(hbuf_t + static_cast<int64_t>(b0 + i / uper) * units + u0 + i % uper,
-                    FromAcc<T>(h_own[i]));
+      store_hi_lo(hbuf_t + static_cast<int64_t>(b0 + i / uper) * units + u0 + i % uper, h_own[i]);
     }
     GroupBarrier(counter, p.unit_slices, alone);
   } else {
@@ -229,7 +239,6 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
   int64_t pending_at = -1;
 
   const int k4_count = units / 4;
-  const int64_t batch_units = static_cast<int64_t>(p.batch) * units;
   for (int tau = 0; tau < p.time; ++tau) {
     const int t = p.go_backwards ? p.time - 1 - tau : tau;
     const size_t slice_units = static_cast<size_t>(p.batch_per_block) * units;
@@ -258,10 +267,13 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
       // The slice's h of this step from L2 into the block's h tile (rows past
       // the slice stay zero), 16 bytes per load.
       const int chunks_per_row = units / 8;
-      const uint4* from = reinterpret_cast<const uint4*>(tile_src);
-      for (int i = tid; i < rows * chunks_per_row; i += blockDim.x) {
-        const int r = i / chunks_per_row, chunk = i % chunks_per_row;
-        *reinterpret_cast<uint4*>(h_shared_t + r * h_pitch + chunk * 8) = __ldcg(from + i);
+      for (int part = 0; part < 2; ++part) {
+        const uint4* from = reinterpret_cast<const uint4*>(tile_src + part * batch_units);
+        T* const to = h_shared_t + part * padded_rows * h_pitch;
+        for (int i = tid; i < rows * chunks_per_row; i += blockDim.x) {
+          const int r = i / chunks_per_row, chunk = i % chunks_per_row;
+          *reinterpret_cast<uint4*>(to + r * h_pitch + chunk * 8) = __ldcg(from + i);
+        }
       }
       __syncthreads();
     }
@@ -287,10 +299,25 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
           a[1] = *reinterpret_cast<const uint32_t*>(a_row + 8 * h_pitch + k0);
           a[2] = *reinterpret_cast<const uint32_t*>(a_row + k0 + 8);
           a[3] = *reinterpret_cast<const uint32_t*>(a_row + 8 * h_pitch + k0 + 8);
+          if constexpr (kGlobalMma) {
+            const T* a_lo_row = a_row + padded_rows * h_pitch;
+            uint32_t a_lo[4];
+            a_lo[0] = *reinterpret_cast<const uint32_t*>(a_lo_row + k0);
+            a_lo[1] = *reinterpret_cast<const uint32_t*>(a_lo_row + 8 * h_pitch + k0);
+            a_lo[2] = *reinterpret_cast<const uint32_t*>(a_lo_row + k0 + 8);
+            a_lo[3] = *reinterpret_cast<const uint32_t*>(a_lo_row + 8 * h_pitch + k0 + 8);
 #pragma unroll
-          for (int j = 0; j < 2; ++j) {
-            const uint2 b = w_frag[(static_cast<size_t>(kt) * n_tiles + ng * 2 + j) * 32 + lane];
-            Mma16816<T>(acc[j], a, b.x, b.y);
+            for (int j = 0; j < 2; ++j) {
+              const uint2 b = w_frag[(static_cast<size_t>(kt) * n_tiles + ng * 2 + j) * 32 + lane];
+              Mma16816<T>(acc[j], a, b.x, b.y);
+              Mma16816<T>(acc[j], a_lo, b.x, b.y);
+            }
+          } else {
+#pragma unroll
+            for (int j = 0; j < 2; ++j) {
+              const uint2 b = w_frag[(static_cast<size_t>(kt) * n_tiles + ng * 2 + j) * 32 + lane];
+              Mma16816<T>(acc[j], a, b.x, b.y);
+            }
           }
         }
 #pragma unroll
@@ -363,7 +390,8 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
     }  // FFMA
     __syncthreads();
     };
-    const T* const h_tile_src = hbuf_t + (tau & 1) * batch_units + static_cast<int64_t>(b0) * units;
+    const T* const h_tile_src =
+        hbuf_t + (tau & 1) * 2 * batch_units + static_cast<int64_t>(b0) * units;
     if constexpr (kResetBefore) {
       // Phase 1: the z and r columns over h; r*h of this block's units to L2.
       const int gate_groups = p.column_groups / 3;
@@ -383,7 +411,7 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
                                      rec_bias[uper + uu]);
         const float rh = r * h_own[i];
         if constexpr (kGlobalMma) {
-          StoreGlobalCg(rh_t + b_local * units + u, FromAcc<T>(rh));
+          store_hi_lo(rh_t + b_local * units + u, rh);
         } else {
           __stcg(rh_f + b_local * units + u, rh);
         }
@@ -469,8 +497,8 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
         }
       }
       if constexpr (kGlobalMma) {
-        StoreGlobalCg(hbuf_t + ((tau + 1) & 1) * batch_units + static_cast<int64_t>(b) * units + u,
-                      FromAcc<T>(h_own[i]));
+        store_hi_lo(hbuf_t + ((tau + 1) & 1) * 2 * batch_units + static_cast<int64_t>(b) * units + u,
+                    h_own[i]);
       } else if constexpr (kMma) {
         T* const next = h_shared_t + ((tau + 1) & 1) * padded_rows * h_pitch;
         const T value = FromAcc<T>(h_own[i]);

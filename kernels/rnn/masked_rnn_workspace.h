@@ -13,6 +13,13 @@
 namespace tftrt_masking {
 namespace rnn_gpu {
 
+// The per-step path's recurrent product splits K = units in this many slices
+// (one block column per slice; their partial sums in `step_partial`): enough
+// blocks to fill a GPU at small batches, a bounded buffer at large ones.
+inline int PerStepKSplits(int64_t units) {
+  return static_cast<int>(std::min<int64_t>(8, std::max<int64_t>(1, (units + 127) / 128)));
+}
+
 struct WorkspaceLayout {
   size_t xproj = 0;     // [B, T, G*U] Acc: the input projection
   size_t h = 0;         // [2, B, U] Acc: h, double-buffered
@@ -20,6 +27,7 @@ struct WorkspaceLayout {
   size_t y = 0;         // [B, U] Acc: the previous output
   size_t scratch = 0;   // [2, B, U] Acc: GRU reset_after=false r*h and z
   size_t counters = 0;  // kMaxBarrierCounters uint32: the persistent kernel's barriers
+  size_t step_partial = 0;  // [PerStepKSplits][B, G*U] Acc: the per-step path's h @ U
   size_t total = 0;
 };
 
@@ -45,6 +53,8 @@ inline WorkspaceLayout Layout(const MaskedRnnConfig& config, DType dtype) {
   at += align_up(2 * b * u * acc);
   layout.counters = at;
   at += align_up(kMaxBarrierCounters * sizeof(unsigned));
+  layout.step_partial = at;
+  at += align_up(static_cast<size_t>(PerStepKSplits(config.units)) * b * n * acc);
   layout.total = at;
   return layout;
 }

@@ -115,7 +115,7 @@ TFTRT_MASKING_HOST_DEVICE inline SharedLayout MakeSharedLayout(int mode, int uni
   l.h_shared = at;
   if (mode == kModeCluster) at += Align16(2 * static_cast<size_t>(batch_per_block) * units * 4);
   if (mode == kModeClusterMma) at += Align16(2 * padded_rows * MmaHPitch(units) * 2);
-  if (mode == kModeGlobalMma) at += Align16(padded_rows * MmaHPitch(units) * 2);  // one h tile
+  if (mode == kModeGlobalMma) at += Align16(2 * padded_rows * MmaHPitch(units) * 2);  // hi, lo
   l.h_own = at;
   at += Align16(static_cast<size_t>(batch_per_block) * uper * 4);
   l.c_own = at;
