@@ -116,15 +116,19 @@ class GradRunner:
                 initial_h=states[0], initial_c=states[1] if c.cell == "lstm" else None)
 
 
-GRAD_PATHS = ("persistent", "per_step")
+GRAD_PATHS = ("auto", "persistent", "per_step")
 
 
-def set_grad_path(path):
-  """'persistent': a cooperative kernel per pass wherever it applies (not GRU
-  reset_after=false); 'per_step': one launch per product and step; 'auto': the launcher's
-  choice (persistent up to B x U = 32768)."""
+def set_grad_path(path, recompute_only=False):
+  """'auto': the launcher's choice (the unit-slice kernels wherever their plan fits: fp32
+  arithmetic, not GRU reset_after=false; else the split-K persistent kernels up to
+  B x U = 32768, else one launch per product and step); 'persistent': the split-K persistent
+  cooperative kernels wherever they apply (not GRU reset_after=false); 'per_step': one launch
+  per product and step. recompute_only: the gradient stops after the forward recompute (bench
+  only: its outputs are left unwritten)."""
   os.environ["TFTRT_MASKING_RNN_GRAD_PER_STEP"] = "1" if path == "per_step" else "0"
   os.environ["TFTRT_MASKING_RNN_GRAD_PERSISTENT"] = "1" if path == "persistent" else "0"
+  os.environ["TFTRT_MASKING_RNN_GRAD_RECOMPUTE_ONLY"] = "1" if recompute_only else "0"
 
 
 def check_grad(case: RnnCase, label: str, incoming=("output", "final_h", "final_c"), seed=0):
@@ -250,13 +254,16 @@ def bench(results, bs=(8, 64, 128), hs=(128, 512), steps=100, features=128,
           dtypes=("float32", "float16"), cells=("lstm", "gru"), json_path=None):
   print("== Training step, forward + backward: ours (masks with holes, recompute in the "
         "backward) vs torch.nn.LSTM/GRU (cuDNN, right-padded, full T), CUDA events, medians; "
-        "bwd: the gradient's persistent kernels, bwd_step: one launch per product and step, "
+        "bwd: the gradient on the launcher's choice (unit-slice kernels where they fit), "
+        "recomp: the same, stopped after its forward recompute (projection included), "
+        "bwd_pers: the split-K persistent kernels, bwd_step: one launch per product and step, "
         "ours: forward + gradient on the launcher's choice ==")
   torch.backends.cudnn.benchmark = False
   torch.backends.cuda.matmul.allow_tf32 = False
   torch.backends.cudnn.allow_tf32 = False
   hdr = (f"  {'cell':5} {'B':>4} {'T':>4} {'F':>4} {'H':>4} {'dtype':8} {'fwd_ms':>8} "
-         f"{'bwd_ms':>8} {'bwd_step':>8} {'ours_ms':>8} {'cudnn_f':>8} {'cudnn_fb':>8} "
+         f"{'bwd_ms':>8} {'recomp':>8} {'bwd_pers':>8} {'bwd_step':>8} {'ours_ms':>8} "
+         f"{'cudnn_f':>8} {'cudnn_fb':>8} "
          f"{'ratio':>6}")
   print(hdr)
   rows = []
@@ -276,8 +283,11 @@ def bench(results, bs=(8, 64, 128), hs=(128, 512), steps=100, features=128,
             set_grad_path("per_step")
             bwd_per_step_ms, _ = harness.time_fn(grad.run)
             set_grad_path("persistent")
-            bwd_ms, _ = harness.time_fn(grad.run)
+            bwd_persistent_ms, _ = harness.time_fn(grad.run)
+            set_grad_path("auto", recompute_only=True)
+            recompute_ms, _ = harness.time_fn(grad.run)
             set_grad_path("auto")
+            bwd_ms, _ = harness.time_fn(grad.run)
 
             def step():  # the launcher's choice of path
               fwd.run()
@@ -299,8 +309,9 @@ def bench(results, bs=(8, 64, 128), hs=(128, 512), steps=100, features=128,
             FAILURES.append(f"bench {cell} B{B} H{H} {dtype}: {e}")
             continue
           row = dict(cell=cell, B=B, T=steps, F=features, H=H, dtype=str(dtype)[6:],
-                     ours_fwd_ms=fwd_ms, ours_bwd_ms=bwd_ms, ours_bwd_per_step_ms=bwd_per_step_ms,
-                     ours_ms=ours_ms,
+                     ours_fwd_ms=fwd_ms, ours_bwd_ms=bwd_ms, ours_recompute_ms=recompute_ms,
+                     ours_bwd_persistent_ms=bwd_persistent_ms,
+                     ours_bwd_per_step_ms=bwd_per_step_ms, ours_ms=ours_ms,
                      cudnn_fwd_ms=cudnn_f_ms, cudnn_ms=cudnn_ms, ratio=ours_ms / cudnn_ms,
                      finite=ok)
           rows.append(row)
@@ -311,7 +322,8 @@ def bench(results, bs=(8, 64, 128), hs=(128, 512), steps=100, features=128,
           if not ok:
             FAILURES.append(f"bench {cell} B{B} H{H} {dtype}: non-finite gradient")
           print(f"  {cell:5} {B:4d} {steps:4d} {features:4d} {H:4d} {row['dtype']:8} "
-                f"{fwd_ms:8.3f} {bwd_ms:8.3f} {bwd_per_step_ms:8.3f} {ours_ms:8.3f} "
+                f"{fwd_ms:8.3f} {bwd_ms:8.3f} {recompute_ms:8.3f} {bwd_persistent_ms:8.3f} "
+                f"{bwd_per_step_ms:8.3f} {ours_ms:8.3f} "
                 f"{cudnn_f_ms:8.3f} {cudnn_ms:8.3f} "
                 f"{row['ratio']:6.2f}" + ("" if ok else "  NON-FINITE"), flush=True)
           del fwd, grad, m, x

@@ -168,6 +168,10 @@ void RunRnn(RnnCell cell, bool reset_after, DType dtype, MaskDType mask_dtype, i
   for (void* p : {output, final_h, final_c, workspace}) cudaFree(p);
 }
 
+// `sanitize_driver grad --auto-only`: the gradient on the launcher's choice only
+// (racecheck of a new kernel without re-running the unchanged paths).
+bool grad_auto_only = false;
+
 // One gradient call on exactly-sized buffers, every incoming gradient given.
 void RunRnnGrad(RnnCell cell, bool reset_after, DType dtype, MaskDType mask_dtype, int64_t batch,
                 int64_t time, int64_t features, int64_t units, bool go_backwards,
@@ -213,15 +217,20 @@ void RunRnnGrad(RnnCell cell, bool reset_after, DType dtype, MaskDType mask_dtyp
                 static_cast<int>(mask_dtype), static_cast<long long>(batch),
                 static_cast<long long>(time), static_cast<long long>(features),
                 static_cast<long long>(units));
-  // The persistent kernels, then one launch per product and step.
-  for (const char* per_step : {"0", "1"}) {
-    setenv("TFTRT_MASKING_RNN_GRAD_PER_STEP", per_step, 1);
+  // The launcher's choice (the unit-slice kernels where they fit), the split-K
+  // persistent kernels, one launch per product and step; or the first alone.
+  struct Path { const char* name; const char* per_step; const char* persistent; };
+  const Path paths[] = {{"auto", "0", "0"}, {"persistent", "0", "1"}, {"per_step", "1", "0"}};
+  for (const Path& path : paths) {
+    if (grad_auto_only && &path != paths) break;
+    setenv("TFTRT_MASKING_RNN_GRAD_PER_STEP", path.per_step, 1);
+    setenv("TFTRT_MASKING_RNN_GRAD_PERSISTENT", path.persistent, 1);
     const auto start = std::chrono::steady_clock::now();
     Check(LaunchMaskedRnnGrad(config, args, workspace, ws, nullptr), what);
     Check(cudaDeviceSynchronize(), what);
-    std::fprintf(stderr, "%.1f s: %s per_step=%s\n",
+    std::fprintf(stderr, "%.1f s: %s path=%s\n",
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
-                 what, per_step);
+                 what, path.name);
   }
   for (const void* p : {fwd.x, fwd.mask, fwd.kernel, fwd.recurrent_kernel, fwd.bias,
                         fwd.initial_h, fwd.initial_c, args.d_output, args.d_final_h,
@@ -291,7 +300,15 @@ void RunMasking(DType dtype, int64_t rows, int64_t features, MaskDType mask_dtyp
 int main(int argc, char** argv) {
   std::mt19937 rng(3);
   if (argc > 1 && std::strcmp(argv[1], "grad") == 0) {
-    return RunGradCases(&rng, std::vector<std::string>(argv + 2, argv + argc));
+    std::vector<std::string> cells;
+    for (int i = 2; i < argc; ++i) {
+      if (std::strcmp(argv[i], "--auto-only") == 0) {
+        grad_auto_only = true;
+      } else {
+        cells.push_back(argv[i]);
+      }
+    }
+    return RunGradCases(&rng, cells);
   }
   const DType dtypes[] = {DType::kFloat32, DType::kFloat16, DType::kBFloat16, DType::kFloat64};
   for (DType dtype : dtypes) {

@@ -11,9 +11,12 @@
 //    step (0 for masked pairs) and the element-wise part of d(state_prev); one
 //    product d(h_prev) += dG_rec @ U^T (GRU reset_after=false: two, the h gate's
 //    goes through r).
-// Steps 1 and 2 each run as one persistent cooperative kernel (two grid
-// barriers per step; B x U <= 32768, not GRU reset_after=false), or as one
-// launch per product and element-wise step.
+// Steps 1 and 2 each run as one cooperative unit-slice kernel (fp32
+// arithmetic, not GRU reset_after=false: the recurrent kernel's slices in
+// shared memory, one barrier per step; see "Unit-slice kernels" below), or,
+// where that plan does not fit, as one split-K persistent cooperative kernel
+// (two grid barriers per step; B x U <= 32768, not GRU reset_after=false), or
+// as one launch per product and element-wise step.
 // 3. The weight and input gradients as products over all (row, step) pairs:
 //    d_kernel = X^T dG, d_recurrent_kernel = Hprev^T dG_rec, d_bias = column sums,
 //    d_x = dG W^T.
@@ -43,6 +46,9 @@ namespace {
 using rnn_gpu::FromAcc;
 using rnn_gpu::MaskAt;
 using rnn_gpu::ToAcc;
+using rnn_gpu::CopyAsync16;
+using rnn_gpu::CopyAsyncCommit;
+using rnn_gpu::CopyAsyncWait;
 
 constexpr size_t kAlign = 256;
 size_t AlignUp(size_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
@@ -267,6 +273,8 @@ struct GradLayout {
   size_t partial = 0;             // split-K partial tiles
   size_t rec_parts = 0;           // persistent kernels: [splits][B][N]
   size_t dh_parts = 0;            // and [splits][B][U]
+  size_t exchange = 0;            // unit-slice kernels: [2][B][G*U padded to 4] fp32
+  size_t counters = 0;            // and their barrier counters, [2][B] uint32
   size_t total = 0;
 };
 
@@ -320,6 +328,10 @@ GradLayout Layout(const MaskedRnnConfig& config, DType dtype) {
   // GRU reset_after=false (two products per step) has no persistent kernel.
   take(&layout.rec_parts, gru_before ? 0 : StepSplits(b, n, u) * static_cast<size_t>(b * n));
   take(&layout.dh_parts, gru_before ? 0 : StepSplits(b, u, n) * static_cast<size_t>(b * u));
+  // The unit-slice kernels run in fp32 (acc == 4 bytes, like the counters').
+  const bool slices = !gru_before && acc == sizeof(float);
+  take(&layout.exchange, slices ? 2 * static_cast<size_t>(b) * ((n + 3) / 4 * 4) : 0);
+  take(&layout.counters, slices ? 2 * static_cast<size_t>(b) : 0);
   layout.total = at;
   return layout;
 }
@@ -394,53 +406,78 @@ __device__ __forceinline__ Acc DhAt(const StepParams<T, Acc>& p, int64_t i) {
   return v;
 }
 
+// Recompute of one (row, unit) pair at one step, every cell but GRU
+// reset_after=false: stores the gate pre-activations and what else cell_grad.h
+// takes (LSTM: c before and after, GRU: mi_h); returns the new h and sets *c
+// to the new c (LSTM), both before the mask is applied.
+template <typename T, typename Acc>
+__device__ __forceinline__ Acc RecomputeCell(const StepParams<T, Acc>& p, int64_t pair,
+                                             int64_t u, const Acc x[4], const Acc r[4], Acc h,
+                                             Acc* c) {
+  const int64_t U = p.units;
+  const int64_t n = p.gates_per_unit * U;
+  Acc* z = p.gates + pair * n + u;
+  const Activation act = p.activation, rec_act = p.recurrent_activation;
+  switch (p.cell) {
+    case RnnCell::kLstm: {
+      Acc zz[4];
+      for (int k = 0; k < 4; ++k) {
+        zz[k] = x[k] + r[k];
+        z[k * U] = zz[k];
+      }
+      const Acc c_new =
+          Activate(rec_act, zz[1]) * *c + Activate(rec_act, zz[0]) * Activate(act, zz[2]);
+      p.extra[pair * U + u] = c_new;
+      p.c_prev[pair * U + u] = *c;
+      *c = c_new;
+      return Activate(rec_act, zz[3]) * Activate(act, c_new);
+    }
+    case RnnCell::kGru: {
+      const Acc z_z = x[0] + r[0], z_r = x[1] + r[1];
+      const Acc gr = Activate(rec_act, z_r);
+      const Acc z_h = x[2] + gr * r[2];
+      z[0] = z_z;
+      z[U] = z_r;
+      z[2 * U] = z_h;
+      p.extra[pair * U + u] = r[2];  // mi_h, with the recurrent bias
+      const Acc gz = Activate(rec_act, z_z);
+      return gz * h + (Acc(1) - gz) * Activate(act, z_h);
+    }
+    case RnnCell::kSimpleRnn:
+      z[0] = x[0] + r[0];
+      return Activate(act, z[0]);
+  }
+  return h;
+}
+
 template <typename T, typename Acc>
 __device__ __forceinline__ void ForwardStep(const StepParams<T, Acc>& p, int64_t tau, int64_t i) {
   const int64_t U = p.units, b = i / U, u = i % U;
   const int64_t t = p.go_backwards ? p.time - 1 - tau : tau;
   const int64_t pair = b * p.time + t;
   const int64_t n = p.gates_per_unit * U;
-  const Acc* x = p.proj + pair * n + u;
-  Acc r[4];
-  for (int k = 0; k < p.gates_per_unit; ++k) r[k] = RecAt(p, b, k * U + u);
-  Acc* z = p.gates + pair * n + u;
+  const Acc* xp = p.proj + pair * n + u;
+  Acc x[4] = {Acc(0), Acc(0), Acc(0), Acc(0)}, r[4] = {Acc(0), Acc(0), Acc(0), Acc(0)};
+  for (int k = 0; k < p.gates_per_unit; ++k) {
+    x[k] = xp[k * U];
+    r[k] = RecAt(p, b, k * U + u);
+  }
   const Acc h = p.h[i];
   const bool keep = MaskAt(p.mask, p.mask_is_int32, pair);
-  const Activation act = p.activation, rec_act = p.recurrent_activation;
   p.h_prev[pair * U + u] = h;
-  Acc h_new = h;
-  switch (p.cell) {
-    case RnnCell::kLstm: {
-      const Acc c = p.c[i];
-      for (int k = 0; k < 4; ++k) z[k * U] = x[k * U] + r[k];
-      const Acc c_new =
-          Activate(rec_act, z[U]) * c + Activate(rec_act, z[0]) * Activate(act, z[2 * U]);
-      h_new = Activate(rec_act, z[3 * U]) * Activate(act, c_new);
-      p.extra[pair * U + u] = c_new;
-      p.c_prev[pair * U + u] = c;
-      if (keep) p.c[i] = c_new;
-      break;
-    }
-    case RnnCell::kGru: {
-      z[0] = x[0] + r[0];
-      z[U] = x[U] + r[1];
-      const Acc gr = Activate(rec_act, z[U]);
-      if (!p.reset_after) {  // phase 2 needs r*h of every unit first
-        p.extra[pair * U + u] = gr * h;
-        return;
-      }
-      z[2 * U] = x[2 * U] + gr * r[2];
-      p.extra[pair * U + u] = r[2];  // mi_h, with the recurrent bias
-      const Acc gz = Activate(rec_act, z[0]);
-      h_new = gz * h + (Acc(1) - gz) * Activate(act, z[2 * U]);
-      break;
-    }
-    case RnnCell::kSimpleRnn:
-      z[0] = x[0] + r[0];
-      h_new = Activate(act, z[0]);
-      break;
+  if (p.cell == RnnCell::kGru && !p.reset_after) {  // phase 2 needs r*h of every unit first
+    Acc* z = p.gates + pair * n + u;
+    z[0] = x[0] + r[0];
+    z[U] = x[1] + r[1];
+    p.extra[pair * U + u] = Activate(p.recurrent_activation, z[U]) * h;
+    return;
   }
-  if (keep) p.h[i] = h_new;
+  Acc c = p.c[i];
+  const Acc h_new = RecomputeCell(p, pair, u, x, r, h, &c);
+  if (keep) {
+    p.h[i] = h_new;
+    p.c[i] = c;
+  }
 }
 
 template <typename T, typename Acc>
@@ -476,6 +513,112 @@ __global__ void InitGradKernel(const StepParams<T, Acc> p) {
   p.dy[i] = Acc(0);
 }
 
+// What one backward step reads of one (row, unit) pair besides the carried
+// gradients (loaded apart from the arithmetic, so that a caller can issue the
+// loads early).
+template <typename Acc>
+struct BackwardInputs {
+  Acc z[4];    // gate pre-activations
+  Acc c_prev;  // LSTM
+  Acc extra;   // LSTM: the new c; GRU: mi_h (reset_after) or r*h
+  Acc h_prev;
+  Acc d_out;   // d_output's part of the output gradient at this step
+  bool keep;   // the mask
+};
+
+template <typename T, typename Acc>
+__device__ __forceinline__ BackwardInputs<Acc> LoadBackwardInputs(const StepParams<T, Acc>& p,
+                                                                  int64_t tau, int64_t b,
+                                                                  int64_t u) {
+  const int64_t U = p.units;
+  const int64_t t = p.go_backwards ? p.time - 1 - tau : tau;
+  const int64_t pair = b * p.time + t;
+  const int64_t n = p.gates_per_unit * U;
+  BackwardInputs<Acc> in;
+  for (int k = 0; k < 4; ++k) in.z[k] = k < p.gates_per_unit ? p.gates[pair * n + k * U + u] : Acc(0);
+  in.c_prev = p.cell == RnnCell::kLstm ? p.c_prev[pair * U + u] : Acc(0);
+  in.extra = p.cell != RnnCell::kSimpleRnn ? p.extra[pair * U + u] : Acc(0);
+  in.h_prev = p.h_prev[pair * U + u];
+  in.d_out = Acc(0);
+  if (p.d_output) {
+    if (p.return_sequences) {
+      in.d_out = ToAcc<Acc>(p.d_output[(b * p.time + tau) * U + u]);
+    } else if (tau == p.time - 1) {
+      in.d_out = ToAcc<Acc>(p.d_output[b * U + u]);
+    }
+  }
+  in.keep = MaskAt(p.mask, p.mask_is_int32, pair);
+  return in;
+}
+
+// Backward, one (row, unit) pair of one step. *dh: d(h) carried into the step
+// (the product with U^T included); *dc, *dy: the carried d(c) and output
+// gradient. All three become what goes on to the previous step (*dh: the
+// element-wise part of d(h_prev) only; the product with the step's dG_rec is
+// added by the caller). Writes the step's dG (0 where masked) to proj / d_rec
+// and returns the recurrent side's in dg_rec[0, gates).
+template <typename T, typename Acc>
+__device__ __forceinline__ void BackwardCell(const StepParams<T, Acc>& p,
+                                             const BackwardInputs<Acc>& in, int64_t pair,
+                                             int64_t u, Acc* dh, Acc* dc, Acc* dy,
+                                             Acc dg_rec[4]) {
+  const int64_t U = p.units;
+  const int gates = p.gates_per_unit;
+  const int64_t n = gates * U;
+  Acc g_out = *dy;
+  g_out += in.d_out;
+  Acc* dg = p.proj + pair * n + u;
+  Acc* dg_r = p.d_rec + pair * n + u;
+  for (int k = 0; k < 4; ++k) dg_rec[k] = Acc(0);
+  if (!in.keep) {
+    for (int k = 0; k < gates; ++k) dg[k * U] = Acc(0);
+    if (p.d_rec != p.proj) {
+      for (int k = 0; k < gates; ++k) dg_r[k * U] = Acc(0);
+    }
+    *dy = p.zero_output_for_mask ? Acc(0) : g_out;
+    return;  // dh, dc pass through unchanged
+  }
+  *dy = Acc(0);
+  const Acc d_h = *dh + g_out;  // the output is the new h
+  const Activation act = p.activation, rec_act = p.recurrent_activation;
+  switch (p.cell) {
+    case RnnCell::kLstm: {
+      const LstmUnitGrad<Acc> d = LstmStepGrad(act, rec_act, in.z[0], in.z[1], in.z[2], in.z[3],
+                                               in.c_prev, in.extra, d_h, *dc);
+      dg[0] = dg_rec[0] = d.d_i;
+      dg[U] = dg_rec[1] = d.d_f;
+      dg[2 * U] = dg_rec[2] = d.d_g;
+      dg[3 * U] = dg_rec[3] = d.d_o;
+      *dc = d.d_c_prev;
+      *dh = Acc(0);
+      break;
+    }
+    case RnnCell::kGru: {
+      const GruUnitGrad<Acc> d =
+          p.reset_after ? GruResetAfterStepGrad(act, rec_act, in.z[0], in.z[1], in.z[2], in.extra,
+                                                in.h_prev, d_h)
+                        : GruResetBeforeStepGrad(act, rec_act, in.z[0], in.z[2], in.h_prev, d_h);
+      dg[0] = d.d_z;
+      dg[U] = d.d_r;  // reset_after=false: GruResetBeforeGradKernel, after d_rh
+      dg[2 * U] = d.d_h_input;
+      dg_rec[0] = d.d_z;
+      dg_rec[1] = d.d_r;
+      dg_rec[2] = p.reset_after ? d.d_h_recurrent : d.d_h_input;
+      if (p.reset_after) {
+        dg_r[0] = d.d_z;
+        dg_r[U] = d.d_r;
+        dg_r[2 * U] = d.d_h_recurrent;
+      }
+      *dh = d.d_h_prev_partial;
+      break;
+    }
+    case RnnCell::kSimpleRnn:
+      dg[0] = dg_rec[0] = SimpleRnnStepGrad(act, in.z[0], d_h);
+      *dh = Acc(0);
+      break;
+  }
+}
+
 // Backward, one step: dG of the step (0 where masked), dh := the element-wise
 // part of d(h_prev) (the product with U^T is added next), dc := d(c_prev),
 // dy := the output gradient carried to the previous step.
@@ -483,67 +626,12 @@ template <typename T, typename Acc>
 __device__ __forceinline__ void BackwardStep(const StepParams<T, Acc>& p, int64_t tau, int64_t i) {
   const int64_t U = p.units, b = i / U, u = i % U;
   const int64_t t = p.go_backwards ? p.time - 1 - tau : tau;
-  const int64_t pair = b * p.time + t;
-  const int gates = p.gates_per_unit;
-  const int64_t n = gates * U;
-  Acc g_out = p.dy[i];
-  if (p.d_output) {
-    if (p.return_sequences) {
-      g_out += ToAcc<Acc>(p.d_output[(b * p.time + tau) * U + u]);
-    } else if (tau == p.time - 1) {
-      g_out += ToAcc<Acc>(p.d_output[i]);
-    }
-  }
-  Acc* dg = p.proj + pair * n + u;
-  Acc* dg_rec = p.d_rec + pair * n + u;
-  if (!MaskAt(p.mask, p.mask_is_int32, pair)) {
-    for (int k = 0; k < gates; ++k) dg[k * U] = Acc(0);
-    if (p.d_rec != p.proj) {
-      for (int k = 0; k < gates; ++k) dg_rec[k * U] = Acc(0);
-    }
-    p.dy[i] = p.zero_output_for_mask ? Acc(0) : g_out;
-    if (p.dh_splits) p.dh[i] = DhAt(p, i);  // dh, dc pass through unchanged
-    return;
-  }
-  p.dy[i] = Acc(0);
-  const Acc dh = DhAt(p, i) + g_out;  // the output is the new h
-  const Acc* z = p.gates + pair * n + u;
-  const Acc h_prev = p.h_prev[pair * U + u];
-  const Activation act = p.activation, rec_act = p.recurrent_activation;
-  switch (p.cell) {
-    case RnnCell::kLstm: {
-      const LstmUnitGrad<Acc> d = LstmStepGrad(act, rec_act, z[0], z[U], z[2 * U], z[3 * U],
-                                               p.c_prev[pair * U + u], p.extra[pair * U + u], dh,
-                                               p.dc[i]);
-      dg[0] = d.d_i;
-      dg[U] = d.d_f;
-      dg[2 * U] = d.d_g;
-      dg[3 * U] = d.d_o;
-      p.dc[i] = d.d_c_prev;
-      p.dh[i] = Acc(0);
-      break;
-    }
-    case RnnCell::kGru: {
-      const GruUnitGrad<Acc> d =
-          p.reset_after ? GruResetAfterStepGrad(act, rec_act, z[0], z[U], z[2 * U],
-                                                p.extra[pair * U + u], h_prev, dh)
-                        : GruResetBeforeStepGrad(act, rec_act, z[0], z[2 * U], h_prev, dh);
-      dg[0] = d.d_z;
-      dg[U] = d.d_r;  // reset_after=false: GruResetBeforeGradKernel, after d_rh
-      dg[2 * U] = d.d_h_input;
-      if (p.reset_after) {
-        dg_rec[0] = d.d_z;
-        dg_rec[U] = d.d_r;
-        dg_rec[2 * U] = d.d_h_recurrent;
-      }
-      p.dh[i] = d.d_h_prev_partial;
-      break;
-    }
-    case RnnCell::kSimpleRnn:
-      dg[0] = SimpleRnnStepGrad(act, z[0], dh);
-      p.dh[i] = Acc(0);
-      break;
-  }
+  const BackwardInputs<Acc> in = LoadBackwardInputs(p, tau, b, u);
+  Acc dh = DhAt(p, i), dc = p.dc[i], dy = p.dy[i], dg_rec[4];
+  BackwardCell(p, in, b * p.time + t, u, &dh, &dc, &dy, dg_rec);
+  p.dh[i] = dh;
+  p.dc[i] = dc;
+  p.dy[i] = dy;
 }
 
 template <typename T, typename Acc>
@@ -655,6 +743,519 @@ cudaError_t LaunchCooperative(Kernel kernel, int64_t work, int num_sms, cudaStre
                                      params, 0, stream);
 }
 
+// ---------------------------------------------------------------------------
+// Unit-slice kernels (fp32 arithmetic; not GRU reset_after=false, whose step
+// has two products): one cooperative launch per pass in the style of
+// masked_rnn_persistent.cu's global mode. Block (batch slice, unit slice) owns
+// units [u0, u0 + units_per_block) of its batch rows and keeps, for all steps,
+// the recurrent-kernel values its product needs in shared memory (fp32); the
+// state of its (row, unit) pairs stays in shared memory too. Per step: its
+// product from the exchanged vector of its batch rows (read from L2), the
+// element-wise step of its pairs, its part of the next exchanged vector to L2
+// (double-buffered, __stcg / __ldcg), then ONE barrier among the blocks of its
+// batch slice (arrival counter). Batch slices never wait for each other.
+//
+// Recompute: the exchanged vector is h (B x U); the block's weights are
+// U[:, its units' columns of every gate] (U x G*units_per_block).
+// Backward: d(h_prev) = dG_rec @ U^T, and a unit's dG needs only its own
+// d(h), d(c). Exchanging dG_rec (B x G*U) lets each block finish d(h_prev) of
+// its units with the rows U[its units, :] (G*U x units_per_block, the same
+// shared memory as the recompute's) and compute its dG from it: one barrier.
+// Exchanging d(h) instead (B x U, G times less to read) needs each block's
+// partial products of ALL units (split K over the blocks) summed across the
+// blocks before any dG: a second exchange and a second barrier per step, the
+// cost this kernel removes. So: dG_rec.
+constexpr int kSliceThreads = kGemmThreads;
+constexpr int kSliceMaxPairs = 2;  // (row, unit) pairs per thread: the plan keeps to it
+
+struct UnitSlicePlan {
+  int units_per_block = 0;  // a multiple of 4; the last slice may hold fewer real units
+  int unit_slices = 0;
+  int batch_per_block = 0;
+  int batch_slices = 0;
+  int rows_per_thread = 1;  // RB: rows of one product task (template argument)
+  int row_groups = 0;       // ceil(batch_per_block / RB)
+  // Per pass, [0] recompute, [1] backward:
+  int k_splits[2] = {1, 1};  // product tasks = row_groups x columns / 4 x k_splits <= threads
+  int chunk[2] = {0, 0};     // product depth staged in shared memory at a time (floats)
+  size_t shared_bytes[2] = {0, 0};
+  int blocks() const { return unit_slices * batch_slices; }
+};
+
+__host__ __device__ inline int RoundUp4(int64_t v) { return static_cast<int>((v + 3) / 4 * 4); }
+
+// Shared memory of one pass, in floats: weights [k_padded][columns + 4] (the
+// padding spreads a warp's k splits over the banks), the staged input
+// [2][padded_rows][chunk + 4] (double buffer; the padding spreads rows over
+// the banks), the split-K partial products [k_splits][padded_rows][columns],
+// three per-pair state arrays, the recurrent bias of the columns.
+struct UnitSliceSmem {
+  int weights, stage, partial, state, rec_bias, total;
+};
+__host__ __device__ inline UnitSliceSmem UnitSliceSmemLayout(int k_padded, int columns,
+                                                             int chunk, int k_splits,
+                                                             int padded_rows, int pairs) {
+  UnitSliceSmem s;
+  s.weights = 0;
+  s.stage = k_padded * (columns + 4);
+  s.partial = s.stage + 2 * padded_rows * (chunk + 4);
+  s.state = s.partial + k_splits * padded_rows * columns;
+  s.rec_bias = s.state + 3 * pairs;
+  s.total = s.rec_bias + columns;
+  return s;
+}
+
+// Product depth (padded to 4) and columns of a pass.
+inline int SliceDepth(bool backward, int64_t units, int gates) {
+  return RoundUp4(backward ? gates * units : units);
+}
+inline int SliceColumns(bool backward, int units_per_block, int gates) {
+  return backward ? units_per_block : gates * units_per_block;
+}
+
+// The plan, or false where it does not fit (every block resident at once, one
+// per SM; at most kSliceMaxPairs pairs per thread). Picks the slice width with
+// the least estimated per-step time of a block.
+bool PlanUnitSlices(int64_t batch, int64_t units, int gates, int sm_count, size_t shared_optin,
+                    UnitSlicePlan* plan) {
+  if (batch < 1 || units < 1 || sm_count < 1) return false;
+  bool found = false;
+  double best = 0.0;
+  for (int uper = 4; uper <= 256; uper += 4) {
+    const int64_t unit_slices = (units + uper - 1) / uper;
+    if (unit_slices > sm_count) continue;
+    if (uper > RoundUp4(units)) break;
+    int64_t batch_slices = std::min<int64_t>(batch, std::max<int64_t>(1, sm_count / unit_slices));
+    const int64_t per_block = (batch + batch_slices - 1) / batch_slices;
+    batch_slices = (batch + per_block - 1) / per_block;
+    if (per_block * uper > int64_t{kSliceMaxPairs} * kSliceThreads) continue;
+    UnitSlicePlan p;
+    p.units_per_block = uper;
+    p.unit_slices = static_cast<int>(unit_slices);
+    p.batch_per_block = static_cast<int>(per_block);
+    p.batch_slices = static_cast<int>(batch_slices);
+    // Rows per task: the most that pads the rows by at most 1/8.
+    for (int rb : {8, 4, 2, 1}) {
+      const int64_t groups = (per_block + rb - 1) / rb;
+      if (rb == 1 || (groups * rb - per_block) * 8 <= per_block) {
+        p.rows_per_thread = rb;
+        p.row_groups = static_cast<int>(groups);
+        break;
+      }
+    }
+    bool fits = true;
+    for (int pass = 0; pass < 2 && fits; ++pass) {
+      const int depth = SliceDepth(pass == 1, units, gates);
+      const int columns = SliceColumns(pass == 1, uper, gates);
+      const int tasks = p.row_groups * (columns / 4);  // one per thread, at most
+      fits = tasks <= kSliceThreads;
+      // Staged depth: all of it, else the largest of 1024, 512, ..., 64 that fits.
+      bool placed = false;
+      for (int chunk = depth; fits && !placed;) {
+        // K splits: about one task per thread, each at least 2 float4 steps of a
+        // chunk, at most 32 (each pair sums them).
+        p.k_splits[pass] =
+            std::max(1, std::min({kSliceThreads / std::max(1, tasks), chunk / 8, 32}));
+        p.chunk[pass] = chunk;
+        const UnitSliceSmem s = UnitSliceSmemLayout(depth, columns, chunk, p.k_splits[pass],
+                                                    p.row_groups * p.rows_per_thread,
+                                                    p.batch_per_block * uper);
+        p.shared_bytes[pass] = static_cast<size_t>(s.total) * sizeof(float);
+        placed = p.shared_bytes[pass] <= shared_optin;
+        int next = 1024;
+        while (next >= chunk) next /= 2;
+        if (next < 64) break;
+        chunk = next;
+      }
+      fits = fits && placed;
+    }
+    if (!fits) continue;
+    // Cycles per step: multiply-adds at ~64 a clock (both passes), L2 reads at
+    // ~16 floats a clock, ~100 per staged chunk (two block barriers).
+    int chunks = 0;
+    for (int pass = 0; pass < 2; ++pass) {
+      chunks += (SliceDepth(pass == 1, units, gates) + p.chunk[pass] - 1) / p.chunk[pass];
+    }
+    const double cost = static_cast<double>(per_block) * units *
+                            (static_cast<double>(gates) * uper / 32.0 + (gates + 1) / 16.0) +
+                        100.0 * chunks;
+    if (!found || cost < best) {
+      *plan = p;
+      best = cost;
+      found = true;
+    }
+  }
+  return found;
+}
+
+// Barrier among the blocks of one batch slice: the counter counts arrivals
+// since the launch (zeroed before it), target = blocks x barriers so far. As
+// masked_rnn_persistent.cu's GroupBarrier.
+__device__ __forceinline__ unsigned LoadAcquire(const unsigned* address) {
+  unsigned value;
+  asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(value) : "l"(address) : "memory");
+  return value;
+}
+__device__ __forceinline__ void SliceBarrier(unsigned* counter, unsigned target, bool alone) {
+  __syncthreads();
+  if (!alone && threadIdx.x == 0) {
+    __threadfence();
+    atomicAdd(counter, 1u);
+    while (LoadAcquire(counter) < target) {
+    }
+  }
+  __syncthreads();
+}
+
+template <typename T>
+struct UnitSliceArgs {
+  StepParams<T, float> p;
+  const T* recurrent_kernel;
+  float* exchange;      // [2][B][exchange_pitch]: h (recompute) or dG_rec (backward)
+  int exchange_pitch;   // the product depth, padded to 4 (the padding holds zeros)
+  unsigned* counters;   // [batch_slices], zero at launch
+  int units_per_block, unit_slices, batch_per_block, row_groups;
+  int k_splits, chunk;  // of this pass
+};
+
+// partial[ks][row][c] = sum over split ks of in[row][k] * weights[k][c], for
+// this block's rows (`in`: their first row in L2, rows `in_pitch` apart). The
+// input goes to shared memory in chunks of `chunk` columns (16-byte cp.async
+// from L2, the next chunk in flight while this one is used): a thread reading
+// it from L2 in its multiply-add loop would wait out one L2 round trip per few
+// steps. Task = (RB rows, 4 columns, K split), at most one per thread, the
+// columns fastest across threads: weight loads contiguous, input loads
+// broadcasts.
+template <int RB>
+__device__ __forceinline__ void SliceProduct(const float* in, int in_pitch, int depth, int rows,
+                                             const float* weights, int columns, int chunk,
+                                             int k_splits, int row_groups, float* stage,
+                                             float* partial) {
+  const int pitch = columns + 4;
+  const int stage_pitch = chunk + 4;
+  const int column_groups = columns / 4;
+  const int padded_rows = row_groups * RB;
+  const int task = threadIdx.x;
+  const bool active = task < k_splits * column_groups * row_groups;
+  const int cg = task % column_groups;
+  const int ks = (task / column_groups) % k_splits;
+  const int rg = task / column_groups / k_splits;
+  const int chunks = (depth + chunk - 1) / chunk;
+  const int pieces = padded_rows * (chunk / 4);
+  auto stage_chunk = [&](int index) {
+    float* dst = stage + (index & 1) * padded_rows * stage_pitch;
+    const int k0 = index * chunk;
+    for (int e = threadIdx.x; e < pieces; e += blockDim.x) {
+      const int r = e / (chunk / 4), k = 4 * (e % (chunk / 4));
+      const int row = min(r, rows - 1);  // padded rows repeat a real one
+      const bool inside = k0 + k < depth;
+      CopyAsync16(dst + r * stage_pitch + k,
+                  in + static_cast<int64_t>(row) * in_pitch + (inside ? k0 + k : 0),
+                  inside ? 16 : 0);
+    }
+    CopyAsyncCommit();
+  };
+  float acc[RB][4];
+#pragma unroll
+  for (int r = 0; r < RB; ++r) {
+#pragma unroll
+    for (int q = 0; q < 4; ++q) acc[r][q] = 0.0f;
+  }
+  stage_chunk(0);
+  for (int index = 0; index < chunks; ++index) {
+    if (index + 1 < chunks) {
+      stage_chunk(index + 1);
+      CopyAsyncWait<1>();
+    } else {
+      CopyAsyncWait<0>();
+    }
+    __syncthreads();
+    if (active) {
+      const int k0 = index * chunk;
+      const float* s = stage + (index & 1) * padded_rows * stage_pitch + rg * RB * stage_pitch;
+      const float* w_col = weights + static_cast<int64_t>(k0) * pitch + cg * 4;
+      const int k4_end = min(chunk, depth - k0) / 4;
+#pragma unroll 2
+      for (int k4 = ks; k4 < k4_end; k4 += k_splits) {
+        float4 v[RB];
+#pragma unroll
+        for (int r = 0; r < RB; ++r) {
+          v[r] = *reinterpret_cast<const float4*>(s + r * stage_pitch + 4 * k4);
+        }
+        const float* w_k = w_col + 4 * k4 * pitch;
+        const float4 w0 = *reinterpret_cast<const float4*>(w_k);
+        const float4 w1 = *reinterpret_cast<const float4*>(w_k + pitch);
+        const float4 w2 = *reinterpret_cast<const float4*>(w_k + 2 * pitch);
+        const float4 w3 = *reinterpret_cast<const float4*>(w_k + 3 * pitch);
+#pragma unroll
+        for (int r = 0; r < RB; ++r) {
+          acc[r][0] = fmaf(v[r].x, w0.x, acc[r][0]);
+          acc[r][1] = fmaf(v[r].x, w0.y, acc[r][1]);
+          acc[r][2] = fmaf(v[r].x, w0.z, acc[r][2]);
+          acc[r][3] = fmaf(v[r].x, w0.w, acc[r][3]);
+          acc[r][0] = fmaf(v[r].y, w1.x, acc[r][0]);
+          acc[r][1] = fmaf(v[r].y, w1.y, acc[r][1]);
+          acc[r][2] = fmaf(v[r].y, w1.z, acc[r][2]);
+          acc[r][3] = fmaf(v[r].y, w1.w, acc[r][3]);
+          acc[r][0] = fmaf(v[r].z, w2.x, acc[r][0]);
+          acc[r][1] = fmaf(v[r].z, w2.y, acc[r][1]);
+          acc[r][2] = fmaf(v[r].z, w2.z, acc[r][2]);
+          acc[r][3] = fmaf(v[r].z, w2.w, acc[r][3]);
+          acc[r][0] = fmaf(v[r].w, w3.x, acc[r][0]);
+          acc[r][1] = fmaf(v[r].w, w3.y, acc[r][1]);
+          acc[r][2] = fmaf(v[r].w, w3.z, acc[r][2]);
+          acc[r][3] = fmaf(v[r].w, w3.w, acc[r][3]);
+        }
+      }
+    }
+    __syncthreads();  // the buffer is refilled for chunk index + 2
+  }
+  if (active) {
+#pragma unroll
+    for (int r = 0; r < RB; ++r) {
+      *reinterpret_cast<float4*>(partial + (ks * padded_rows + rg * RB + r) * columns + cg * 4) =
+          make_float4(acc[r][0], acc[r][1], acc[r][2], acc[r][3]);
+    }
+  }
+}
+
+// Sum of column c of one row over the K splits, in a fixed order (four
+// running sums, so that four loads are in flight).
+__device__ __forceinline__ float SliceSum(const float* partial, int k_splits, int padded_rows,
+                                          int columns, int row, int c) {
+  const float* part = partial + row * columns + c;
+  const int stride = padded_rows * columns;
+  float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+  int ks = 0;
+  for (; ks + 4 <= k_splits; ks += 4) {
+    s0 += part[ks * stride];
+    s1 += part[(ks + 1) * stride];
+    s2 += part[(ks + 2) * stride];
+    s3 += part[(ks + 3) * stride];
+  }
+  for (; ks < k_splits; ++ks) s0 += part[ks * stride];
+  return (s0 + s1) + (s2 + s3);
+}
+
+// One pass: kBackward false = the recompute (tau = 0..T-1), true = the
+// backward (tau = T-1..0, then d_initial_h / d_initial_c).
+template <typename T, int RB, bool kBackward>
+__global__ void __launch_bounds__(kSliceThreads, 1) UnitSliceKernel(const UnitSliceArgs<T> a) {
+  extern __shared__ float4 slice_shared[];
+  float* const smem = reinterpret_cast<float*>(slice_shared);
+  const StepParams<T, float>& p = a.p;
+  const int tid = threadIdx.x;
+  const int U = static_cast<int>(p.units), G = p.gates_per_unit, N = G * U;
+  const int B = static_cast<int>(p.batch), steps = static_cast<int>(p.time);
+  const int uper = a.units_per_block;
+  const int columns = kBackward ? uper : G * uper;
+  const int depth = a.exchange_pitch;  // padded product depth
+  const int unit_slice = blockIdx.x % a.unit_slices;
+  const int batch_slice = blockIdx.x / a.unit_slices;
+  const int u0 = unit_slice * uper;
+  const int b0 = batch_slice * a.batch_per_block;
+  const int rows = min(a.batch_per_block, B - b0);
+  const int padded_rows = a.row_groups * RB;
+  const int items = rows * uper;
+  const bool alone = a.unit_slices == 1;
+  unsigned* const counter = a.counters + batch_slice;
+  const UnitSliceSmem layout = UnitSliceSmemLayout(depth, columns, a.chunk, a.k_splits,
+                                                   padded_rows, a.batch_per_block * uper);
+  float* const weights = smem + layout.weights;
+  float* const stage = smem + layout.stage;
+  float* const partial = smem + layout.partial;
+  // Recompute: h, c; backward: dh (element-wise part), dc, dy.
+  float* const s0 = smem + layout.state;
+  float* const s1 = s0 + a.batch_per_block * uper;
+  float* const s2 = s1 + a.batch_per_block * uper;
+  float* const rec_bias = smem + layout.rec_bias;
+  const int pitch = columns + 4;
+  const int64_t buffer = static_cast<int64_t>(B) * depth;  // one half of the exchange
+
+  // Weights, zero past the units and the depth. Recompute: W[k][g*uper + uu] =
+  // U[k][g*U + u0 + uu]. Backward: W[j][uu] = U[u0 + uu][j] (k fastest: the
+  // global reads run along a row of U).
+  for (int i = tid; i < depth * columns; i += blockDim.x) {
+    float w = 0.0f;
+    int k, c;
+    if (kBackward) {
+      c = i / depth;
+      k = i % depth;
+      const int u = u0 + c;
+      if (k < N && u < U) w = ToAcc<float>(a.recurrent_kernel[static_cast<int64_t>(u) * N + k]);
+    } else {
+      k = i / columns;
+      c = i % columns;
+      const int g = c / uper, u = u0 + c % uper;
+      if (k < U && u < U) {
+        w = ToAcc<float>(a.recurrent_kernel[static_cast<int64_t>(k) * N + g * U + u]);
+      }
+    }
+    weights[k * pitch + c] = w;
+  }
+  if (!kBackward) {
+    for (int c = tid; c < columns; c += blockDim.x) {
+      const int g = c / uper, u = u0 + c % uper;
+      rec_bias[c] = (p.rec_bias && u < U) ? ToAcc<float>(p.rec_bias[g * U + u]) : 0.0f;
+    }
+  }
+  // The exchange's padding columns stay zero (the padded weight rows are zero,
+  // but 0 * NaN is not).
+  const int real_depth = kBackward ? N : U;
+  if (unit_slice == 0) {
+    for (int i = tid; i < 2 * rows * (depth - real_depth); i += blockDim.x) {
+      const int per_half = rows * (depth - real_depth);
+      const int half = i / per_half, rest = i % per_half;
+      const int b = b0 + rest / (depth - real_depth), k = real_depth + rest % (depth - real_depth);
+      a.exchange[half * buffer + static_cast<int64_t>(b) * depth + k] = 0.0f;
+    }
+  }
+  for (int i = tid; i < items; i += blockDim.x) {
+    const int b = b0 + i / uper, u = u0 + i % uper;
+    const int64_t at = static_cast<int64_t>(b) * U + u;
+    if (u >= U) continue;
+    if (kBackward) {
+      s0[i] = p.d_final_h ? ToAcc<float>(p.d_final_h[at]) : 0.0f;
+      s1[i] = p.d_final_c ? ToAcc<float>(p.d_final_c[at]) : 0.0f;
+      s2[i] = 0.0f;
+    } else {
+      s0[i] = p.initial_h ? ToAcc<float>(p.initial_h[at]) : 0.0f;
+      s1[i] = p.initial_c ? ToAcc<float>(p.initial_c[at]) : 0.0f;
+      __stcg(a.exchange + static_cast<int64_t>(b) * depth + u, s0[i]);
+    }
+  }
+  unsigned barriers = 0;
+  if (kBackward) {
+    __syncthreads();  // weights in place
+  } else {
+    SliceBarrier(counter, a.unit_slices * ++barriers, alone);  // and h_0 published
+  }
+
+  for (int s = 0; s < steps; ++s) {
+    const int tau = kBackward ? steps - 1 - s : s;
+    const int t = p.go_backwards ? steps - 1 - tau : tau;
+    const float* in = a.exchange + (s & 1) * buffer + static_cast<int64_t>(b0) * depth;
+    float* out = a.exchange + ((s + 1) & 1) * buffer + static_cast<int64_t>(b0) * depth;
+    // This thread's pairs' inputs, loaded before the product so that their
+    // latency hides behind it.
+    BackwardInputs<float> bwd_in[kSliceMaxPairs];
+    float x_in[kSliceMaxPairs][4];
+    bool keep_in[kSliceMaxPairs];
+#pragma unroll
+    for (int j = 0; j < kSliceMaxPairs; ++j) {
+      const int i = tid + j * kSliceThreads;
+      const int b = b0 + i / uper, u = u0 + i % uper;
+      if (i >= items || u >= U) continue;
+      if (kBackward) {
+        bwd_in[j] = LoadBackwardInputs(p, tau, b, u);
+      } else {
+        const int64_t pair = static_cast<int64_t>(b) * steps + t;
+#pragma unroll
+        for (int g = 0; g < 4; ++g) x_in[j][g] = g < G ? p.proj[pair * N + g * U + u] : 0.0f;
+        keep_in[j] = MaskAt(p.mask, p.mask_is_int32, pair);
+      }
+    }
+    const bool product = !kBackward || s > 0;  // no dG after the last step
+    if (product) {
+      SliceProduct<RB>(in, depth, depth, rows, weights, columns, a.chunk, a.k_splits,
+                       a.row_groups, stage, partial);
+    }
+    __syncthreads();
+#pragma unroll
+    for (int j = 0; j < kSliceMaxPairs; ++j) {
+      const int i = tid + j * kSliceThreads;
+      const int b_local = i / uper, uu = i % uper, u = u0 + uu;
+      if (i >= items || u >= U) continue;
+      const int64_t pair = static_cast<int64_t>(b0 + b_local) * steps + t;
+      if (kBackward) {
+        float dh = s0[i], dc = s1[i], dy = s2[i], dg_rec[4];
+        if (product) dh += SliceSum(partial, a.k_splits, padded_rows, columns, b_local, uu);
+        BackwardCell(p, bwd_in[j], pair, u, &dh, &dc, &dy, dg_rec);
+        s0[i] = dh;
+        s1[i] = dc;
+        s2[i] = dy;
+        for (int g = 0; g < G; ++g) __stcg(out + b_local * depth + g * U + u, dg_rec[g]);
+      } else {
+        float r[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+        for (int g = 0; g < G; ++g) {
+          r[g] = SliceSum(partial, a.k_splits, padded_rows, columns, b_local, g * uper + uu) +
+                 rec_bias[g * uper + uu];
+        }
+        const float h = s0[i];
+        float c = s1[i];
+        p.h_prev[pair * U + u] = h;
+        const float h_new = RecomputeCell(p, pair, u, x_in[j], r, h, &c);
+        if (keep_in[j]) {
+          s0[i] = h_new;
+          s1[i] = c;
+        }
+        __stcg(out + b_local * depth + u, s0[i]);
+      }
+    }
+    // The recompute's last h goes nowhere; every dG does (d_initial_h).
+    if (kBackward || s + 1 < steps) SliceBarrier(counter, a.unit_slices * ++barriers, alone);
+  }
+
+  if (kBackward) {  // d(h_0) = its element-wise part + dG_0 @ U^T
+    const float* in = a.exchange + (steps & 1) * buffer + static_cast<int64_t>(b0) * depth;
+    SliceProduct<RB>(in, depth, depth, rows, weights, columns, a.chunk, a.k_splits, a.row_groups,
+                     stage, partial);
+    __syncthreads();
+    for (int i = tid; i < items; i += blockDim.x) {
+      const int b_local = i / uper, u = u0 + i % uper;
+      if (u >= U) continue;
+      const int64_t at = static_cast<int64_t>(b0 + b_local) * U + u;
+      const float dh = s0[i] + SliceSum(partial, a.k_splits, padded_rows, columns, b_local, i % uper);
+      if (p.d_initial_h) p.d_initial_h[at] = FromAcc<T>(dh);
+      if (p.d_initial_c) p.d_initial_c[at] = FromAcc<T>(s1[i]);
+    }
+  }
+}
+
+// The kernel of one pass for a plan's rows per task.
+template <typename T, bool kBackward>
+auto UnitSliceKernelFor(int rows_per_thread) -> decltype(&UnitSliceKernel<T, 1, kBackward>) {
+  switch (rows_per_thread) {
+    case 8:
+      return UnitSliceKernel<T, 8, kBackward>;
+    case 4:
+      return UnitSliceKernel<T, 4, kBackward>;
+    case 2:
+      return UnitSliceKernel<T, 2, kBackward>;
+    default:
+      return UnitSliceKernel<T, 1, kBackward>;
+  }
+}
+
+// Whether both passes' kernels can hold every block of the plan at once
+// (also raises their shared-memory limits).
+template <typename T>
+cudaError_t UnitSliceKernelsFit(const UnitSlicePlan& plan, int num_sms, bool* fit) {
+  int per_sm[2] = {0, 0};
+  cudaError_t error = MaxActiveBlocksPerSm(UnitSliceKernelFor<T, false>(plan.rows_per_thread),
+                                           kSliceThreads, plan.shared_bytes[0], &per_sm[0]);
+  if (error == cudaSuccess) {
+    error = MaxActiveBlocksPerSm(UnitSliceKernelFor<T, true>(plan.rows_per_thread),
+                                 kSliceThreads, plan.shared_bytes[1], &per_sm[1]);
+  }
+  *fit = error == cudaSuccess && std::min(per_sm[0], per_sm[1]) * int64_t{num_sms} >= plan.blocks();
+  return error;
+}
+
+template <typename T>
+cudaError_t LaunchUnitSlicePass(bool backward, const UnitSlicePlan& plan, UnitSliceArgs<T> args,
+                                cudaStream_t stream) {
+  const int pass = backward ? 1 : 0;
+  args.k_splits = plan.k_splits[pass];
+  args.chunk = plan.chunk[pass];
+  void* params[] = {&args};
+  const void* kernel =
+      backward ? reinterpret_cast<const void*>(UnitSliceKernelFor<T, true>(plan.rows_per_thread))
+               : reinterpret_cast<const void*>(UnitSliceKernelFor<T, false>(plan.rows_per_thread));
+  return cudaLaunchCooperativeKernel(kernel, dim3(static_cast<unsigned>(plan.blocks())),
+                                     dim3(kSliceThreads), params, plan.shared_bytes[pass], stream);
+}
+
 template <typename T, typename Acc>
 int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
                 const RnnKernelOptions& options, char* workspace, cudaStream_t stream) {
@@ -716,11 +1317,14 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
   const int64_t row_units = B * U;
   const unsigned blocks = static_cast<unsigned>((row_units + 255) / 256);
   cudaError_t error = cudaSuccess;
-  // The persistent kernels need a cooperative launch; GRU reset_after=false
-  // (two products per step) takes one launch per product and step, and so do
-  // recurrences of more than 32768 (row, unit) pairs, whose 16-row step tiles
-  // lose to the per-launch 64 x 64 tiles (H200, T 100, whole gradient: B 128
-  // U 512 12.2 ms persistent vs 8.7 per step; B 64 U 512 6.9 vs 7.3; U 128
+  // Where the recurrence runs: the unit-slice kernels (fp32 arithmetic, not
+  // GRU reset_after=false) wherever their plan fits the GPU (the recurrent
+  // kernel's slices in shared memory, every block resident at once). Else the
+  // split-K persistent kernels (a cooperative launch; not GRU reset_after=false,
+  // whose step has two products) up to 32768 (row, unit) pairs, and one launch
+  // per product and step beyond, where the persistent kernels' 16-row step
+  // tiles lose to the per-launch 64 x 64 tiles (H200, T 100, whole gradient:
+  // B 128 U 512 12.2 ms persistent vs 8.7 per step; B 64 U 512 6.9 vs 7.3; U 128
   // 3.0-3.6 vs 4.8-6.2). TFTRT_MASKING_RNN_GRAD_PER_STEP=1 /
   // TFTRT_MASKING_RNN_GRAD_PERSISTENT=1 force either (harness A/B).
   int device = 0, num_sms = 0, cooperative = 0;
@@ -734,6 +1338,22 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
   const bool persistent =
       cooperative != 0 && !gru_before && !options.grad_per_step &&
       (row_units <= 32768 || options.grad_persistent);
+  UnitSlicePlan slice_plan;
+  bool use_slices = false;
+  if constexpr (std::is_same<Acc, float>::value) {
+    if (cooperative != 0 && !gru_before && !options.grad_per_step && !options.grad_persistent &&
+        steps > 0 && row_units > 0) {
+      int shared_optin = 0;
+      if ((error = cudaDeviceGetAttribute(&shared_optin, cudaDevAttrMaxSharedMemoryPerBlockOptin,
+                                          device)) != cudaSuccess) {
+        return error;
+      }
+      if (PlanUnitSlices(B, U, gates, num_sms, static_cast<size_t>(shared_optin), &slice_plan) &&
+          (error = UnitSliceKernelsFit<T>(slice_plan, num_sms, &use_slices)) != cudaSuccess) {
+        return error;
+      }
+    }
+  }
   auto check = [&]() {
     error = cudaGetLastError();
     return error == cudaSuccess;
@@ -757,104 +1377,134 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
       proj.k = F;
       if ((error = Gemm(proj, partial, stream)) != cudaSuccess) return error;
     }
-    InitStateKernel<<<blocks, 256, 0, stream>>>(p);
-    if (!check()) return error;
-    GemmArgs<Acc, T, Acc, Acc> rec;  // rec = h @ U (+ recurrent bias)
-    rec.a = p.h;
-    rec.lda_i = U;
-    rec.lda_k = 1;
-    rec.b = recurrent_kernel;
-    rec.ldb_k = n;
-    rec.ldb_j = 1;
-    rec.c = p.rec;
-    rec.ldc = n;
-    rec.bias = p.rec_bias;
-    rec.m = B;
-    rec.n = gru_before ? 2 * U : n;
-    rec.k = U;
-    if (persistent && steps > 0) {
-      const int splits = StepSplits(B, n, U);
-      const int64_t tiles = (B + kStepTileM - 1) / kStepTileM * ((n + kStepTileN - 1) / kStepTileN);
-      StepParams<T, Acc> q = p;  // RecAt sums the partial products
-      q.rec_splits = splits;
-      error = LaunchCooperative(PersistentForwardKernel<T, Acc>,
-                                std::max<int64_t>(tiles * splits, blocks), num_sms, stream, q, rec,
-                                splits, p.rec_parts);
-      if (error != cudaSuccess) return error;
-    }
-    for (int64_t tau = 0; tau < (persistent ? 0 : steps); ++tau) {
-      if ((error = Gemm(rec, partial, stream)) != cudaSuccess) return error;
-      ForwardStepKernel<<<blocks, 256, 0, stream>>>(p, tau);
-      if (!check()) return error;
-      if (gru_before) {  // rec[:, 2U:] = (r*h) @ U_h
-        const int64_t t = config.go_backwards ? steps - 1 - tau : tau;
-        GemmArgs<Acc, T, Acc, Acc> rh;
-        rh.a = p.extra + t * U;
-        rh.lda_i = steps * U;
-        rh.lda_k = 1;
-        rh.b = recurrent_kernel + 2 * U;
-        rh.ldb_k = n;
-        rh.ldb_j = 1;
-        rh.c = p.rec + 2 * U;
-        rh.ldc = n;
-        rh.m = B;
-        rh.n = U;
-        rh.k = U;
-        if ((error = Gemm(rh, partial, stream)) != cudaSuccess) return error;
-        ForwardGruResetBeforeKernel<<<blocks, 256, 0, stream>>>(p, tau);
-        if (!check()) return error;
+    if (use_slices) {
+      if constexpr (std::is_same<Acc, float>::value) {
+        unsigned* counters = reinterpret_cast<unsigned*>(workspace + layout.counters);
+        error = cudaMemsetAsync(counters, 0, 2 * sizeof(unsigned) * slice_plan.batch_slices,
+                                stream);
+        if (error != cudaSuccess) return error;
+        UnitSliceArgs<T> slices;
+        slices.p = p;
+        slices.recurrent_kernel = recurrent_kernel;
+        slices.exchange = reinterpret_cast<float*>(workspace + layout.exchange);
+        slices.units_per_block = slice_plan.units_per_block;
+        slices.unit_slices = slice_plan.unit_slices;
+        slices.batch_per_block = slice_plan.batch_per_block;
+        slices.row_groups = slice_plan.row_groups;
+        slices.exchange_pitch = RoundUp4(U);
+        slices.counters = counters;
+        if ((error = LaunchUnitSlicePass(false, slice_plan, slices, stream)) != cudaSuccess) {
+          return error;
+        }
+        if (options.grad_recompute_only) return cudaSuccess;
+        slices.exchange_pitch = RoundUp4(n);
+        slices.counters = counters + slice_plan.batch_slices;
+        if ((error = LaunchUnitSlicePass(true, slice_plan, slices, stream)) != cudaSuccess) {
+          return error;
+        }
       }
-    }
+    } else {
+      InitStateKernel<<<blocks, 256, 0, stream>>>(p);
+      if (!check()) return error;
+      GemmArgs<Acc, T, Acc, Acc> rec;  // rec = h @ U (+ recurrent bias)
+      rec.a = p.h;
+      rec.lda_i = U;
+      rec.lda_k = 1;
+      rec.b = recurrent_kernel;
+      rec.ldb_k = n;
+      rec.ldb_j = 1;
+      rec.c = p.rec;
+      rec.ldc = n;
+      rec.bias = p.rec_bias;
+      rec.m = B;
+      rec.n = gru_before ? 2 * U : n;
+      rec.k = U;
+      if (persistent && steps > 0) {
+        const int splits = StepSplits(B, n, U);
+        const int64_t tiles = (B + kStepTileM - 1) / kStepTileM * ((n + kStepTileN - 1) / kStepTileN);
+        StepParams<T, Acc> q = p;  // RecAt sums the partial products
+        q.rec_splits = splits;
+        error = LaunchCooperative(PersistentForwardKernel<T, Acc>,
+                                  std::max<int64_t>(tiles * splits, blocks), num_sms, stream, q, rec,
+                                  splits, p.rec_parts);
+        if (error != cudaSuccess) return error;
+      }
+      for (int64_t tau = 0; tau < (persistent ? 0 : steps); ++tau) {
+        if ((error = Gemm(rec, partial, stream)) != cudaSuccess) return error;
+        ForwardStepKernel<<<blocks, 256, 0, stream>>>(p, tau);
+        if (!check()) return error;
+        if (gru_before) {  // rec[:, 2U:] = (r*h) @ U_h
+          const int64_t t = config.go_backwards ? steps - 1 - tau : tau;
+          GemmArgs<Acc, T, Acc, Acc> rh;
+          rh.a = p.extra + t * U;
+          rh.lda_i = steps * U;
+          rh.lda_k = 1;
+          rh.b = recurrent_kernel + 2 * U;
+          rh.ldb_k = n;
+          rh.ldb_j = 1;
+          rh.c = p.rec + 2 * U;
+          rh.ldc = n;
+          rh.m = B;
+          rh.n = U;
+          rh.k = U;
+          if ((error = Gemm(rh, partial, stream)) != cudaSuccess) return error;
+          ForwardGruResetBeforeKernel<<<blocks, 256, 0, stream>>>(p, tau);
+          if (!check()) return error;
+        }
+      }
 
-    // 2. Backward through the steps.
-    GemmArgs<Acc, T, Acc, Acc> dh;  // dh += dG_rec @ U^T (GRU reset_after=false: z, r)
-    dh.lda_i = steps * n;
-    dh.lda_k = 1;
-    dh.b = recurrent_kernel;
-    dh.ldb_k = 1;
-    dh.ldb_j = n;
-    dh.c = p.dh;
-    dh.ldc = U;
-    dh.addend = p.dh;
-    dh.m = B;
-    dh.n = U;
-    dh.k = gru_before ? 2 * U : n;
-    if (persistent) p.dh_splits = StepSplits(B, U, n);  // DhAt sums the partial products
-    InitGradKernel<<<blocks, 256, 0, stream>>>(p);
-    if (!check()) return error;
-    if (persistent && steps > 0) {
-      const int64_t tiles = (B + kStepTileM - 1) / kStepTileM * ((U + kStepTileN - 1) / kStepTileN);
-      error = LaunchCooperative(PersistentBackwardKernel<T, Acc>,
-                                std::max<int64_t>(tiles * p.dh_splits, blocks), num_sms, stream,
-                                p, dh, p.dh_splits, p.dh_parts);
-      if (error != cudaSuccess) return error;
-    }
-    for (int64_t tau = (persistent ? -1 : steps - 1); tau >= 0; --tau) {
-      const int64_t t = config.go_backwards ? steps - 1 - tau : tau;
-      BackwardStepKernel<<<blocks, 256, 0, stream>>>(p, tau);
+      if (options.grad_recompute_only) return cudaGetLastError();
+
+      // 2. Backward through the steps.
+      GemmArgs<Acc, T, Acc, Acc> dh;  // dh += dG_rec @ U^T (GRU reset_after=false: z, r)
+      dh.lda_i = steps * n;
+      dh.lda_k = 1;
+      dh.b = recurrent_kernel;
+      dh.ldb_k = 1;
+      dh.ldb_j = n;
+      dh.c = p.dh;
+      dh.ldc = U;
+      dh.addend = p.dh;
+      dh.m = B;
+      dh.n = U;
+      dh.k = gru_before ? 2 * U : n;
+      if (persistent) p.dh_splits = StepSplits(B, U, n);  // DhAt sums the partial products
+      InitGradKernel<<<blocks, 256, 0, stream>>>(p);
       if (!check()) return error;
-      if (gru_before) {  // d_rh = dG_h @ U_h^T, then dr
-        GemmArgs<Acc, T, Acc, Acc> d_rh;
-        d_rh.a = p.proj + t * n + 2 * U;
-        d_rh.lda_i = steps * n;
-        d_rh.lda_k = 1;
-        d_rh.b = recurrent_kernel + 2 * U;
-        d_rh.ldb_k = 1;
-        d_rh.ldb_j = n;
-        d_rh.c = p.d_rh;
-        d_rh.ldc = U;
-        d_rh.m = B;
-        d_rh.n = U;
-        d_rh.k = U;
-        if ((error = Gemm(d_rh, partial, stream)) != cudaSuccess) return error;
-        GruResetBeforeGradKernel<<<blocks, 256, 0, stream>>>(p, tau);
-        if (!check()) return error;
+      if (persistent && steps > 0) {
+        const int64_t tiles = (B + kStepTileM - 1) / kStepTileM * ((U + kStepTileN - 1) / kStepTileN);
+        error = LaunchCooperative(PersistentBackwardKernel<T, Acc>,
+                                  std::max<int64_t>(tiles * p.dh_splits, blocks), num_sms, stream,
+                                  p, dh, p.dh_splits, p.dh_parts);
+        if (error != cudaSuccess) return error;
       }
-      dh.a = p.d_rec + t * n;
-      if ((error = Gemm(dh, partial, stream)) != cudaSuccess) return error;
+      for (int64_t tau = (persistent ? -1 : steps - 1); tau >= 0; --tau) {
+        const int64_t t = config.go_backwards ? steps - 1 - tau : tau;
+        BackwardStepKernel<<<blocks, 256, 0, stream>>>(p, tau);
+        if (!check()) return error;
+        if (gru_before) {  // d_rh = dG_h @ U_h^T, then dr
+          GemmArgs<Acc, T, Acc, Acc> d_rh;
+          d_rh.a = p.proj + t * n + 2 * U;
+          d_rh.lda_i = steps * n;
+          d_rh.lda_k = 1;
+          d_rh.b = recurrent_kernel + 2 * U;
+          d_rh.ldb_k = 1;
+          d_rh.ldb_j = n;
+          d_rh.c = p.d_rh;
+          d_rh.ldc = U;
+          d_rh.m = B;
+          d_rh.n = U;
+          d_rh.k = U;
+          if ((error = Gemm(d_rh, partial, stream)) != cudaSuccess) return error;
+          GruResetBeforeGradKernel<<<blocks, 256, 0, stream>>>(p, tau);
+          if (!check()) return error;
+        }
+        dh.a = p.d_rec + t * n;
+        if ((error = Gemm(dh, partial, stream)) != cudaSuccess) return error;
+      }
+      FinalGradKernel<<<blocks, 256, 0, stream>>>(p);
+      if (!check()) return error;
     }
-    FinalGradKernel<<<blocks, 256, 0, stream>>>(p);
-    if (!check()) return error;
   }
 
   // 3. Products over all (row, step) pairs (K = B*T = 0 writes zeros).

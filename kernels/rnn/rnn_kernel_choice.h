@@ -58,10 +58,14 @@ struct RnnKernelOptions {
   // is not a measurement on an A100 (SM count, clocks and memory stay the H200's).
   bool portable_class = false;
   // The gradient (masked_rnn_grad_gpu.cu): one launch per product and step
-  // (TFTRT_MASKING_RNN_GRAD_PER_STEP), or the persistent cooperative kernels
-  // beyond their size rule (TFTRT_MASKING_RNN_GRAD_PERSISTENT).
+  // (TFTRT_MASKING_RNN_GRAD_PER_STEP), or the split-K persistent cooperative
+  // kernels, also beyond their size rule (TFTRT_MASKING_RNN_GRAD_PERSISTENT);
+  // both skip the unit-slice kernels (weights on chip, one barrier per step).
   bool grad_per_step = false;
   bool grad_persistent = false;
+  // Bench only: the gradient stops after the forward recompute, its outputs
+  // left unwritten (TFTRT_MASKING_RNN_GRAD_RECOMPUTE_ONLY): times that pass.
+  bool grad_recompute_only = false;
 };
 
 // The knobs from the environment (set unless unset, empty or "0").
