@@ -336,17 +336,38 @@ RnnKernelChoice ChooseRnnKernel(const MaskedRnnConfig& config, DType dtype,
       add(candidate);
     }
     // Weights in shared memory over a cluster (sm_90+) or a cooperative grid
-    // (every arch: the portable family). Tensor-core plan first (fp16/bf16), then FFMA.
-    for (const bool allow_mma : {true, false}) {
-      candidate = RnnKernelCandidate();
-      if (!rnn_gpu::PlanPersistentRnn(config, dtype, props, options, allow_mma,
-                                      rnn_gpu::kMaxBarrierCounters, &candidate.persistent)) {
-        break;
+    // (every arch: the portable family). Tensor-core plan first (fp16/bf16), then FFMA;
+    // in the global modes FFMA first below 256 units or 16384 batch x units: there the
+    // step is latency-bound and the mma mode's hi + lo h tile copy costs more than its
+    // products save (portable path on the H200, 2026-12-02: fp16 H = 128 0.37-0.41 ms
+    // FFMA vs 0.41-0.43 mma; H = 512 B = 32 0.74 vs 0.57, B = 128 1.91 vs 1.19).
+    const bool global_modes = !props.clusters() || options.no_clusters ||
+                              (config.cell == RnnCell::kGru && !config.reset_after);
+    const bool mma_first =
+        !global_modes || (config.units >= 256 && config.batch * config.units >= 16384);
+    if (mma_first) {
+      for (const bool allow_mma : {true, false}) {
+        candidate = RnnKernelCandidate();
+        if (!rnn_gpu::PlanPersistentRnn(config, dtype, props, options, allow_mma,
+                                        rnn_gpu::kMaxBarrierCounters, &candidate.persistent)) {
+          break;
+        }
+        candidate.family = RnnFamily::kPersistent;
+        candidate.persistent_allow_mma = allow_mma;
+        add(candidate);
+        if (!candidate.persistent.mma) break;  // the FFMA plan: nothing else to try
       }
-      candidate.family = RnnFamily::kPersistent;
-      candidate.persistent_allow_mma = allow_mma;
-      add(candidate);
-      if (!candidate.persistent.mma) break;  // the FFMA plan: nothing else to try
+    } else {
+      for (const bool allow_mma : {false, true}) {
+        candidate = RnnKernelCandidate();
+        if (rnn_gpu::PlanPersistentRnn(config, dtype, props, options, allow_mma,
+                                       rnn_gpu::kMaxBarrierCounters, &candidate.persistent) &&
+            candidate.persistent.mma == allow_mma) {
+          candidate.family = RnnFamily::kPersistent;
+          candidate.persistent_allow_mma = allow_mma;
+          add(candidate);
+        }
+      }
     }
   }
   add(RnnKernelCandidate());  // per step: every shape
