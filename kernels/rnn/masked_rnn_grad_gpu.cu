@@ -888,25 +888,6 @@ bool PlanUnitSlices(int64_t batch, int64_t units, int gates, int sm_count, size_
   return found;
 }
 
-// Barrier among the blocks of one batch slice: the counter counts arrivals
-// since the launch (zeroed before it), target = blocks x barriers so far. As
-// masked_rnn_persistent.cu's GroupBarrier.
-__device__ __forceinline__ unsigned LoadAcquire(const unsigned* address) {
-  unsigned value;
-  asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(value) : "l"(address) : "memory");
-  return value;
-}
-__device__ __forceinline__ void SliceBarrier(unsigned* counter, unsigned target, bool alone) {
-  __syncthreads();
-  if (!alone && threadIdx.x == 0) {
-    __threadfence();
-    atomicAdd(counter, 1u);
-    while (LoadAcquire(counter) < target) {
-    }
-  }
-  __syncthreads();
-}
-
 template <typename T>
 struct UnitSliceArgs {
   StepParams<T, float> p;
@@ -1128,7 +1109,7 @@ __global__ void __launch_bounds__(kSliceThreads, 1) UnitSliceKernel(const UnitSl
   if (kBackward) {
     __syncthreads();  // weights in place
   } else {
-    SliceBarrier(counter, a.unit_slices * ++barriers, alone);  // and h_0 published
+    rnn_gpu::GroupBarrier(counter, a.unit_slices * ++barriers, alone);  // and h_0 published
   }
 
   for (int s = 0; s < steps; ++s) {
@@ -1193,7 +1174,7 @@ __global__ void __launch_bounds__(kSliceThreads, 1) UnitSliceKernel(const UnitSl
       }
     }
     // The recompute's last h goes nowhere; every dG does (d_initial_h).
-    if (kBackward || s + 1 < steps) SliceBarrier(counter, a.unit_slices * ++barriers, alone);
+    if (kBackward || s + 1 < steps) rnn_gpu::GroupBarrier(counter, a.unit_slices * ++barriers, alone);
   }
 
   if (kBackward) {  // d(h_0) = its element-wise part + dG_0 @ U^T

@@ -26,25 +26,6 @@ struct PersistentParams : RecurrenceIo<T> {
   float* scratch;  // [B, U]: GRU reset_after=false r*h (fp32, or T in the global mma mode)
 };
 
-__device__ __forceinline__ unsigned LoadAcquire(const unsigned* address) {
-  unsigned value;
-  asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(value) : "l"(address) : "memory");
-  return value;
-}
-
-// Barrier among the blocks of one batch slice. counter counts arrivals since
-// launch, so it never needs resetting inside the kernel.
-__device__ __forceinline__ void GroupBarrier(unsigned* counter, unsigned target, bool alone) {
-  __syncthreads();
-  if (!alone && threadIdx.x == 0) {
-    __threadfence();
-    atomicAdd(counter, 1u);
-    while (LoadAcquire(counter) < target) {
-    }
-  }
-  __syncthreads();
-}
-
 constexpr int kWarps = kPersistentWarps;
 
 // The cluster modes' DSMEM and barrier, through cooperative groups on sm_90+.

@@ -227,6 +227,27 @@ __device__ __forceinline__ float LoadFromCluster(unsigned address) {
   return value;
 }
 
+// A barrier among the blocks of one group of a cooperative launch (every
+// block resident): the persistent recurrences' global modes and the gradient's
+// unit-slice kernels. `counter` counts arrivals since launch (zeroed before
+// it), so it never needs resetting inside the kernel: the n-th barrier of a
+// group of g blocks waits for n * g arrivals. alone: a group of one block.
+__device__ __forceinline__ unsigned LoadAcquireGpu(const unsigned* address) {
+  unsigned value;
+  asm volatile("ld.acquire.gpu.global.u32 %0, [%1];" : "=r"(value) : "l"(address) : "memory");
+  return value;
+}
+__device__ __forceinline__ void GroupBarrier(unsigned* counter, unsigned target, bool alone) {
+  __syncthreads();
+  if (!alone && threadIdx.x == 0) {
+    __threadfence();
+    atomicAdd(counter, 1u);
+    while (LoadAcquireGpu(counter) < target) {
+    }
+  }
+  __syncthreads();
+}
+
 // Programmatic dependent launch (KernelLaunch's overlap_previous; sm_90+, no-ops
 // elsewhere and in a launch that did not ask for it). The input projection lets
 // the recurrence start at once; the recurrence loads its weights, then waits
