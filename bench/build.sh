@@ -23,7 +23,7 @@ FLAGS="-O3 -std=c++17 --expt-relaxed-constexpr -Xcompiler -fPIC -lineinfo $GENCO
 SRCS="kernels/rnn/masked_rnn_dispatch.cu kernels/rnn/masked_rnn_per_step.cu kernels/rnn/masked_rnn_projection.cu kernels/rnn/masked_rnn_grad_gpu.cu
       kernels/rnn/masked_rnn_persistent.cu kernels/rnn/masked_rnn_row_block.cu kernels/rnn/masked_rnn_mma_row_group.cu
       kernels/masking/masking_kernel.cu kernels/common/gpu_status.cu"
-CCS="kernels/rnn/masked_rnn_config.cc kernels/rnn/rnn_kernel_choice.cc kernels/masking/masking_launch_config.cc
+CCS="kernels/rnn/masked_rnn_config.cc kernels/rnn/rnn_kernel_choice.cc kernels/rnn/rnn_grad_plans.cc kernels/masking/masking_launch_config.cc
      kernels/common/types.cc bench/capi.cc"
 # Hopper-only kernels (clusters, wgmma, bulk copies; build_defs/cuda.bzl's min_arch = 90): in a
 # compute_80 build, compute_90 PTX (the library needs their launchers; the portable choice never

@@ -37,6 +37,7 @@
 #include "kernels/rnn/masked_rnn.h"
 #include "kernels/rnn/masked_rnn_grad.h"
 #include "kernels/rnn/rnn_device.cuh"
+#include "kernels/rnn/rnn_grad_plans.h"
 #include "kernels/rnn/rnn_kernel_choice.h"
 
 namespace tftrt_masking {
@@ -765,128 +766,10 @@ cudaError_t LaunchCooperative(Kernel kernel, int64_t work, int num_sms, cudaStre
 // partial products of ALL units (split K over the blocks) summed across the
 // blocks before any dG: a second exchange and a second barrier per step, the
 // cost this kernel removes. So: dG_rec.
-constexpr int kSliceThreads = kGemmThreads;
-constexpr int kSliceMaxPairs = 2;  // (row, unit) pairs per thread: the plan keeps to it
+constexpr int kSliceThreads = kUnitSliceThreads;
+static_assert(kSliceThreads == kGemmThreads, "the unit-slice kernels launch kGemmThreads");
+constexpr int kSliceMaxPairs = kUnitSliceMaxPairs;
 
-struct UnitSlicePlan {
-  int units_per_block = 0;  // a multiple of 4; the last slice may hold fewer real units
-  int unit_slices = 0;
-  int batch_per_block = 0;
-  int batch_slices = 0;
-  int rows_per_thread = 1;  // RB: rows of one product task (template argument)
-  int row_groups = 0;       // ceil(batch_per_block / RB)
-  // Per pass, [0] recompute, [1] backward:
-  int k_splits[2] = {1, 1};  // product tasks = row_groups x columns / 4 x k_splits <= threads
-  int chunk[2] = {0, 0};     // product depth staged in shared memory at a time (floats)
-  size_t shared_bytes[2] = {0, 0};
-  int blocks() const { return unit_slices * batch_slices; }
-};
-
-__host__ __device__ inline int RoundUp4(int64_t v) { return static_cast<int>((v + 3) / 4 * 4); }
-
-// Shared memory of one pass, in floats: weights [k_padded][columns + 4] (the
-// padding spreads a warp's k splits over the banks), the staged input
-// [2][padded_rows][chunk + 4] (double buffer; the padding spreads rows over
-// the banks), the split-K partial products [k_splits][padded_rows][columns],
-// three per-pair state arrays, the recurrent bias of the columns.
-struct UnitSliceSmem {
-  int weights, stage, partial, state, rec_bias, total;
-};
-__host__ __device__ inline UnitSliceSmem UnitSliceSmemLayout(int k_padded, int columns,
-                                                             int chunk, int k_splits,
-                                                             int padded_rows, int pairs) {
-  UnitSliceSmem s;
-  s.weights = 0;
-  s.stage = k_padded * (columns + 4);
-  s.partial = s.stage + 2 * padded_rows * (chunk + 4);
-  s.state = s.partial + k_splits * padded_rows * columns;
-  s.rec_bias = s.state + 3 * pairs;
-  s.total = s.rec_bias + columns;
-  return s;
-}
-
-// Product depth (padded to 4) and columns of a pass.
-inline int SliceDepth(bool backward, int64_t units, int gates) {
-  return RoundUp4(backward ? gates * units : units);
-}
-inline int SliceColumns(bool backward, int units_per_block, int gates) {
-  return backward ? units_per_block : gates * units_per_block;
-}
-
-// The plan, or false where it does not fit (every block resident at once, one
-// per SM; at most kSliceMaxPairs pairs per thread). Picks the slice width with
-// the least estimated per-step time of a block.
-bool PlanUnitSlices(int64_t batch, int64_t units, int gates, int sm_count, size_t shared_optin,
-                    UnitSlicePlan* plan) {
-  if (batch < 1 || units < 1 || sm_count < 1) return false;
-  bool found = false;
-  double best = 0.0;
-  for (int uper = 4; uper <= 256; uper += 4) {
-    const int64_t unit_slices = (units + uper - 1) / uper;
-    if (unit_slices > sm_count) continue;
-    if (uper > RoundUp4(units)) break;
-    int64_t batch_slices = std::min<int64_t>(batch, std::max<int64_t>(1, sm_count / unit_slices));
-    const int64_t per_block = (batch + batch_slices - 1) / batch_slices;
-    batch_slices = (batch + per_block - 1) / per_block;
-    if (per_block * uper > int64_t{kSliceMaxPairs} * kSliceThreads) continue;
-    UnitSlicePlan p;
-    p.units_per_block = uper;
-    p.unit_slices = static_cast<int>(unit_slices);
-    p.batch_per_block = static_cast<int>(per_block);
-    p.batch_slices = static_cast<int>(batch_slices);
-    // Rows per task: the most that pads the rows by at most 1/8.
-    for (int rb : {8, 4, 2, 1}) {
-      const int64_t groups = (per_block + rb - 1) / rb;
-      if (rb == 1 || (groups * rb - per_block) * 8 <= per_block) {
-        p.rows_per_thread = rb;
-        p.row_groups = static_cast<int>(groups);
-        break;
-      }
-    }
-    bool fits = true;
-    for (int pass = 0; pass < 2 && fits; ++pass) {
-      const int depth = SliceDepth(pass == 1, units, gates);
-      const int columns = SliceColumns(pass == 1, uper, gates);
-      const int tasks = p.row_groups * (columns / 4);  // one per thread, at most
-      fits = tasks <= kSliceThreads;
-      // Staged depth: all of it, else the largest of 1024, 512, ..., 64 that fits.
-      bool placed = false;
-      for (int chunk = depth; fits && !placed;) {
-        // K splits: about one task per thread, each at least 2 float4 steps of a
-        // chunk, at most 32 (each pair sums them).
-        p.k_splits[pass] =
-            std::max(1, std::min({kSliceThreads / std::max(1, tasks), chunk / 8, 32}));
-        p.chunk[pass] = chunk;
-        const UnitSliceSmem s = UnitSliceSmemLayout(depth, columns, chunk, p.k_splits[pass],
-                                                    p.row_groups * p.rows_per_thread,
-                                                    p.batch_per_block * uper);
-        p.shared_bytes[pass] = static_cast<size_t>(s.total) * sizeof(float);
-        placed = p.shared_bytes[pass] <= shared_optin;
-        int next = 1024;
-        while (next >= chunk) next /= 2;
-        if (next < 64) break;
-        chunk = next;
-      }
-      fits = fits && placed;
-    }
-    if (!fits) continue;
-    // Cycles per step: multiply-adds at ~64 a clock (both passes), L2 reads at
-    // ~16 floats a clock, ~100 per staged chunk (two block barriers).
-    int chunks = 0;
-    for (int pass = 0; pass < 2; ++pass) {
-      chunks += (SliceDepth(pass == 1, units, gates) + p.chunk[pass] - 1) / p.chunk[pass];
-    }
-    const double cost = static_cast<double>(per_block) * units *
-                            (static_cast<double>(gates) * uper / 32.0 + (gates + 1) / 16.0) +
-                        100.0 * chunks;
-    if (!found || cost < best) {
-      *plan = p;
-      best = cost;
-      found = true;
-    }
-  }
-  return found;
-}
 
 template <typename T>
 struct UnitSliceArgs {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "kernels/rnn/rnn_grad_plans.h"
 #include "tests/recurrent/rnn_kernel_choice_grid.h"
 
 namespace tftrt_masking {
@@ -217,6 +218,57 @@ TEST(RnnKernelChoiceTest, PortableClassOnHopperChoosesAsAnA100) {
                                         first.persistent.cluster);
   }
   EXPECT_GT(hopper_families_without_switch, 0);  // the switch does change something
+}
+
+// The CUDA gradient's unit-slice plan (rnn_grad_plans.h) on every GPU of the
+// grid: whatever it plans fits (every block resident, one per SM; shared
+// memory within the opt-in limit; at most kUnitSliceMaxPairs pairs and one
+// product task per thread; every unit and row covered), and the H200 gets a
+// plan for issue 18's benchmark shapes (what bench/results/grad_h200.md timed).
+TEST(RnnKernelChoiceTest, UnitSliceGradPlansFitEachGpu) {
+  for (const GridGpu& gpu : GridGpus()) {
+    int planned = 0, shapes = 0;
+    for (int gates : {1, 3, 4}) {
+      for (int64_t units : {4, 32, 100, 128, 256, 512, 1024}) {
+        for (int64_t batch : {1, 8, 64, 128, 512}) {
+          ++shapes;
+          rnn_grad_gpu::UnitSlicePlan plan;
+          if (!rnn_grad_gpu::PlanUnitSlices(batch, units, gates, gpu.sms, gpu.optin, &plan)) {
+            continue;
+          }
+          ++planned;
+          const std::string where = std::string(gpu.name) + " gates=" + std::to_string(gates) +
+                                    " U=" + std::to_string(units) + " B=" + std::to_string(batch);
+          EXPECT_LE(plan.blocks(), gpu.sms) << where;
+          EXPECT_GE(int64_t{plan.unit_slices} * plan.units_per_block, units) << where;
+          EXPECT_GE(int64_t{plan.batch_slices} * plan.batch_per_block, batch) << where;
+          EXPECT_EQ(plan.units_per_block % 4, 0) << where;
+          EXPECT_LE(plan.batch_per_block * plan.units_per_block,
+                    rnn_grad_gpu::kUnitSliceMaxPairs * rnn_grad_gpu::kUnitSliceThreads)
+              << where;
+          EXPECT_GE(plan.row_groups * plan.rows_per_thread, plan.batch_per_block) << where;
+          for (int pass = 0; pass < 2; ++pass) {
+            EXPECT_LE(plan.shared_bytes[pass], gpu.optin) << where;
+            const int columns = rnn_grad_gpu::SliceColumns(pass == 1, plan.units_per_block, gates);
+            EXPECT_LE(plan.row_groups * (columns / 4), rnn_grad_gpu::kUnitSliceThreads) << where;
+            EXPECT_GE(plan.k_splits[pass], 1) << where;
+            EXPECT_GE(plan.chunk[pass], 1) << where;
+          }
+        }
+      }
+    }
+    std::printf("%-5s unit-slice gradient plans for %d of %d shapes\n", gpu.name, planned, shapes);
+  }
+  const GridGpu h200 = GridGpus()[1];
+  for (int gates : {3, 4}) {
+    for (int64_t units : {128, 512}) {
+      for (int64_t batch : {8, 64, 128}) {
+        rnn_grad_gpu::UnitSlicePlan plan;
+        EXPECT_TRUE(rnn_grad_gpu::PlanUnitSlices(batch, units, gates, h200.sms, h200.optin, &plan))
+            << "gates=" << gates << " U=" << units << " B=" << batch;
+      }
+    }
+  }
 }
 
 TEST(RnnKernelChoiceTest, OptionsFromEnvironment) {
