@@ -131,7 +131,9 @@ TEST(RnnKernelChoiceTest, NoHopperFamilyBelowComputeCapability9) {
           ConfigOf(shape), static_cast<DType>(shape.dtype), PropsOf(gpu), RnnKernelOptions());
       const std::string where = GridLinePrefix(gpu.name, "default", shape);
       EXPECT_FALSE(choice.projection.k_split_clusters) << where;
-      if (gpu.major < 8) EXPECT_FALSE(choice.projection.fp32_as_tf32x3) << where;  // no TF32
+      if (gpu.major < 8) {
+        EXPECT_FALSE(choice.projection.fp32_as_tf32x3) << where;  // no TF32
+      }
       for (int i = 0; i < choice.candidate_count; ++i) {
         const RnnKernelCandidate& c = choice.candidates[i];
         EXPECT_NE(c.family, RnnFamily::kMmaRowGroup) << where;
