@@ -1,6 +1,7 @@
 // The per-step path of the GPU recurrence. See masked_rnn_per_step.cuh.
 #include "kernels/rnn/masked_rnn_per_step.cuh"
 
+#include <algorithm>
 #include <type_traits>
 
 #include "kernels/rnn/masked_rnn_workspace.h"
@@ -73,12 +74,12 @@ constexpr int kStepColumns = 128, kStepRows = 8, kStepChunk = 128;
 
 template <typename T, typename Acc>
 __global__ void __launch_bounds__(kStepColumns)
-    StepProductKernel(const SimpleParams<T, Acc> p, int tau) {
+    StepProductKernel(const SimpleParams<T, Acc> p, int tau, int64_t first_row) {
   __shared__ Acc h_chunk[kStepRows][kStepChunk];
   const int64_t n = p.gates * p.units;
   const int64_t col = static_cast<int64_t>(blockIdx.x) * kStepColumns + threadIdx.x;
   const int ks = blockIdx.y;
-  const int64_t b0 = static_cast<int64_t>(blockIdx.z) * kStepRows;
+  const int64_t b0 = first_row + static_cast<int64_t>(blockIdx.z) * kStepRows;
   const int rows = static_cast<int>(min(static_cast<int64_t>(kStepRows), p.batch - b0));
   const int64_t slice = (p.units + p.k_splits - 1) / p.k_splits;
   const int64_t k_begin = ks * slice, k_end = min(p.units, k_begin + slice);
@@ -219,7 +220,7 @@ int LaunchPerStepTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& ar
   p.rh = reinterpret_cast<Acc*>(workspace + layout.scratch);
   p.z = p.rh + config.batch * config.units;
   p.step_partial = reinterpret_cast<Acc*>(workspace + layout.step_partial);
-  p.k_splits = PerStepKSplits(config.units);
+  p.k_splits = PerStepKSplits(config);
   p.spec = CellSpec{config.cell, config.activation, config.recurrent_activation};
   p.batch = config.batch;
   p.time = config.time;
@@ -232,10 +233,9 @@ int LaunchPerStepTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& ar
 
   const int64_t threads = config.batch * config.units;
   const unsigned blocks = static_cast<unsigned>((threads + 255) / 256);
+  constexpr int64_t kMaxRowTiles = 65535;
   const dim3 product_grid(static_cast<unsigned>((n + kStepColumns - 1) / kStepColumns),
-                          static_cast<unsigned>(p.k_splits),
-                          static_cast<unsigned>((config.batch + kStepRows - 1) / kStepRows));
-  if (product_grid.z > 65535) return cudaErrorInvalidValue;  // batch > 524280
+                          static_cast<unsigned>(p.k_splits), 1);
   SimpleInitKernel<T, Acc><<<blocks, 256, 0, stream>>>(p);
   const bool gru_reset_before = config.cell == RnnCell::kGru && !config.reset_after;
   for (int64_t tau = 0; tau < config.time; ++tau) {
@@ -243,7 +243,15 @@ int LaunchPerStepTyped(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& ar
       GruResetBeforePhase1<T, Acc><<<blocks, 256, 0, stream>>>(p, static_cast<int>(tau));
       GruResetBeforePhase2<T, Acc><<<blocks, 256, 0, stream>>>(p, static_cast<int>(tau));
     } else {
-      StepProductKernel<T, Acc><<<product_grid, kStepColumns, 0, stream>>>(p, static_cast<int>(tau));
+      // gridDim.z is at most 65535: batches past 65535 row tiles take several launches.
+      for (int64_t first_row = 0; first_row < config.batch;
+           first_row += int64_t{kMaxRowTiles} * kStepRows) {
+        dim3 grid = product_grid;
+        grid.z = static_cast<unsigned>(std::min<int64_t>(
+            kMaxRowTiles, (config.batch - first_row + kStepRows - 1) / kStepRows));
+        StepProductKernel<T, Acc><<<grid, kStepColumns, 0, stream>>>(p, static_cast<int>(tau),
+                                                                      first_row);
+      }
       SimpleStepKernel<T, Acc><<<blocks, 256, 0, stream>>>(p, static_cast<int>(tau));
     }
   }

@@ -15,9 +15,11 @@ namespace rnn_gpu {
 
 // The per-step path's recurrent product splits K = units in this many slices
 // (one block column per slice; their partial sums in `step_partial`): enough
-// blocks to fill a GPU at small batches, a bounded buffer at large ones.
-inline int PerStepKSplits(int64_t units) {
-  return static_cast<int>(std::min<int64_t>(8, std::max<int64_t>(1, (units + 127) / 128)));
+// blocks to fill a GPU at small batches; at most `time` slices, so that the
+// partial sums never need more memory than the input projection [B, T, G*U].
+inline int PerStepKSplits(const MaskedRnnConfig& config) {
+  const int64_t by_units = std::max<int64_t>(1, (config.units + 127) / 128);
+  return static_cast<int>(std::min<int64_t>({8, by_units, std::max<int64_t>(1, config.time)}));
 }
 
 struct WorkspaceLayout {
@@ -54,7 +56,7 @@ inline WorkspaceLayout Layout(const MaskedRnnConfig& config, DType dtype) {
   layout.counters = at;
   at += align_up(kMaxBarrierCounters * sizeof(unsigned));
   layout.step_partial = at;
-  at += align_up(static_cast<size_t>(PerStepKSplits(config.units)) * b * n * acc);
+  at += align_up(static_cast<size_t>(PerStepKSplits(config)) * b * n * acc);
   layout.total = at;
   return layout;
 }
