@@ -50,6 +50,7 @@ using rnn_gpu::ToAcc;
 using rnn_gpu::CopyAsync16;
 using rnn_gpu::CopyAsyncCommit;
 using rnn_gpu::CopyAsyncWait;
+using rnn_gpu::AccumulateRow4x4;
 
 constexpr size_t kAlign = 256;
 size_t AlignUp(size_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
@@ -853,22 +854,7 @@ __device__ __forceinline__ void SliceProduct(const float* in, int in_pitch, int 
         const float4 w3 = *reinterpret_cast<const float4*>(w_k + 3 * pitch);
 #pragma unroll
         for (int r = 0; r < RB; ++r) {
-          acc[r][0] = fmaf(v[r].x, w0.x, acc[r][0]);
-          acc[r][1] = fmaf(v[r].x, w0.y, acc[r][1]);
-          acc[r][2] = fmaf(v[r].x, w0.z, acc[r][2]);
-          acc[r][3] = fmaf(v[r].x, w0.w, acc[r][3]);
-          acc[r][0] = fmaf(v[r].y, w1.x, acc[r][0]);
-          acc[r][1] = fmaf(v[r].y, w1.y, acc[r][1]);
-          acc[r][2] = fmaf(v[r].y, w1.z, acc[r][2]);
-          acc[r][3] = fmaf(v[r].y, w1.w, acc[r][3]);
-          acc[r][0] = fmaf(v[r].z, w2.x, acc[r][0]);
-          acc[r][1] = fmaf(v[r].z, w2.y, acc[r][1]);
-          acc[r][2] = fmaf(v[r].z, w2.z, acc[r][2]);
-          acc[r][3] = fmaf(v[r].z, w2.w, acc[r][3]);
-          acc[r][0] = fmaf(v[r].w, w3.x, acc[r][0]);
-          acc[r][1] = fmaf(v[r].w, w3.y, acc[r][1]);
-          acc[r][2] = fmaf(v[r].w, w3.z, acc[r][2]);
-          acc[r][3] = fmaf(v[r].w, w3.w, acc[r][3]);
+          AccumulateRow4x4(acc[r], v[r], w0, w1, w2, w3);
         }
       }
     }

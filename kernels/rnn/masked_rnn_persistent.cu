@@ -343,22 +343,7 @@ __global__ void __launch_bounds__(kPersistentThreads, 1)
         const float4 w3 = *reinterpret_cast<const float4*>(w_k + 3 * pitch);
 #pragma unroll
         for (int r = 0; r < RB; ++r) {
-          acc[r][0] = fmaf(hv[r].x, w0.x, acc[r][0]);
-          acc[r][1] = fmaf(hv[r].x, w0.y, acc[r][1]);
-          acc[r][2] = fmaf(hv[r].x, w0.z, acc[r][2]);
-          acc[r][3] = fmaf(hv[r].x, w0.w, acc[r][3]);
-          acc[r][0] = fmaf(hv[r].y, w1.x, acc[r][0]);
-          acc[r][1] = fmaf(hv[r].y, w1.y, acc[r][1]);
-          acc[r][2] = fmaf(hv[r].y, w1.z, acc[r][2]);
-          acc[r][3] = fmaf(hv[r].y, w1.w, acc[r][3]);
-          acc[r][0] = fmaf(hv[r].z, w2.x, acc[r][0]);
-          acc[r][1] = fmaf(hv[r].z, w2.y, acc[r][1]);
-          acc[r][2] = fmaf(hv[r].z, w2.z, acc[r][2]);
-          acc[r][3] = fmaf(hv[r].z, w2.w, acc[r][3]);
-          acc[r][0] = fmaf(hv[r].w, w3.x, acc[r][0]);
-          acc[r][1] = fmaf(hv[r].w, w3.y, acc[r][1]);
-          acc[r][2] = fmaf(hv[r].w, w3.z, acc[r][2]);
-          acc[r][3] = fmaf(hv[r].w, w3.w, acc[r][3]);
+          AccumulateRow4x4(acc[r], hv[r], w0, w1, w2, w3);
         }
       }
 #pragma unroll

@@ -227,6 +227,29 @@ __device__ __forceinline__ float LoadFromCluster(unsigned address) {
   return value;
 }
 
+// acc[q] += sum over j of v.j * w_j.q: one row's 4 outputs of a 4 x 4 FFMA
+// tile (the persistent kernels' and the gradient's unit-slice products), in
+// the order x, y, z, w of v so the sums are the same in every caller.
+__device__ __forceinline__ void AccumulateRow4x4(float (&acc)[4], float4 v, float4 w0, float4 w1,
+                                                 float4 w2, float4 w3) {
+  acc[0] = fmaf(v.x, w0.x, acc[0]);
+  acc[1] = fmaf(v.x, w0.y, acc[1]);
+  acc[2] = fmaf(v.x, w0.z, acc[2]);
+  acc[3] = fmaf(v.x, w0.w, acc[3]);
+  acc[0] = fmaf(v.y, w1.x, acc[0]);
+  acc[1] = fmaf(v.y, w1.y, acc[1]);
+  acc[2] = fmaf(v.y, w1.z, acc[2]);
+  acc[3] = fmaf(v.y, w1.w, acc[3]);
+  acc[0] = fmaf(v.z, w2.x, acc[0]);
+  acc[1] = fmaf(v.z, w2.y, acc[1]);
+  acc[2] = fmaf(v.z, w2.z, acc[2]);
+  acc[3] = fmaf(v.z, w2.w, acc[3]);
+  acc[0] = fmaf(v.w, w3.x, acc[0]);
+  acc[1] = fmaf(v.w, w3.y, acc[1]);
+  acc[2] = fmaf(v.w, w3.z, acc[2]);
+  acc[3] = fmaf(v.w, w3.w, acc[3]);
+}
+
 // A barrier among the blocks of one group of a cooperative launch (every
 // block resident): the persistent recurrences' global modes and the gradient's
 // unit-slice kernels. `counter` counts arrivals since launch (zeroed before
