@@ -95,8 +95,33 @@ enum TmRnnOption : int32_t {
   kTmNoOverlap,
   kTmNoPipelinedProjection,
   kTmPortableClass,
+  kTmGradPerStep,        // the gradient only (LaunchMaskedRnnGradWithOptions)
+  kTmGradPersistent,
+  kTmGradRecomputeOnly,
   kTmOptionCount,
 };
+
+// kTmOptionCount flags as RnnKernelOptions: one decoding for the forward and the gradient.
+RnnKernelOptions OptionsFromFlags(const int32_t* flags) {
+  RnnKernelOptions o;
+  o.per_step_only = flags[kTmPerStepOnly] != 0;
+  o.no_row_kernels = flags[kTmNoRowKernels] != 0;
+  o.no_mma_row_group = flags[kTmNoMmaRowGroup] != 0;
+  o.row_group_copy = flags[kTmRowGroupCopy] == 1
+                         ? rnn_gpu::RowGroupCopy::kStAsync
+                         : (flags[kTmRowGroupCopy] == 2 ? rnn_gpu::RowGroupCopy::kBulk
+                                                        : rnn_gpu::RowGroupCopy::kAuto);
+  o.row_group_8_warps = flags[kTmRowGroup8Warps] != 0;
+  o.no_clusters = flags[kTmNoClusters] != 0;
+  o.no_persistent_mma = flags[kTmNoPersistentMma] != 0;
+  o.no_overlap = flags[kTmNoOverlap] != 0;
+  o.no_pipelined_projection = flags[kTmNoPipelinedProjection] != 0;
+  o.portable_class = flags[kTmPortableClass] != 0;
+  o.grad_per_step = flags[kTmGradPerStep] != 0;
+  o.grad_persistent = flags[kTmGradPersistent] != 0;
+  o.grad_recompute_only = flags[kTmGradRecomputeOnly] != 0;
+  return o;
+}
 
 int32_t tm_rnn_option_count() { return kTmOptionCount; }
 
@@ -120,21 +145,7 @@ int tm_rnn(int32_t cell, int64_t batch, int64_t time, int64_t input_size, int64_
     return LaunchMaskedRnn(config, args, ptrs[10], static_cast<size_t>(workspace_bytes),
                            static_cast<GpuStream>(stream));
   }
-  RnnKernelOptions o;
-  o.per_step_only = options[kTmPerStepOnly] != 0;
-  o.no_row_kernels = options[kTmNoRowKernels] != 0;
-  o.no_mma_row_group = options[kTmNoMmaRowGroup] != 0;
-  o.row_group_copy = options[kTmRowGroupCopy] == 1
-                         ? rnn_gpu::RowGroupCopy::kStAsync
-                         : (options[kTmRowGroupCopy] == 2 ? rnn_gpu::RowGroupCopy::kBulk
-                                                          : rnn_gpu::RowGroupCopy::kAuto);
-  o.row_group_8_warps = options[kTmRowGroup8Warps] != 0;
-  o.no_clusters = options[kTmNoClusters] != 0;
-  o.no_persistent_mma = options[kTmNoPersistentMma] != 0;
-  o.no_overlap = options[kTmNoOverlap] != 0;
-  o.no_pipelined_projection = options[kTmNoPipelinedProjection] != 0;
-  o.portable_class = options[kTmPortableClass] != 0;
-  return LaunchMaskedRnnWithOptions(config, args, o, ptrs[10],
+  return LaunchMaskedRnnWithOptions(config, args, OptionsFromFlags(options), ptrs[10],
                                     static_cast<size_t>(workspace_bytes),
                                     static_cast<GpuStream>(stream));
 }
@@ -152,12 +163,13 @@ int64_t tm_rnn_grad_workspace_bytes(int32_t cell, int64_t batch, int64_t time, i
 
 // ptrs: x, mask, kernel, recurrent_kernel, bias, initial_h, initial_c, d_output,
 // d_final_h, d_final_c, d_x, d_kernel, d_recurrent_kernel, d_bias, d_initial_h,
-// d_initial_c, workspace (17 entries).
+// d_initial_c, workspace (17 entries). options: as tm_rnn's (the kTmGrad* flags
+// choose the gradient's path), or nullptr for the environment's knobs.
 int tm_rnn_grad(int32_t cell, int64_t batch, int64_t time, int64_t input_size, int64_t units,
                 int32_t activation, int32_t recurrent_activation, int32_t has_bias,
                 int32_t reset_after, int32_t go_backwards, int32_t return_sequences,
                 int32_t zero_output_for_mask, int32_t dtype, int32_t mask_dtype, void** ptrs,
-                int64_t workspace_bytes, void* stream) {
+                int64_t workspace_bytes, void* stream, const int32_t* options) {
   const MaskedRnnConfig config =
       MakeConfig(cell, batch, time, input_size, units, activation, recurrent_activation, has_bias,
                  reset_after, go_backwards, return_sequences, zero_output_for_mask);
@@ -172,8 +184,13 @@ int tm_rnn_grad(int32_t cell, int64_t batch, int64_t time, int64_t input_size, i
   args.d_bias = ptrs[13];
   args.d_initial_h = ptrs[14];
   args.d_initial_c = ptrs[15];
-  return LaunchMaskedRnnGrad(config, args, ptrs[16], static_cast<size_t>(workspace_bytes),
-                             static_cast<GpuStream>(stream));
+  if (options == nullptr) {
+    return LaunchMaskedRnnGrad(config, args, ptrs[16], static_cast<size_t>(workspace_bytes),
+                               static_cast<GpuStream>(stream));
+  }
+  return LaunchMaskedRnnGradWithOptions(config, args, OptionsFromFlags(options), ptrs[16],
+                                        static_cast<size_t>(workspace_bytes),
+                                        static_cast<GpuStream>(stream));
 }
 
 const char* tm_error_string(int error) { return GpuErrorString(error); }

@@ -32,7 +32,7 @@ from harness import ACTS, CELLS, DEV, DTYPES, LIB, RnnCase, reference  # noqa: E
 LIB.tm_rnn_grad_workspace_bytes.restype = ctypes.c_int64
 LIB.tm_rnn_grad_workspace_bytes.argtypes = LIB.tm_rnn_workspace_bytes.argtypes
 LIB.tm_rnn_grad.restype = ctypes.c_int
-LIB.tm_rnn_grad.argtypes = LIB.tm_rnn.argtypes[:-1]  # tm_rnn without its options array
+LIB.tm_rnn_grad.argtypes = LIB.tm_rnn.argtypes  # the same options array (harness.PATH_OPTIONS)
 
 # Rel. L2 error bounds. float16/bfloat16: inputs are the same rounded values in the reference,
 # the kernel accumulates in float32 and rounds each gradient once (bf16: 2^-9 per element).
@@ -86,7 +86,7 @@ class GradRunner:
         ACTS[a["recurrent_activation"]], int(a["has_bias"]), int(a["reset_after"]),
         int(a["go_backwards"]), int(a["return_sequences"]), int(a["zero_output_for_mask"]),
         DTYPES[c.dtype], 1 if c.mask_dtype == "int32" else 0, self._ptrs, self.ws_bytes,
-        harness._stream())
+        harness._stream(), harness.PATH_OPTIONS)
 
   def poison(self):
     for t in self.grads.values():
@@ -126,9 +126,8 @@ def set_grad_path(path, recompute_only=False):
   cooperative kernels wherever they apply (not GRU reset_after=false); 'per_step': one launch
   per product and step. recompute_only: the gradient stops after the forward recompute (bench
   only: its outputs are left unwritten)."""
-  os.environ["TFTRT_MASKING_RNN_GRAD_PER_STEP"] = "1" if path == "per_step" else "0"
-  os.environ["TFTRT_MASKING_RNN_GRAD_PERSISTENT"] = "1" if path == "persistent" else "0"
-  os.environ["TFTRT_MASKING_RNN_GRAD_RECOMPUTE_ONLY"] = "1" if recompute_only else "0"
+  harness.set_options(grad_per_step=path == "per_step", grad_persistent=path == "persistent",
+                      grad_recompute_only=recompute_only)
 
 
 def check_grad(case: RnnCase, label: str, incoming=("output", "final_h", "final_c"), seed=0):

@@ -239,7 +239,8 @@ PATHS = (
 # fills them in place (every runner holds this one array).
 RNN_OPTIONS = ("per_step_only", "no_row_kernels", "no_mma_row_group", "row_group_copy",
                "row_group_8_warps", "no_clusters", "no_persistent_mma", "no_overlap",
-               "no_pipelined_projection", "portable_class")
+               "no_pipelined_projection", "portable_class", "grad_per_step", "grad_persistent",
+               "grad_recompute_only")
 assert LIB.tm_rnn_option_count() == len(RNN_OPTIONS), "bench/capi.cc and RNN_OPTIONS differ"
 PATH_OPTIONS = (ctypes.c_int32 * len(RNN_OPTIONS))()
 # --portable: every path chooses as on a GPU of the portable class (compute capability 8.0).
@@ -269,8 +270,13 @@ def set_path(path):
       no_overlap=path == "serial",
       no_pipelined_projection=path == "oldproj",
       portable_class=PORTABLE)
-  for i, name in enumerate(RNN_OPTIONS):
-    PATH_OPTIONS[i] = int(options[name])
+  set_options(**options)
+
+
+def set_options(**options):
+  """Sets the named entries of PATH_OPTIONS (grad_harness.py's set_grad_path the grad_* ones)."""
+  for name, value in options.items():
+    PATH_OPTIONS[RNN_OPTIONS.index(name)] = int(value)
 
 
 def run_ours(case: RnnCase, path: str) -> OursRunner:

@@ -74,8 +74,16 @@ size_t MaskedRnnGpuGradWorkspaceBytes(const MaskedRnnConfig& config, DType dtype
 
 // Runs the gradient on the GPU. workspace must hold at least
 // MaskedRnnGpuGradWorkspaceBytes(). Returns a cudaError_t value (0 = success).
+// The debug knobs (rnn_kernel_choice.h's RnnKernelOptions, grad_*) come from
+// the environment, read once per call.
 int LaunchMaskedRnnGrad(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
                         void* workspace, size_t workspace_bytes, GpuStream stream);
+
+// The same with explicit options (the bench harness' A/B paths).
+struct RnnKernelOptions;
+int LaunchMaskedRnnGradWithOptions(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
+                                   const RnnKernelOptions& options, void* workspace,
+                                   size_t workspace_bytes, GpuStream stream);
 
 }  // namespace tftrt_masking
 

@@ -1441,6 +1441,13 @@ size_t MaskedRnnGpuGradWorkspaceBytes(const MaskedRnnConfig& config, DType dtype
 
 int LaunchMaskedRnnGrad(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
                         void* workspace, size_t workspace_bytes, GpuStream stream) {
+  return LaunchMaskedRnnGradWithOptions(config, args, RnnKernelOptionsFromEnvironment(), workspace,
+                                        workspace_bytes, stream);
+}
+
+int LaunchMaskedRnnGradWithOptions(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
+                                   const RnnKernelOptions& options, void* workspace,
+                                   size_t workspace_bytes, GpuStream stream) {
   if (ValidateMaskedRnnConfig(config) != nullptr) return cudaErrorInvalidValue;
   const bool lstm = config.cell == RnnCell::kLstm;
   const int64_t pairs = config.batch * config.time;
@@ -1460,8 +1467,6 @@ int LaunchMaskedRnnGrad(const MaskedRnnConfig& config, const MaskedRnnGpuGradArg
   if (workspace_bytes < need || (need > 0 && workspace == nullptr)) return cudaErrorInvalidValue;
   char* scratch = static_cast<char*>(workspace);
   cudaStream_t cuda_stream = reinterpret_cast<cudaStream_t>(stream);
-  // The debug knobs, read once per call (as LaunchMaskedRnn does).
-  const RnnKernelOptions options = RnnKernelOptionsFromEnvironment();
   switch (args.forward.dtype) {
     case DType::kFloat32:
       return rnn_grad_gpu::LaunchTyped<float, float>(config, args, options, scratch, cuda_stream);
