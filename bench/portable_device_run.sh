@@ -8,7 +8,9 @@
 #   run: bash bench/portable_device_run.sh     (carry [".devbuild", "third_party_local"])
 # Knobs: BS/TS/FS/HS (bench grid), PATHS (A/B paths), SKIP_HOPPER=1, HOPPER_BENCH=1 (the Hopper
 # LSTM table), AB_LIBS (other portable libraries in .devbuild/<name>/), MEMCHECK_LIMIT,
-# RACECHECK_LIMIT (s, 0 = skip), PLUGIN=0 (skip the plugin harness).
+# RACECHECK_LIMIT (s, 0 = skip), RACECHECK_CELLS (e.g. "simple_rnn gru": racecheck only those
+# cells' forward calls), GRAD=1 (the gradient's check and a one-shape bench on the Hopper build,
+# its paths chosen through tm_rnn_grad's options array), PLUGIN=0 (skip the plugin harness).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/out}
@@ -44,6 +46,11 @@ for lib in ${AB_LIBS:-}; do
     python3 bench/harness.py bench --portable --skip-masking --bs 8,32,128 --ts 100 --fs 64 \
     --hs 128,256,512 --json "$LOGS/ab_$lib.json"
 done
+if [[ -n ${GRAD:-} ]]; then
+  step grad_check 90 "${hopper[@]}" python3 bench/grad_harness.py check --json "$LOGS/grad_check.json"
+  step grad_bench 60 "${hopper[@]}" python3 bench/grad_harness.py bench --bs 8 --hs 128 \
+    --json "$LOGS/grad_bench.json"
+fi
 if [[ -n ${HOPPER_BENCH:-} ]]; then
   step bench_hopper 150 "${hopper[@]}" python3 bench/harness.py bench --skip-masking \
     --bs "$BS" --ts "$TS" --fs "$FS" --hs "$HS" --json "$LOGS/bench_hopper.json"
@@ -54,7 +61,8 @@ for tool in memcheck racecheck; do
   limit=$([[ $tool == memcheck ]] && echo ${MEMCHECK_LIMIT:-120} || echo ${RACECHECK_LIMIT:-90})
   [[ $limit == 0 ]] && continue
   TFTRT_MASKING_RNN_PORTABLE=1 timeout "$limit" compute-sanitizer --tool $tool --error-exitcode 9 \
-    bench/build_c80/sanitize_driver > "$LOGS/${tool}_portable.log" 2>&1
+    bench/build_c80/sanitize_driver $([[ $tool == racecheck && -n ${RACECHECK_CELLS:-} ]] &&
+      echo rnn $RACECHECK_CELLS) > "$LOGS/${tool}_portable.log" 2>&1
   echo "$tool (portable): rc=$? (124: cut by its ${limit} s limit)" \
     "$(grep -c FAIL "$LOGS/${tool}_portable.log") launch failures;" \
     "$(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$LOGS/${tool}_portable.log" | tr '\n' ' ')" \
