@@ -98,6 +98,7 @@ enum TmRnnOption : int32_t {
   kTmGradPerStep,        // the gradient only (LaunchMaskedRnnGradWithOptions)
   kTmGradPersistent,
   kTmGradRecomputeOnly,
+  kTmGradSliceRecompute,
   kTmOptionCount,
 };
 
@@ -120,6 +121,7 @@ RnnKernelOptions OptionsFromFlags(const int32_t* flags) {
   o.grad_per_step = flags[kTmGradPerStep] != 0;
   o.grad_persistent = flags[kTmGradPersistent] != 0;
   o.grad_recompute_only = flags[kTmGradRecomputeOnly] != 0;
+  o.grad_slice_recompute = flags[kTmGradSliceRecompute] != 0;
   return o;
 }
 

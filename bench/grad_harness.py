@@ -116,18 +116,20 @@ class GradRunner:
                 initial_h=states[0], initial_c=states[1] if c.cell == "lstm" else None)
 
 
-GRAD_PATHS = ("auto", "persistent", "per_step")
+GRAD_PATHS = ("auto", "slices", "persistent", "per_step")
 
 
 def set_grad_path(path, recompute_only=False):
   """'auto': the launcher's choice (the unit-slice kernels wherever their plan fits: fp32
-  arithmetic, not GRU reset_after=false; else the split-K persistent kernels up to
-  B x U = 32768, else one launch per product and step); 'persistent': the split-K persistent
+  arithmetic, not GRU reset_after=false, their recompute on the forward's own kernels for
+  float32 up to 128 units; else the split-K persistent kernels up to B x U = 32768, else one
+  launch per product and step); 'slices': auto, but the unit-slice kernels recompute the forward
+  themselves, step by step; 'persistent': the split-K persistent
   cooperative kernels wherever they apply (not GRU reset_after=false); 'per_step': one launch
   per product and step. recompute_only: the gradient stops after the forward recompute (bench
   only: its outputs are left unwritten)."""
   harness.set_options(grad_per_step=path == "per_step", grad_persistent=path == "persistent",
-                      grad_recompute_only=recompute_only)
+                      grad_slice_recompute=path == "slices", grad_recompute_only=recompute_only)
 
 
 def check_grad(case: RnnCase, label: str, incoming=("output", "final_h", "final_c"), seed=0):
@@ -250,18 +252,19 @@ def cudnn_module(cell, case: RnnCase, dtype):
 
 
 def bench(results, bs=(8, 64, 128), hs=(128, 512), steps=100, features=128,
-          dtypes=("float32", "float16"), cells=("lstm", "gru"), json_path=None):
+          dtypes=("float32", "float16"), cells=("lstm", "gru"), json_path=None, quick=False):
   print("== Training step, forward + backward: ours (masks with holes, recompute in the "
         "backward) vs torch.nn.LSTM/GRU (cuDNN, right-padded, full T), CUDA events, medians; "
         "bwd: the gradient on the launcher's choice (unit-slice kernels where they fit), "
         "recomp: the same, stopped after its forward recompute (projection included), "
-        "bwd_pers: the split-K persistent kernels, bwd_step: one launch per product and step, "
-        "ours: forward + gradient on the launcher's choice ==")
+        "slices: the gradient with the unit-slice kernels' own recompute, "
+        "bwd_pers: the split-K persistent kernels, bwd_step: one launch per product and step "
+        "(quick: not timed, nan), ours: forward + gradient on the launcher's choice ==")
   torch.backends.cudnn.benchmark = False
   torch.backends.cuda.matmul.allow_tf32 = False
   torch.backends.cudnn.allow_tf32 = False
   hdr = (f"  {'cell':5} {'B':>4} {'T':>4} {'F':>4} {'H':>4} {'dtype':8} {'fwd_ms':>8} "
-         f"{'bwd_ms':>8} {'recomp':>8} {'bwd_pers':>8} {'bwd_step':>8} {'ours_ms':>8} "
+         f"{'bwd_ms':>8} {'recomp':>8} {'slices':>8} {'bwd_pers':>8} {'bwd_step':>8} {'ours_ms':>8} "
          f"{'cudnn_f':>8} {'cudnn_fb':>8} "
          f"{'ratio':>6}")
   print(hdr)
@@ -279,10 +282,14 @@ def bench(results, bs=(8, 64, 128), hs=(128, 512), steps=100, features=128,
             fwd = harness.OursRunner(case)
             grad = GradRunner(case, incoming=("output",), seed=seed)
             fwd_ms, _ = harness.time_fn(fwd.run)
-            set_grad_path("per_step")
-            bwd_per_step_ms, _ = harness.time_fn(grad.run)
-            set_grad_path("persistent")
-            bwd_persistent_ms, _ = harness.time_fn(grad.run)
+            bwd_per_step_ms = bwd_persistent_ms = float("nan")
+            if not quick:
+              set_grad_path("per_step")
+              bwd_per_step_ms, _ = harness.time_fn(grad.run)
+              set_grad_path("persistent")
+              bwd_persistent_ms, _ = harness.time_fn(grad.run)
+            set_grad_path("slices")
+            bwd_slices_ms, _ = harness.time_fn(grad.run)
             set_grad_path("auto", recompute_only=True)
             recompute_ms, _ = harness.time_fn(grad.run)
             set_grad_path("auto")
@@ -309,6 +316,7 @@ def bench(results, bs=(8, 64, 128), hs=(128, 512), steps=100, features=128,
             continue
           row = dict(cell=cell, B=B, T=steps, F=features, H=H, dtype=str(dtype)[6:],
                      ours_fwd_ms=fwd_ms, ours_bwd_ms=bwd_ms, ours_recompute_ms=recompute_ms,
+                     ours_bwd_slice_recompute_ms=bwd_slices_ms,
                      ours_bwd_persistent_ms=bwd_persistent_ms,
                      ours_bwd_per_step_ms=bwd_per_step_ms, ours_ms=ours_ms,
                      cudnn_fwd_ms=cudnn_f_ms, cudnn_ms=cudnn_ms, ratio=ours_ms / cudnn_ms,
@@ -321,7 +329,8 @@ def bench(results, bs=(8, 64, 128), hs=(128, 512), steps=100, features=128,
           if not ok:
             FAILURES.append(f"bench {cell} B{B} H{H} {dtype}: non-finite gradient")
           print(f"  {cell:5} {B:4d} {steps:4d} {features:4d} {H:4d} {row['dtype']:8} "
-                f"{fwd_ms:8.3f} {bwd_ms:8.3f} {recompute_ms:8.3f} {bwd_persistent_ms:8.3f} "
+                f"{fwd_ms:8.3f} {bwd_ms:8.3f} {recompute_ms:8.3f} {bwd_slices_ms:8.3f} "
+                f"{bwd_persistent_ms:8.3f} "
                 f"{bwd_per_step_ms:8.3f} {ours_ms:8.3f} "
                 f"{cudnn_f_ms:8.3f} {cudnn_ms:8.3f} "
                 f"{row['ratio']:6.2f}" + ("" if ok else "  NON-FINITE"), flush=True)
@@ -335,6 +344,8 @@ def main():
   parser.add_argument("--json")
   parser.add_argument("--bs", default="8,64,128")
   parser.add_argument("--hs", default="128,512")
+  parser.add_argument("--quick", action="store_true",
+                      help="bench: skip the split-K persistent and per-step gradient timings")
   args = parser.parse_args()
   props = torch.cuda.get_device_properties(0)
   print(f"device: {props.name}, {props.multi_processor_count} SMs, torch {torch.__version__}, "
@@ -346,7 +357,7 @@ def main():
     results["check"] = check_suite()
   else:
     ints = lambda v: [int(x) for x in v.split(",")]
-    bench(results, bs=ints(args.bs), hs=ints(args.hs), json_path=args.json)
+    bench(results, bs=ints(args.bs), hs=ints(args.hs), json_path=args.json, quick=args.quick)
   results["failures"] = FAILURES
   if args.json:
     with open(args.json, "w") as f:

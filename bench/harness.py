@@ -240,7 +240,7 @@ PATHS = (
 RNN_OPTIONS = ("per_step_only", "no_row_kernels", "no_mma_row_group", "row_group_copy",
                "row_group_8_warps", "no_clusters", "no_persistent_mma", "no_overlap",
                "no_pipelined_projection", "portable_class", "grad_per_step", "grad_persistent",
-               "grad_recompute_only")
+               "grad_recompute_only", "grad_slice_recompute")
 assert LIB.tm_rnn_option_count() == len(RNN_OPTIONS), "bench/capi.cc and RNN_OPTIONS differ"
 PATH_OPTIONS = (ctypes.c_int32 * len(RNN_OPTIONS))()
 # --portable: every path chooses as on a GPU of the portable class (compute capability 8.0).

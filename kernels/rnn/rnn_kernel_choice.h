@@ -63,6 +63,9 @@ struct RnnKernelOptions {
   // both skip the unit-slice kernels (weights on chip, one barrier per step).
   bool grad_per_step = false;
   bool grad_persistent = false;
+  // The unit-slice kernels recompute the forward step by step even where the
+  // forward's own kernels would (TFTRT_MASKING_RNN_GRAD_SLICE_RECOMPUTE; A/B).
+  bool grad_slice_recompute = false;
   // Bench only: the gradient stops after the forward recompute, its outputs
   // left unwritten (TFTRT_MASKING_RNN_GRAD_RECOMPUTE_ONLY): times that pass.
   bool grad_recompute_only = false;
