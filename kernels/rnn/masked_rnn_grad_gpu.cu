@@ -11,7 +11,7 @@
 //    step (0 for masked pairs) and the element-wise part of d(state_prev); one
 //    product d(h_prev) += dG_rec @ U^T (GRU reset_after=false: two, the h gate's
 //    goes through r).
-// Float32 with up to 128 units recomputes on the forward's own kernels instead
+// Up to 128 units (not float64) the recompute runs on the forward's own kernels
 // (FastRecompute: the forward's h of every step, then h_prev @ U of all pairs as
 // one product, then the cells in one element-wise pass over the steps): those
 // run a step in ~1 us where the unit-slice recompute needs ~4-5.
@@ -282,22 +282,27 @@ struct GradLayout {
   size_t exchange = 0;            // unit-slice kernels: [2][B][G*U padded to 4] fp32
   size_t counters = 0;            // and their barrier counters, [2][B] uint32
   // The recompute on the forward kernels (FastRecomputeApplies): h after every
-  // step ([B, T, U] fp32, the forward's carried outputs) and the forward's workspace.
+  // step ([B, T, U] fp32, the forward's carried outputs), the forward's
+  // workspace, and for float16/bfloat16 the forward's inputs in float32 (x,
+  // kernel, recurrent_kernel, bias, initial h and c: the forward runs in
+  // float32, so that h keeps its fp32 state's bits, not the outputs' 16).
   size_t h_seq = 0;
   size_t forward = 0;
+  size_t inputs32 = 0;
   size_t total = 0;
 };
 
 // The recompute runs on the forward's own kernels (LaunchMaskedRnnWithOptions:
 // its h of every step, then h_prev @ U for all pairs as one product and the
-// cells in one element-wise pass) for float32 with up to 128 units, where the
+// cells in one element-wise pass) for float32/16/bfloat16 with up to 128 units, where the
 // forward has its fastest kernels (the row kernels: ~0.8 us per step on the
 // H200 against ~4-5 for the unit-slice recompute); GRU reset_after=false (two
-// products per step) keeps the step-by-step recompute. A function of the config
-// only, like the workspace; LaunchTyped also needs the unit-slice backward.
+// products per step) keeps the step-by-step recompute; float64 has no unit-slice
+// kernels. A function of the config only, like the workspace; LaunchTyped also
+// needs the unit-slice backward.
 bool FastRecomputeApplies(const MaskedRnnConfig& config, DType dtype) {
   const bool gru_before = config.cell == RnnCell::kGru && !config.reset_after;
-  return dtype == DType::kFloat32 && !gru_before && config.units <= 128 && config.time > 0 &&
+  return dtype != DType::kFloat64 && !gru_before && config.units <= 128 && config.time > 0 &&
          config.batch > 0;
 }
 
@@ -367,7 +372,16 @@ GradLayout Layout(const MaskedRnnConfig& config, DType dtype) {
   const bool fast = FastRecomputeApplies(config, dtype);
   take(&layout.h_seq, fast ? pairs * u : 0);
   layout.forward = at;
-  if (fast) at += AlignUp(MaskedRnnGpuWorkspaceBytes(FastRecomputeForward(config), dtype));
+  if (fast) {
+    at += AlignUp(MaskedRnnGpuWorkspaceBytes(FastRecomputeForward(config), DType::kFloat32));
+  }
+  const size_t bias = config.has_bias ? (gru_after ? 2 : 1) * n : 0;
+  // Each array from a 16-byte boundary (the forward's tiles read x and kernel in 16-byte pieces).
+  auto round4 = [](size_t count) { return (count + 3) / 4 * 4; };
+  take(&layout.inputs32, fast && dtype != DType::kFloat32
+                             ? round4(pairs * f) + round4(f * n) + round4(u * n) + round4(bias) +
+                                   2 * round4(static_cast<size_t>(b * u))
+                             : 0);
   layout.total = at;
   return layout;
 }
@@ -536,6 +550,16 @@ __global__ void ForwardGruResetBeforeKernel(const StepParams<T, Acc> p, int64_t 
   const Acc gz = Activate(p.recurrent_activation, z[0]), h = p.h[i];
   if (MaskAt(p.mask, p.mask_is_int32, pair)) {
     p.h[i] = gz * h + (Acc(1) - gz) * Activate(p.activation, z[2 * U]);
+  }
+}
+
+// Fast recompute of float16/bfloat16: the forward's inputs in float32.
+template <typename T>
+__global__ void ConvertToFloatKernel(const T* __restrict__ in, float* __restrict__ out,
+                                     int64_t count) {
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    out[i] = ToAcc<float>(in[i]);
   }
 }
 
@@ -1194,7 +1218,34 @@ cudaError_t FastRecompute(const MaskedRnnConfig& config, const MaskedRnnGpuGradA
   forward_args.output = h_seq;
   forward_args.final_h = nullptr;
   forward_args.final_c = nullptr;
-  const size_t forward_bytes = MaskedRnnGpuWorkspaceBytes(forward, args.forward.dtype);
+  if (args.forward.dtype != DType::kFloat32) {  // the forward's inputs in float32
+    const MaskedRnnConfig& c = config;
+    const int64_t n = GateCount(c.cell) * c.units;
+    const int64_t bias = c.has_bias ? (c.cell == RnnCell::kGru && c.reset_after ? 2 : 1) * n : 0;
+    float* at = reinterpret_cast<float*>(workspace + layout.inputs32);
+    auto convert = [&](const void*& pointer, int64_t count) {
+      if (pointer == nullptr || count == 0) return cudaSuccess;
+      const unsigned blocks = static_cast<unsigned>(std::min<int64_t>((count + 255) / 256, 4096));
+      ConvertToFloatKernel<T><<<blocks, 256, 0, stream>>>(static_cast<const T*>(pointer), at,
+                                                          count);
+      pointer = at;
+      at += (count + 3) / 4 * 4;  // the next array from a 16-byte boundary, as Layout counts
+      return cudaGetLastError();
+    };
+    const int64_t pairs = c.batch * c.time, states = c.batch * c.units;
+    cudaError_t error = cudaSuccess;
+    if ((error = convert(forward_args.x, pairs * c.input_size)) != cudaSuccess ||
+        (error = convert(forward_args.kernel, c.input_size * n)) != cudaSuccess ||
+        (error = convert(forward_args.recurrent_kernel, c.units * n)) != cudaSuccess ||
+        (error = convert(forward_args.bias, bias)) != cudaSuccess ||
+        (error = convert(forward_args.initial_h, states)) != cudaSuccess ||
+        (error = convert(forward_args.initial_c, c.cell == RnnCell::kLstm ? states : 0)) !=
+            cudaSuccess) {
+      return error;
+    }
+    forward_args.dtype = DType::kFloat32;
+  }
+  const size_t forward_bytes = MaskedRnnGpuWorkspaceBytes(forward, DType::kFloat32);
   int status = LaunchMaskedRnnWithOptions(forward, forward_args, options,
                                           workspace + layout.forward, forward_bytes,
                                           reinterpret_cast<GpuStream>(stream));
