@@ -347,6 +347,7 @@ GradLayout Layout(const MaskedRnnConfig& config, DType dtype) {
   // Every product LaunchTyped runs, with its (m, n, k).
   const int64_t shapes[][3] = {
       {b * t, n, f},  // input projection
+      {b * t, n, u},  // the fast recompute's h_prev @ U
       {b, n, u},      // recompute step (GRU reset_after=false: 2U and U columns, fewer)
       {b, u, u},      // GRU reset_after=false: r*h @ U_h, d_rh
       {b, 2 * u, u},
