@@ -241,7 +241,10 @@ RNN_OPTIONS = ("per_step_only", "no_row_kernels", "no_mma_row_group", "row_group
                "row_group_8_warps", "no_clusters", "no_persistent_mma", "no_overlap",
                "no_pipelined_projection", "portable_class", "grad_per_step", "grad_persistent",
                "grad_recompute_only", "grad_slice_recompute")
-assert LIB.tm_rnn_option_count() == len(RNN_OPTIONS), "bench/capi.cc and RNN_OPTIONS differ"
+# A library built before the last options were added reads only its first entries (A/B runs of
+# older builds): setting one it lacks is an error, see set_options.
+LIB_OPTION_COUNT = LIB.tm_rnn_option_count()
+assert LIB_OPTION_COUNT <= len(RNN_OPTIONS), "bench/capi.cc has options RNN_OPTIONS lacks"
 PATH_OPTIONS = (ctypes.c_int32 * len(RNN_OPTIONS))()
 # --portable: every path chooses as on a GPU of the portable class (compute capability 8.0).
 PORTABLE = False
@@ -276,7 +279,10 @@ def set_path(path):
 def set_options(**options):
   """Sets the named entries of PATH_OPTIONS (grad_harness.py's set_grad_path the grad_* ones)."""
   for name, value in options.items():
-    PATH_OPTIONS[RNN_OPTIONS.index(name)] = int(value)
+    index = RNN_OPTIONS.index(name)
+    if value and index >= LIB_OPTION_COUNT:
+      raise RuntimeError(f"option {name}: {os.environ.get('TM_LIB', 'libtm.so')} predates it")
+    PATH_OPTIONS[index] = int(value)
 
 
 def run_ours(case: RnnCase, path: str) -> OursRunner:
