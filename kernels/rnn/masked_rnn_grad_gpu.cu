@@ -287,6 +287,7 @@ struct GradLayout {
   // kernel, recurrent_kernel, bias, initial h and c: the forward runs in
   // float32, so that h keeps its fp32 state's bits, not the outputs' 16).
   size_t h_seq = 0;
+  size_t last_kept = 0;  // [B, T] int32: the last kept step before each step (-1: none)
   size_t forward = 0;
   size_t inputs32 = 0;
   size_t total = 0;
@@ -372,6 +373,7 @@ GradLayout Layout(const MaskedRnnConfig& config, DType dtype) {
   take(&layout.counters, slices ? 2 * static_cast<size_t>(b) : 0);
   const bool fast = FastRecomputeApplies(config, dtype);
   take(&layout.h_seq, fast ? pairs * u : 0);
+  take(&layout.last_kept, fast ? pairs : 0);  // int32: acc's 4 bytes are enough
   layout.forward = at;
   if (fast) {
     at += AlignUp(MaskedRnnGpuWorkspaceBytes(FastRecomputeForward(config), DType::kFloat32));
@@ -564,44 +566,111 @@ __global__ void ConvertToFloatKernel(const T* __restrict__ in, float* __restrict
   }
 }
 
-// Fast recompute, 1: h before every step of (row, unit) i from the forward's
-// outputs h_seq ([B, T, U] in step order): the initial h until the first kept
-// step, then the output of the last kept step.
+// Fast recompute, 1: for each row and step, the last kept step before it
+// (-1: none), from the mask: one warp per row, 32 steps per ballot. Steps in
+// processing order (tau).
 template <typename T, typename Acc>
-__global__ void HPrevFromOutputsKernel(const StepParams<T, Acc> p, const Acc* h_seq) {
-  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= p.batch * p.units) return;
-  const int64_t U = p.units, b = i / U, u = i % U;
-  Acc h = p.initial_h ? ToAcc<Acc>(p.initial_h[i]) : Acc(0);
-  for (int64_t tau = 0; tau < p.time; ++tau) {
+__global__ void LastKeptStepKernel(const StepParams<T, Acc> p, int* last_kept) {
+  const int64_t b = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / 32;
+  const int lane = threadIdx.x % 32;
+  if (b >= p.batch) return;  // whole warps leave together
+  int carry = -1;  // the last kept step before this window
+  for (int64_t tau0 = 0; tau0 < p.time; tau0 += 32) {
+    const int64_t tau = tau0 + lane;
     const int64_t t = p.go_backwards ? p.time - 1 - tau : tau;
-    const int64_t pair = b * p.time + t;
-    p.h_prev[pair * U + u] = h;
-    if (MaskAt(p.mask, p.mask_is_int32, pair)) h = h_seq[(b * p.time + tau) * U + u];
+    const bool keep = tau < p.time && MaskAt(p.mask, p.mask_is_int32, b * p.time + t);
+    const unsigned kept = __ballot_sync(0xffffffffu, keep);
+    const unsigned before = kept & ((1u << lane) - 1u);  // kept lanes below this one
+    if (tau < p.time) {
+      last_kept[b * p.time + tau] =
+          before ? static_cast<int>(tau0) + 31 - __clz(before) : carry;
+    }
+    if (kept) carry = static_cast<int>(tau0) + 31 - __clz(kept);
   }
 }
 
-// Fast recompute, 2: with gates = h_prev @ U (+ recurrent bias) of every pair,
-// the cells over the steps (RecomputeCell, as the step-by-step recompute: the
-// pre-activations, extra, c_prev in place; c carried over masked steps).
+// Fast recompute, 2: h before every step of every (row, unit), from the
+// forward's outputs h_seq ([B, T, U] in step order; a kept step's output is
+// its new h): the initial h until the first kept step, then the output of the
+// last kept step. One thread per (row, step, unit).
+template <typename T, typename Acc>
+__global__ void HPrevFromOutputsKernel(const StepParams<T, Acc> p, const Acc* h_seq,
+                                       const int* last_kept) {
+  const int64_t U = p.units, total = p.batch * p.time * U;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+    const int64_t row_step = i / U, u = i % U, b = row_step / p.time, tau = row_step % p.time;
+    const int64_t t = p.go_backwards ? p.time - 1 - tau : tau;
+    const int kept = last_kept[row_step];
+    p.h_prev[(b * p.time + t) * U + u] =
+        kept < 0 ? (p.initial_h ? ToAcc<Acc>(p.initial_h[b * U + u]) : Acc(0))
+                 : h_seq[(b * p.time + kept) * U + u];
+  }
+}
+
+// The inputs of RecomputeCell for one pair: x @ W + b and h_prev @ U (+ b_rec)
+// of its gates, and whether the step is kept.
+template <typename T, typename Acc>
+struct CellInputs {
+  Acc x[4], r[4], h_prev;
+  bool keep;
+};
+template <typename T, typename Acc>
+__device__ __forceinline__ CellInputs<T, Acc> LoadCellInputs(const StepParams<T, Acc>& p,
+                                                             int64_t pair, int64_t u) {
+  const int64_t U = p.units, n = p.gates_per_unit * U;
+  CellInputs<T, Acc> in;
+  for (int k = 0; k < 4; ++k) {
+    in.x[k] = k < p.gates_per_unit ? p.proj[pair * n + k * U + u] : Acc(0);
+    in.r[k] = k < p.gates_per_unit ? p.gates[pair * n + k * U + u] : Acc(0);
+  }
+  in.h_prev = p.h_prev[pair * U + u];
+  in.keep = MaskAt(p.mask, p.mask_is_int32, pair);
+  return in;
+}
+
+// Fast recompute, 3: with gates = h_prev @ U (+ recurrent bias) of every pair,
+// RecomputeCell as the step-by-step recompute runs it (pre-activations, extra,
+// c_prev, in place). GRU and SimpleRNN: one thread per (pair, unit). LSTM: c
+// is a recurrence, so one thread per (row, unit) runs the steps, loading
+// kChunk steps' inputs before computing them (one memory latency per chunk,
+// not per step).
 template <typename T, typename Acc>
 __global__ void CellsFromProductsKernel(const StepParams<T, Acc> p) {
-  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= p.batch * p.units) return;
-  const int64_t U = p.units, b = i / U, u = i % U;
-  const int64_t n = p.gates_per_unit * U;
-  Acc c = p.initial_c ? ToAcc<Acc>(p.initial_c[i]) : Acc(0);
-  for (int64_t tau = 0; tau < p.time; ++tau) {
-    const int64_t t = p.go_backwards ? p.time - 1 - tau : tau;
-    const int64_t pair = b * p.time + t;
-    Acc x[4] = {Acc(0), Acc(0), Acc(0), Acc(0)}, r[4] = {Acc(0), Acc(0), Acc(0), Acc(0)};
-    for (int k = 0; k < p.gates_per_unit; ++k) {
-      x[k] = p.proj[pair * n + k * U + u];
-      r[k] = p.gates[pair * n + k * U + u];
+  const int64_t U = p.units;
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  if (p.cell != RnnCell::kLstm) {
+    for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+         i < p.batch * p.time * U; i += stride) {
+      const int64_t pair = i / U, u = i % U;
+      const CellInputs<T, Acc> in = LoadCellInputs(p, pair, u);
+      Acc c = Acc(0);
+      RecomputeCell(p, pair, u, in.x, in.r, in.h_prev, &c);
     }
-    Acc c_step = c;
-    RecomputeCell(p, pair, u, x, r, p.h_prev[pair * U + u], &c_step);
-    if (MaskAt(p.mask, p.mask_is_int32, pair)) c = c_step;
+    return;
+  }
+  constexpr int kChunk = 8;
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= p.batch * U) return;
+  const int64_t b = i / U, u = i % U;
+  Acc c = p.initial_c ? ToAcc<Acc>(p.initial_c[i]) : Acc(0);
+  for (int64_t tau0 = 0; tau0 < p.time; tau0 += kChunk) {
+    CellInputs<T, Acc> in[kChunk];
+#pragma unroll
+    for (int j = 0; j < kChunk; ++j) {
+      const int64_t tau = min(tau0 + j, p.time - 1);
+      const int64_t t = p.go_backwards ? p.time - 1 - tau : tau;
+      in[j] = LoadCellInputs(p, b * p.time + t, u);
+    }
+#pragma unroll
+    for (int j = 0; j < kChunk; ++j) {
+      const int64_t tau = tau0 + j;
+      if (tau >= p.time) break;
+      const int64_t t = p.go_backwards ? p.time - 1 - tau : tau;
+      Acc c_step = c;
+      RecomputeCell(p, b * p.time + t, u, in[j].x, in[j].r, in[j].h_prev, &c_step);
+      if (in[j].keep) c = c_step;
+    }
   }
 }
 
@@ -1251,11 +1320,15 @@ cudaError_t FastRecompute(const MaskedRnnConfig& config, const MaskedRnnGpuGradA
                                           workspace + layout.forward, forward_bytes,
                                           reinterpret_cast<GpuStream>(stream));
   if (status != 0) return static_cast<cudaError_t>(status);
-  const int64_t row_units = p.batch * p.units;
-  const unsigned blocks = static_cast<unsigned>((row_units + 255) / 256);
-  HPrevFromOutputsKernel<T, Acc><<<blocks, 256, 0, stream>>>(p, h_seq);
+  int* const last_kept = reinterpret_cast<int*>(workspace + layout.last_kept);
+  LastKeptStepKernel<T, Acc><<<static_cast<unsigned>((p.batch + 7) / 8), 256, 0, stream>>>(
+      p, last_kept);
   cudaError_t error = cudaGetLastError();
   if (error != cudaSuccess) return error;
+  const int64_t elements = p.batch * p.time * p.units;
+  const unsigned grid = static_cast<unsigned>(std::min<int64_t>((elements + 255) / 256, 8192));
+  HPrevFromOutputsKernel<T, Acc><<<grid, 256, 0, stream>>>(p, h_seq, last_kept);
+  if ((error = cudaGetLastError()) != cudaSuccess) return error;
   const int64_t U = p.units, n = p.gates_per_unit * U;
   GemmArgs<Acc, T, Acc, Acc> rec;  // gates = h_prev @ U (+ recurrent bias), every pair
   rec.a = p.h_prev;
@@ -1274,7 +1347,9 @@ cudaError_t FastRecompute(const MaskedRnnConfig& config, const MaskedRnnGpuGradA
       cudaSuccess) {
     return error;
   }
-  CellsFromProductsKernel<T, Acc><<<blocks, 256, 0, stream>>>(p);
+  // LSTM: a thread per (row, unit), all launched; else a grid-stride loop over the pairs.
+  const int64_t blocks = p.cell == RnnCell::kLstm ? (p.batch * p.units + 255) / 256 : grid;
+  CellsFromProductsKernel<T, Acc><<<static_cast<unsigned>(blocks), 256, 0, stream>>>(p);
   return cudaGetLastError();
 }
 
