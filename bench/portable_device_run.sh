@@ -10,7 +10,9 @@
 # LSTM table), AB_LIBS (other portable libraries in .devbuild/<name>/), MEMCHECK_LIMIT,
 # RACECHECK_LIMIT (s, 0 = skip), RACECHECK_CELLS (e.g. "simple_rnn gru": racecheck only those
 # cells' forward calls), GRAD=1 (the gradient's check and a one-shape bench on the Hopper build,
-# its paths chosen through tm_rnn_grad's options array), PLUGIN=0 (skip the plugin harness).
+# its paths chosen through tm_rnn_grad's options array; GRAD_BS/GRAD_HS its bench grid),
+# BENCH=0 / VARIANTS=0 (skip the LSTM table / the cells and activations tables), PLUGIN=0 (skip
+# the plugin harness).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/out}
@@ -34,12 +36,12 @@ step() {  # step NAME LIMIT command...: runs it, keeps its log, prints its summa
 step check_portable 120 "${portable[@]}" python3 bench/harness.py check --portable
 [[ -z ${SKIP_HOPPER:-} ]] && step check_hopper 40 "${hopper[@]}" python3 bench/harness.py check
 # nomma: the FFMA global mode alone; simple: one launch per step (what these GPUs ran before).
-step bench_portable ${BENCH_LIMIT:-200} "${portable[@]}" python3 bench/harness.py bench --portable \
+[[ ${BENCH:-1} != 0 ]] && step bench_portable ${BENCH_LIMIT:-200} "${portable[@]}" python3 bench/harness.py bench --portable \
   --skip-masking --paths "${PATHS:-nomma,simple}" --bs "$BS" --ts "$TS" --fs "$FS" --hs "$HS" \
   --json "$LOGS/bench_portable.json"
-step variants_portable 90 "${portable[@]}" python3 bench/harness.py bench --portable --variants \
+[[ ${VARIANTS:-1} != 0 ]] && step variants_portable 90 "${portable[@]}" python3 bench/harness.py bench --portable --variants \
   --json "$LOGS/variants_portable.json"
-[[ -z ${SKIP_HOPPER:-} ]] && step variants_hopper 70 "${hopper[@]}" python3 bench/harness.py \
+[[ -z ${SKIP_HOPPER:-} && ${VARIANTS:-1} != 0 ]] && step variants_hopper 70 "${hopper[@]}" python3 bench/harness.py \
   bench --variants --json "$LOGS/variants_hopper.json"
 for lib in ${AB_LIBS:-}; do
   step "ab_$lib" 60 env TM_LIB=.devbuild/$lib/libtm.so TFTRT_MASKING_RNN_PORTABLE=1 \
@@ -48,8 +50,8 @@ for lib in ${AB_LIBS:-}; do
 done
 if [[ -n ${GRAD:-} ]]; then
   step grad_check 90 "${hopper[@]}" python3 bench/grad_harness.py check --json "$LOGS/grad_check.json"
-  step grad_bench 60 "${hopper[@]}" python3 bench/grad_harness.py bench --bs 8 --hs 128 \
-    --json "$LOGS/grad_bench.json"
+  step grad_bench ${GRAD_BENCH_LIMIT:-60} "${hopper[@]}" python3 bench/grad_harness.py bench \
+    --quick --bs "${GRAD_BS:-8}" --hs "${GRAD_HS:-128}" --json "$LOGS/grad_bench.json"
 fi
 if [[ -n ${HOPPER_BENCH:-} ]]; then
   step bench_hopper 150 "${hopper[@]}" python3 bench/harness.py bench --skip-masking \
