@@ -95,6 +95,7 @@ enum TmRnnOption : int32_t {
   kTmNoOverlap,
   kTmNoPipelinedProjection,
   kTmPortableClass,
+  kTmNoMmaBlock,
   kTmOptionCount,
 };
 
@@ -134,6 +135,7 @@ int tm_rnn(int32_t cell, int64_t batch, int64_t time, int64_t input_size, int64_
   o.no_overlap = options[kTmNoOverlap] != 0;
   o.no_pipelined_projection = options[kTmNoPipelinedProjection] != 0;
   o.portable_class = options[kTmPortableClass] != 0;
+  o.no_mma_block = options[kTmNoMmaBlock] != 0;
   return LaunchMaskedRnnWithOptions(config, args, o, ptrs[10],
                                     static_cast<size_t>(workspace_bytes),
                                     static_cast<GpuStream>(stream));
