@@ -175,6 +175,21 @@ bool PlanMmaBlockRnn(const MaskedRnnConfig& config, DType dtype, const GpuProps&
   if (props.cc_major < 8) return false;  // m16n8k16, bf16 MMAs
   const bool split_weights = dtype == DType::kFloat32;
   if (dtype != DType::kFloat16 && dtype != DType::kBFloat16 && !split_weights) return false;
+  // fp32 enters the product as fp16 hi + lo parts: h must stay inside fp16's
+  // range, which bounded activations guarantee (|h| <= 1 from a zero or small
+  // initial state; GRU needs z in [0, 1]); relu / linear recurrences stay on
+  // the persistent kernels' fp32 FFMA.
+  auto bounded = [](Activation a) {
+    return a == Activation::kTanh || a == Activation::kSigmoid ||
+           a == Activation::kHardSigmoid || a == Activation::kHardSigmoidKeras2;
+  };
+  const bool gate_in_unit_interval = config.recurrent_activation != Activation::kTanh;
+  const bool h_bounded =
+      bounded(config.activation) &&
+      (config.cell == RnnCell::kSimpleRnn ||
+       (bounded(config.recurrent_activation) &&
+        (config.cell == RnnCell::kLstm || gate_in_unit_interval)));
+  if (split_weights && !h_bounded) return false;
   if (config.units <= 32 || config.units > 128) return false;
   if (config.batch < 1 || config.time < 1 || config.time > (int64_t{1} << 30)) return false;
   const int64_t blocks = (config.batch + 7) / 8;

@@ -322,7 +322,8 @@ TEST(RnnKernelChoiceTest, OptionsFromEnvironment) {
 // The tensor-core block family at 128 units (issue 19): which family runs
 // first per GPU, dtype and cell (B = 8, T = 100, F = 64). Without clusters it
 // replaces the persistent global modes wherever its shared memory fits (fp32:
-// W_lo, 136-156 KB: A100 / Orin yes, A10 / L4 no); T4 (7.5) never gets it; on
+// W_lo, 136-156 KB: A100 / Orin yes, A10 / L4 no; relu / linear: h past
+// fp16's range, no); T4 (7.5) never gets it; on
 // Hopper it comes after the row-group kernel (default LSTM / GRU) and the
 // row-block kernel (default SimpleRNN) and takes the rest.
 TEST(RnnKernelChoiceTest, MmaBlockFamilyAt128Units) {
@@ -351,7 +352,9 @@ TEST(RnnKernelChoiceTest, MmaBlockFamilyAt128Units) {
         const std::string where = std::string(gpu.name) + " " + name_of(c) + " dtype=" +
                                   std::to_string(static_cast<int>(dtype));
         const bool default_acts = !c.relu;
-        const bool fits = gpu.major >= 8 && (dtype != DType::kFloat32 || gpu.optin >= 160 * 1024);
+        // fp32: W_lo in shared memory, and h within fp16's range (not relu).
+        const bool fits = gpu.major >= 8 && (dtype != DType::kFloat32 ||
+                                             (gpu.optin >= 160 * 1024 && !c.relu));
         RnnFamily want = fits ? RnnFamily::kMmaBlock : RnnFamily::kPersistent;
         if (gpu.major >= 9 && default_acts && (c.cell == 0 || (c.cell == 1 && c.reset_after))) {
           want = RnnFamily::kMmaRowGroup;
