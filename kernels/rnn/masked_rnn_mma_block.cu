@@ -33,7 +33,6 @@ struct BlockOperand<float> {
 __device__ __forceinline__ uint32_t Bits16(__half v) { return __half_as_ushort(v); }
 __device__ __forceinline__ uint32_t Bits16(__nv_bfloat16 v) { return __bfloat16_as_ushort(v); }
 
-
 // h in shared memory: per batch row 4 KT packets of 16 bytes, packet g =
 // [hi of units 4g..4g+3][lo of the same] (one ld.shared.v4 gives a lane both
 // parts' B fragments of a k tile). Odd rows swap the 64-byte halves of each
@@ -271,7 +270,8 @@ __global__ void __launch_bounds__(MmaBlockThreads(KT), 1) MmaBlockRnnKernel(cons
 #pragma unroll
   for (int i = 0; i < TPW; ++i) store_hi_lo(h_base, i, valid[i] ? h[i] : 0.0f);
 
-  // Inputs of step tau + kAhead are loaded into registers while step tau runs.
+  // Inputs of step tau + kAhead are loaded into registers while step tau runs
+  // (register slot s of the loop below).
   const int64_t t_step = p.go_backwards ? -1 : 1;
   const int t_first = p.go_backwards ? p.time - 1 : 0;
   const int64_t first = row * p.time + t_first;
