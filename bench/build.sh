@@ -22,6 +22,7 @@ FLAGS="-O3 -std=c++17 --expt-relaxed-constexpr -Xcompiler -fPIC -lineinfo $GENCO
 [[ -n ${STAMPS:-} ]] && FLAGS+=" -DTFTRT_MASKING_STEP_STAMPS"
 SRCS="kernels/rnn/masked_rnn_dispatch.cu kernels/rnn/masked_rnn_per_step.cu kernels/rnn/masked_rnn_projection.cu kernels/rnn/masked_rnn_grad_gpu.cu
       kernels/rnn/masked_rnn_persistent.cu kernels/rnn/masked_rnn_row_block.cu kernels/rnn/masked_rnn_mma_row_group.cu
+      kernels/rnn/masked_rnn_mma_block.cu
       kernels/masking/masking_kernel.cu kernels/common/gpu_status.cu"
 CCS="kernels/rnn/masked_rnn_config.cc kernels/rnn/rnn_kernel_choice.cc kernels/rnn/rnn_grad_plans.cc kernels/masking/masking_launch_config.cc
      kernels/common/types.cc bench/capi.cc"

@@ -95,6 +95,7 @@ enum TmRnnOption : int32_t {
   kTmNoOverlap,
   kTmNoPipelinedProjection,
   kTmPortableClass,
+  kTmNoMmaBlock,
   kTmGradPerStep,        // the gradient only (LaunchMaskedRnnGradWithOptions)
   kTmGradPersistent,
   kTmGradRecomputeOnly,
@@ -118,6 +119,7 @@ RnnKernelOptions OptionsFromFlags(const int32_t* flags) {
   o.no_overlap = flags[kTmNoOverlap] != 0;
   o.no_pipelined_projection = flags[kTmNoPipelinedProjection] != 0;
   o.portable_class = flags[kTmPortableClass] != 0;
+  o.no_mma_block = flags[kTmNoMmaBlock] != 0;
   o.grad_per_step = flags[kTmGradPerStep] != 0;
   o.grad_persistent = flags[kTmGradPersistent] != 0;
   o.grad_recompute_only = flags[kTmGradRecomputeOnly] != 0;

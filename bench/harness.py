@@ -232,15 +232,15 @@ def rel_error(got, want):
 
 PATHS = (
     "auto", "serial", "stasync", "bulk", "fmarows", "persistent", "nomma", "global", "simple",
-    "oldproj", "rows8")
+    "oldproj", "rows8", "noblock")
 
 
 # The recurrence's options (bench/capi.cc's TmRnnOption order), passed with every call; set_path
 # fills them in place (every runner holds this one array).
 RNN_OPTIONS = ("per_step_only", "no_row_kernels", "no_mma_row_group", "row_group_copy",
                "row_group_8_warps", "no_clusters", "no_persistent_mma", "no_overlap",
-               "no_pipelined_projection", "portable_class", "grad_per_step", "grad_persistent",
-               "grad_recompute_only", "grad_slice_recompute")
+               "no_pipelined_projection", "portable_class", "no_mma_block", "grad_per_step",
+               "grad_persistent", "grad_recompute_only", "grad_slice_recompute")
 # A library built before the last options were added reads only its first entries (A/B runs of
 # older builds): setting one it lacks is an error, see set_options.
 LIB_OPTION_COUNT = LIB.tm_rnn_option_count()
@@ -258,10 +258,11 @@ def set_path(path):
   row-block kernel, H > 128 persistent),
   'persistent' (no row kernels), 'nomma' (FFMA persistent only), 'global' (no row kernels, no
   clusters, no tensor cores), 'simple' (one launch per step), 'oldproj' (auto, but big
-  projections on the unpipelined tiles: FFMA for fp32, 2-byte loads for fp16/bf16) or 'rows8'
-  (auto, but the row-group kernel's blocks have 8 warps, never 4)."""
+  projections on the unpipelined tiles: FFMA for fp32, 2-byte loads for fp16/bf16), 'rows8'
+  (auto, but the row-group kernel's blocks have 8 warps, never 4) or 'noblock' (auto without
+  the tensor-core block kernel: what ran before it)."""
   assert path in PATHS, path
-  mma_rows = path in ("auto", "serial", "stasync", "bulk", "oldproj", "rows8")
+  mma_rows = path in ("auto", "serial", "stasync", "bulk", "oldproj", "rows8", "noblock")
   options = dict(
       per_step_only=path == "simple",
       no_row_kernels=not (mma_rows or path == "fmarows"),
@@ -272,7 +273,8 @@ def set_path(path):
       no_persistent_mma=path == "nomma",
       no_overlap=path == "serial",
       no_pipelined_projection=path == "oldproj",
-      portable_class=PORTABLE)
+      portable_class=PORTABLE,
+      no_mma_block=path == "noblock")
   set_options(**options)
 
 
@@ -380,6 +382,28 @@ def rnn_check_suite(full=True):
     count += 1
     check_paths(case, f"row-group {cell} B{b} U{u} {dtype}", ("auto", "stasync", "bulk", "fmarows"),
                 worst)
+  # Tensor-core block kernel (33-128 units, every cell and activation, fp16/bf16/fp32; on the
+  # portable path also the default LSTM/GRU): B = 1, T = 1; two blocks with a partial one
+  # (B = 9, U = 96: padded k tiles); 4 k tiles (U = 40); B = 2200: 275 blocks in waves; the
+  # non-default activations in every other case. 'noblock': what ran there before.
+  acts = list(ACTS)
+  for (b, t, u), cell_ra, dtype in itertools.product(
+      ((1, 1, 128), (9, 3, 96), (16, 4, 40), (2200, 3, 128), (6, 20, 65)),
+      (("lstm", True), ("gru", True), ("gru", False), ("simple_rnn", True)),
+      (torch.float16, torch.bfloat16, torch.float32)):
+    cell, reset_after = cell_ra
+    other = count % 2 == 1
+    case = RnnCase(cell, b, t, 5, u, dtype, mask_kind=["holes", "holes_full_rows", "right"][count % 3],
+                   mask_dtype="int32" if count % 4 == 0 else "bool", reset_after=reset_after,
+                   go_backwards=count % 3 == 0, return_sequences=count % 5 != 0,
+                   zero_output_for_mask=count % 2 == 0, initial_state=count % 3 != 1,
+                   has_bias=count % 7 != 3,
+                   activation=acts[count % len(acts)] if other else "tanh",
+                   recurrent_activation=acts[(count // 2) % len(acts)] if other else "sigmoid",
+                   seed=count)
+    count += 1
+    check_paths(case, f"mma-block {cell}{'' if reset_after else '(reset_before)'} B{b} T{t} "
+                f"U{u} {dtype} {case.attrs}", ("auto", "noblock") if b < 100 else ("auto",), worst)
   # Input projection with K split over a thread-block cluster (sm_90, small products with
   # more than one K tile): uneven slices (F = 70, 100, 257), partial 64-row tiles (B*T = 66,
   # 130), the row kernels and the persistent one behind it.

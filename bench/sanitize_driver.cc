@@ -23,6 +23,7 @@ using namespace tftrt_masking;
 namespace {
 
 int failures = 0;
+Activation rnn_activation = Activation::kTanh;  // of every RunRnn's config
 
 void Check(int status, const char* what) {
   if (status != 0) {
@@ -105,7 +106,40 @@ MaskedRnnConfig MakeConfig(RnnCell cell, bool reset_after, int64_t batch, int64_
   config.reset_after = reset_after;
   config.go_backwards = go_backwards;
   config.return_sequences = return_sequences;
+  config.activation = rnn_activation;
   return config;
+}
+
+// Tensor-core block kernel (33-128 units) alone, every cell, fp32/fp16/bf16,
+// default and other activations: `sanitize_driver block` (its racecheck fits a
+// short device call).
+void RunRnn(RnnCell cell, bool reset_after, DType dtype, MaskDType mask_dtype, int64_t batch,
+            int64_t time, int64_t features, int64_t units, bool go_backwards,
+            bool return_sequences, int path, std::mt19937* rng);
+
+int RunBlockCases(std::mt19937* rng) {
+  struct CellCase { RnnCell cell; bool reset_after; };
+  const CellCase cells[] = {{RnnCell::kLstm, true}, {RnnCell::kGru, true}, {RnnCell::kGru, false},
+                            {RnnCell::kSimpleRnn, true}};
+  int index = 0;
+  for (const CellCase& c : cells) {
+    for (DType dtype : {DType::kFloat32, DType::kFloat16, DType::kBFloat16}) {
+      for (Activation activation : {Activation::kTanh, Activation::kRelu}) {
+        rnn_activation = activation;
+        const MaskDType mask_dtype = index % 2 ? MaskDType::kInt32 : MaskDType::kBool;
+        RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 9, 3, 3, 128, index % 3 == 0, true, 0,
+               rng);
+        RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 5, 2, 3, 100, index % 2 == 0, false, 0,
+               rng);
+        RunRnn(c.cell, c.reset_after, dtype, mask_dtype, 3, 2, 3, 40, true, index % 2 == 1, 0,
+               rng);
+        ++index;
+      }
+    }
+  }
+  rnn_activation = Activation::kTanh;
+  std::printf("sanitize driver (block): %d failures\n", failures);
+  return failures ? 1 : 0;
 }
 
 void RunRnn(RnnCell cell, bool reset_after, DType dtype, MaskDType mask_dtype, int64_t batch,
@@ -310,6 +344,7 @@ int main(int argc, char** argv) {
     }
     return RunGradCases(&rng, cells);
   }
+  if (argc > 1 && std::strcmp(argv[1], "block") == 0) return RunBlockCases(&rng);
   // `sanitize_driver rnn CELL...`: only those cells' forward calls (names as for grad), no
   // Masking: a racecheck of one family's new code within a short device call.
   std::vector<std::string> only_cells;

@@ -4,13 +4,15 @@
 //    (masked_rnn_projection.cuh): xproj[B*T, G*U] = x @ kernel + input bias,
 //    in the accumulation type;
 // 2. the recurrence: the candidates in order (masked_rnn_mma_row_group.cuh,
-//    masked_rnn_row_block.cuh, masked_rnn_persistent.cuh), the per-step path
+//    masked_rnn_row_block.cuh, masked_rnn_mma_block.cuh,
+//    masked_rnn_persistent.cuh), the per-step path
 //    (masked_rnn_per_step.cuh) last.
 #include <cuda_runtime.h>
 
 #include <cstdint>
 
 #include "kernels/rnn/masked_rnn.h"
+#include "kernels/rnn/masked_rnn_mma_block.cuh"
 #include "kernels/rnn/masked_rnn_mma_row_group.cuh"
 #include "kernels/rnn/masked_rnn_per_step.cuh"
 #include "kernels/rnn/masked_rnn_persistent.cuh"
@@ -37,6 +39,8 @@ int LaunchCandidate(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
       return LaunchMmaRowGroupRnn(config, args, candidate.mma_row_group, xproj, stream);
     case RnnFamily::kRowBlock:
       return LaunchRowBlockRnn(config, args, candidate.row_block, xproj, stream);
+    case RnnFamily::kMmaBlock:
+      return LaunchMmaBlockRnn(config, args, candidate.mma_block, xproj, stream);
     case RnnFamily::kPersistent: {
       // A plan whose clusters do not all fit at once is re-planned with as
       // many batch slices as fit (at most 3 plans).

@@ -34,6 +34,7 @@ RnnKernelOptions RnnKernelOptionsFromEnvironment() {
                                       ? rnn_gpu::RowGroupCopy::kBulk
                                       : rnn_gpu::RowGroupCopy::kAuto);
   options.row_group_8_warps = EnvironmentFlag("TFTRT_MASKING_RNN_ROWS_8_WARPS");
+  options.no_mma_block = EnvironmentFlag("TFTRT_MASKING_RNN_NO_MMA_BLOCK");
   options.no_clusters = EnvironmentFlag("TFTRT_MASKING_RNN_NO_CLUSTER");
   options.no_persistent_mma = EnvironmentFlag("TFTRT_MASKING_RNN_NO_MMA");
   options.no_overlap = EnvironmentFlag("TFTRT_MASKING_RNN_NO_OVERLAP");
@@ -68,6 +69,8 @@ const char* RnnFamilyName(RnnFamily family) {
       return "mma_row_group";
     case RnnFamily::kRowBlock:
       return "row_block";
+    case RnnFamily::kMmaBlock:
+      return "mma_block";
     case RnnFamily::kPersistent:
       return "persistent";
     case RnnFamily::kPerStep:
@@ -164,6 +167,44 @@ bool PlanRowBlockRnn(const MaskedRnnConfig& config, DType dtype, const GpuProps&
   plan->blocks = static_cast<int>((config.batch + rows - 1) / rows) * cluster_size;
   plan->shared_bytes = shared;
   plan->overlap_projection = clusters && !options.no_overlap;
+  return true;
+}
+
+bool PlanMmaBlockRnn(const MaskedRnnConfig& config, DType dtype, const GpuProps& props,
+                     const RnnKernelOptions& options, MmaBlockPlan* plan) {
+  if (options.no_row_kernels || options.no_mma_block) return false;
+  if (props.cc_major < 8) return false;  // m16n8k16, bf16 MMAs
+  const bool split_weights = dtype == DType::kFloat32;
+  if (dtype != DType::kFloat16 && dtype != DType::kBFloat16 && !split_weights) return false;
+  // fp32 enters the product as fp16 hi + lo parts: h must stay inside fp16's
+  // range, which bounded activations guarantee (|h| <= 1 from a zero or small
+  // initial state; GRU needs z in [0, 1]); relu / linear recurrences stay on
+  // the persistent kernels' fp32 FFMA.
+  auto bounded = [](Activation a) {
+    return a == Activation::kTanh || a == Activation::kSigmoid ||
+           a == Activation::kHardSigmoid || a == Activation::kHardSigmoidKeras2;
+  };
+  const bool gate_in_unit_interval = config.recurrent_activation != Activation::kTanh;
+  const bool h_bounded =
+      bounded(config.activation) &&
+      (config.cell == RnnCell::kSimpleRnn ||
+       (bounded(config.recurrent_activation) &&
+        (config.cell == RnnCell::kLstm || gate_in_unit_interval)));
+  if (split_weights && !h_bounded) return false;
+  if (config.units <= 32 || config.units > 128) return false;
+  if (config.batch < 1 || config.time < 1 || config.time > (int64_t{1} << 30)) return false;
+  const int64_t blocks = (config.batch + 7) / 8;
+  if (blocks > int64_t{kMmaBlockMaxWaves} * props.sm_count) return false;
+  const int k_tiles = config.units <= 64 ? 4 : 8;
+  const bool reset_before = config.cell == RnnCell::kGru && !config.reset_after;
+  const size_t shared = MmaBlockSharedBytes(k_tiles, split_weights ? 4 : 2, reset_before);
+  if (shared > props.shared_per_block_optin) return false;
+  *plan = MmaBlockPlan();
+  plan->k_tiles = k_tiles;
+  plan->threads = MmaBlockThreads(k_tiles);
+  plan->blocks = static_cast<int>(blocks);
+  plan->shared_bytes = shared;
+  plan->overlap_projection = props.clusters() && !options.no_overlap && blocks == 1;
   return true;
 }
 
@@ -336,6 +377,17 @@ RnnKernelChoice ChooseRnnKernel(const MaskedRnnConfig& config, DType dtype,
       candidate.family = RnnFamily::kRowBlock;
       add(candidate);
     }
+    // 33-128 units (every cell, activation and GPU from compute capability
+    // 8.0): the recurrent kernel as tensor-core fragments on one block per 8
+    // rows, no barrier between blocks. Without clusters it replaces the
+    // persistent global modes (~3.7-4 us per step at H = 128); on Hopper it
+    // takes what the row-group and row-block kernels do not (activations,
+    // SimpleRNN, GRU reset_after=false).
+    candidate = RnnKernelCandidate();
+    if (rnn_gpu::PlanMmaBlockRnn(config, dtype, props, options, &candidate.mma_block)) {
+      candidate.family = RnnFamily::kMmaBlock;
+      add(candidate);
+    }
     // Weights in shared memory over a cluster (sm_90+) or a cooperative grid
     // (every arch: the portable family). Tensor-core plan first (fp16/bf16), then FFMA;
     // in the global modes FFMA first below 256 units or 16384 batch x units: there the
@@ -393,6 +445,12 @@ std::string DescribeRnnKernelChoice(const RnnKernelChoice& choice) {
             << " cluster=" << p.cluster_size << " rows/block=" << p.rows_per_block
             << " blocks=" << p.blocks << " smem=" << p.shared_bytes
             << " overlap=" << p.overlap_projection;
+        break;
+      }
+      case RnnFamily::kMmaBlock: {
+        const rnn_gpu::MmaBlockPlan& p = c.mma_block;
+        out << " k_tiles=" << p.k_tiles << " threads=" << p.threads << " blocks=" << p.blocks
+            << " smem=" << p.shared_bytes << " overlap=" << p.overlap_projection;
         break;
       }
       case RnnFamily::kPersistent: {

@@ -46,6 +46,7 @@ struct RnnKernelOptions {
   rnn_gpu::RowGroupCopy row_group_copy = rnn_gpu::RowGroupCopy::kAuto;
                                          // TFTRT_MASKING_RNN_ROWS_ST_ASYNC / _ROWS_BULK
   bool row_group_8_warps = false;        // TFTRT_MASKING_RNN_ROWS_8_WARPS
+  bool no_mma_block = false;             // TFTRT_MASKING_RNN_NO_MMA_BLOCK
   bool no_clusters = false;              // TFTRT_MASKING_RNN_NO_CLUSTER (projection K split, persistent)
   bool no_persistent_mma = false;        // TFTRT_MASKING_RNN_NO_MMA
   bool no_overlap = false;               // TFTRT_MASKING_RNN_NO_OVERLAP (programmatic dependent launch)
@@ -86,6 +87,7 @@ struct RnnArgsAlignment {
 enum class RnnFamily {
   kMmaRowGroup,  // sm_90+: tensor-core row groups on thread-block clusters
   kRowBlock,     // every arch (2-block clusters on sm_90+ only): small recurrences
+  kMmaBlock,     // sm_80+: tensor-core fragments on one block per 8 rows, 33-128 units
   kPersistent,   // weights in shared memory over a cluster (sm_90+) or a grid (every arch)
   kPerStep,      // every arch, every shape: one launch per step
 };
@@ -95,6 +97,7 @@ struct RnnKernelCandidate {
   RnnFamily family = RnnFamily::kPerStep;
   rnn_gpu::MmaRowGroupPlan mma_row_group;  // family kMmaRowGroup
   rnn_gpu::RowBlockPlan row_block;         // family kRowBlock
+  rnn_gpu::MmaBlockPlan mma_block;         // family kMmaBlock
   rnn_gpu::PersistentPlan persistent;      // family kPersistent
   // kPersistent: PlanPersistentRnn's allow_mma (a re-plan with fewer batch
   // slices, after the clusters did not all fit, keeps it).
@@ -110,8 +113,9 @@ struct ProjectionChoice {
 
 struct RnnKernelChoice {
   ProjectionChoice projection;
-  // Row group, row block, persistent tensor-core and FFMA plans, per step.
-  static constexpr int kMaxCandidates = 5;
+  // Row group, row block, tensor-core block, persistent tensor-core and FFMA
+  // plans, per step.
+  static constexpr int kMaxCandidates = 6;
   int candidate_count = 0;
   RnnKernelCandidate candidates[kMaxCandidates];  // the last one is kPerStep
   const RnnKernelCandidate& first() const { return candidates[0]; }
@@ -140,6 +144,13 @@ bool PlanMmaRowGroupRnn(const MaskedRnnConfig& config, DType dtype, const GpuPro
 // where the GPU has clusters.
 bool PlanRowBlockRnn(const MaskedRnnConfig& config, DType dtype, const GpuProps& props,
                      const RnnKernelOptions& options, RowBlockPlan* plan);
+
+// Tensor-core block: fp32/fp16/bf16, every cell and activation, 33-128 units,
+// compute capability 8.0+ (m16n8k16 and bf16 MMAs; 7.5 has neither), at most
+// kMmaBlockMaxWaves x SMs blocks of 8 rows; fp32 needs its weights' low parts in
+// shared memory (128 KB at 65-128 units: not on an A10 / L4).
+bool PlanMmaBlockRnn(const MaskedRnnConfig& config, DType dtype, const GpuProps& props,
+                     const RnnKernelOptions& options, MmaBlockPlan* plan);
 
 // Persistent: a plan that fits the GPU (one block per SM at most, every block
 // co-resident), or false (fp64, units % 4 != 0, too large); GRU

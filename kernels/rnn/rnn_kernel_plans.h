@@ -34,6 +34,42 @@ struct MmaRowGroupPlan {
 };
 
 // ---------------------------------------------------------------------------
+// Tensor-core block kernel (masked_rnn_mma_block.cuh): one block per 8 batch
+// rows holds the whole recurrent kernel (33-128 units) as mma.sync A
+// fragments; no cluster, compute capability 8.0+.
+constexpr int kMmaBlockTilesPerWarp = 2;  // m16 tiles (4 units x 4 gate rows) per warp
+constexpr int kMmaBlockMaxWaves = 4;      // blocks <= 4 x SMs (they run in waves)
+
+struct MmaBlockPlan {
+  int k_tiles = 0;  // 4 (33-64 units) or 8 (65-128): K = units padded to 16 k_tiles
+  int threads = 0;  // a warp per 8 units: 32 x 4 k_tiles / kMmaBlockTilesPerWarp
+  int blocks = 0;   // one per 8 batch rows
+  size_t shared_bytes = 0;
+  bool overlap_projection = false;  // sm_90+, one block: starts during the projection's tail
+};
+
+TFTRT_MASKING_HOST_DEVICE constexpr int MmaBlockThreads(int k_tiles) {
+  return 32 * 4 * k_tiles / kMmaBlockTilesPerWarp;
+}
+// Bytes of one h buffer: 8 rows x 4 k_tiles packets of 16 bytes ([hi x4][lo x4]).
+TFTRT_MASKING_HOST_DEVICE constexpr size_t MmaBlockHBufferBytes(int k_tiles) {
+  return static_cast<size_t>(8) * 64 * k_tiles;
+}
+// fp32: the weights' low parts as A fragments, 4 k_tiles m-tiles x k_tiles x 512 bytes.
+TFTRT_MASKING_HOST_DEVICE constexpr size_t MmaBlockWeightLoBytes(int k_tiles) {
+  return static_cast<size_t>(4) * k_tiles * k_tiles * 512;
+}
+// Shared memory: h double-buffered, r*h (GRU reset_after=false), fp32's W_lo,
+// and 8 rows of the recurrent kernel (<= 4 gates x 16 k_tiles columns of
+// element_bytes) staged on their way into the fragments.
+TFTRT_MASKING_HOST_DEVICE constexpr size_t MmaBlockSharedBytes(int k_tiles, int element_bytes,
+                                                               bool reset_before) {
+  return (reset_before ? 3 : 2) * MmaBlockHBufferBytes(k_tiles) +
+         (element_bytes == 4 ? MmaBlockWeightLoBytes(k_tiles) : 0) +
+         static_cast<size_t>(8) * 64 * k_tiles * element_bytes;
+}
+
+// ---------------------------------------------------------------------------
 // Row-block kernel (masked_rnn_row_block.cuh).
 // Threads per block: up to 255 registers each, so a column's whole recurrent
 // kernel (units <= 128) stays in registers; LSTM/GRU with units > 64 split the

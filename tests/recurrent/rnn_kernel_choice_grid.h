@@ -12,6 +12,10 @@
 // fp16/bf16, then "persistent global"), where the old code went per step; the
 // H100/H200 lines did not change. Third (issue 19): GRU reset_after=false
 // ("gru_rb" lines) gets the persistent family's global modes on every GPU.
+// Fourth (issue 19, session 13): 33-128 units (fp16/bf16/fp32, every cell)
+// get the tensor-core block family ("mma_block") from compute capability 8.0,
+// after the row-group and row-block kernels and before the persistent family
+// (fp32 needs 136-156 KB of shared memory: not on an A10 / L4).
 #ifndef TFTRT_MASKING_TESTS_RECURRENT_RNN_KERNEL_CHOICE_GRID_H_
 #define TFTRT_MASKING_TESTS_RECURRENT_RNN_KERNEL_CHOICE_GRID_H_
 
@@ -87,6 +91,7 @@ inline std::vector<GridOptions> GridOptionSets() {
       {"no_mma_rows", {"TFTRT_MASKING_RNN_NO_MMA_ROWS"}},
       {"no_cluster", {"TFTRT_MASKING_RNN_NO_CLUSTER"}},
       {"no_mma", {"TFTRT_MASKING_RNN_NO_MMA"}},
+      {"no_mma_block", {"TFTRT_MASKING_RNN_NO_MMA_BLOCK"}},
       {"no_overlap", {"TFTRT_MASKING_RNN_NO_OVERLAP"}},
       {"no_pipelined_projection", {"TFTRT_MASKING_RNN_NO_PIPELINED_PROJECTION"}},
   };

@@ -53,6 +53,7 @@ RnnKernelOptions OptionsNamed(const std::string& name) {
   if (name == "no_mma_rows") options.no_mma_row_group = true;
   if (name == "no_cluster") options.no_clusters = true;
   if (name == "no_mma") options.no_persistent_mma = true;
+  if (name == "no_mma_block") options.no_mma_block = true;
   if (name == "no_overlap") options.no_overlap = true;
   if (name == "no_pipelined_projection") options.no_pipelined_projection = true;
   return options;
@@ -142,6 +143,12 @@ TEST(RnnKernelChoiceTest, NoHopperFamilyBelowComputeCapability9) {
           EXPECT_LE(c.persistent.blocks(), gpu.sms) << where;  // one block per SM, co-resident
           EXPECT_LE(c.persistent.shared_bytes, gpu.optin) << where;
         }
+        if (c.family == RnnFamily::kMmaBlock) {
+          EXPECT_GE(gpu.major, 8) << where;  // m16n8k16 and bf16 MMAs
+          EXPECT_FALSE(c.mma_block.overlap_projection) << where;
+          EXPECT_LE(c.mma_block.shared_bytes, gpu.optin) << where;
+          EXPECT_LE(c.mma_block.blocks, rnn_gpu::kMmaBlockMaxWaves * gpu.sms) << where;
+        }
         if (c.family == RnnFamily::kRowBlock) {
           EXPECT_EQ(c.row_block.cluster_size, 1) << where;
           EXPECT_FALSE(c.row_block.overlap_projection) << where;
@@ -169,12 +176,18 @@ TEST(RnnKernelChoiceTest, PerStepLastAndAlone) {
       if (dtype == DType::kFloat64 || config.time == 0) {
         EXPECT_EQ(choice.candidate_count, 1) << where;
       }
-      // GRU reset_after=false: the persistent family's global modes (two
-      // phases per step), on every GPU, where the weights fit.
+      // GRU reset_after=false: the tensor-core block family (33-128 units,
+      // compute capability 8.0+) and the persistent family's global modes
+      // (two phases per step), on every GPU, where the weights fit.
       if (config.cell == RnnCell::kGru && !config.reset_after) {
         for (int i = 0; i + 1 < choice.candidate_count; ++i) {
-          EXPECT_EQ(choice.candidates[i].family, RnnFamily::kPersistent) << where;
-          EXPECT_FALSE(choice.candidates[i].persistent.cluster) << where;
+          const RnnKernelCandidate& c = choice.candidates[i];
+          if (c.family == RnnFamily::kMmaBlock) {
+            EXPECT_EQ(i, 0) << where;
+            continue;
+          }
+          EXPECT_EQ(c.family, RnnFamily::kPersistent) << where;
+          EXPECT_FALSE(c.persistent.cluster) << where;
         }
         if (dtype != DType::kFloat64 && config.time > 0 && config.units <= 128 &&
             config.batch <= 512) {
@@ -284,6 +297,7 @@ TEST(RnnKernelChoiceTest, OptionsFromEnvironment) {
       {"TFTRT_MASKING_RNN_ROWS_8_WARPS", &RnnKernelOptions::row_group_8_warps},
       {"TFTRT_MASKING_RNN_NO_CLUSTER", &RnnKernelOptions::no_clusters},
       {"TFTRT_MASKING_RNN_NO_MMA", &RnnKernelOptions::no_persistent_mma},
+      {"TFTRT_MASKING_RNN_NO_MMA_BLOCK", &RnnKernelOptions::no_mma_block},
       {"TFTRT_MASKING_RNN_NO_OVERLAP", &RnnKernelOptions::no_overlap},
       {"TFTRT_MASKING_RNN_NO_PIPELINED_PROJECTION", &RnnKernelOptions::no_pipelined_projection},
       {"TFTRT_MASKING_RNN_PORTABLE", &RnnKernelOptions::portable_class},
@@ -303,6 +317,84 @@ TEST(RnnKernelChoiceTest, OptionsFromEnvironment) {
   unsetenv("TFTRT_MASKING_RNN_ROWS_BULK");
   unsetenv("TFTRT_MASKING_RNN_ROWS_ST_ASYNC");
   EXPECT_EQ(RnnKernelOptionsFromEnvironment().row_group_copy, rnn_gpu::RowGroupCopy::kAuto);
+}
+
+// The tensor-core block family at 128 units (issue 19): which family runs
+// first per GPU, dtype and cell (B = 8, T = 100, F = 64). Without clusters it
+// replaces the persistent global modes wherever its shared memory fits (fp32:
+// W_lo, 136-156 KB: A100 / Orin yes, A10 / L4 no; relu / linear: h past
+// fp16's range, no); T4 (7.5) never gets it; on
+// Hopper it comes after the row-group kernel (default LSTM / GRU) and the
+// row-block kernel (default SimpleRNN) and takes the rest.
+TEST(RnnKernelChoiceTest, MmaBlockFamilyAt128Units) {
+  struct Case {
+    int cell;  // GridShape's: 0 LSTM, 1 GRU, 2 SimpleRNN
+    bool reset_after, relu;
+  };
+  const Case cases[] = {{0, true, false}, {1, true, false}, {1, false, false},
+                        {2, true, false}, {0, true, true},  {2, true, true}};
+  auto name_of = [](const Case& c) {
+    return std::string(c.cell == 0 ? "lstm" : (c.cell == 2 ? "simple_rnn" : (c.reset_after ? "gru" : "gru_rb"))) +
+           (c.relu ? " relu" : " tanh");
+  };
+  for (const GridGpu& gpu : GridGpus()) {
+    for (const DType dtype : {DType::kFloat16, DType::kBFloat16, DType::kFloat32}) {
+      for (const Case& c : cases) {
+        MaskedRnnConfig config;
+        config.cell = static_cast<RnnCell>(c.cell);
+        config.reset_after = c.reset_after;
+        config.batch = 8;
+        config.time = 100;
+        config.input_size = 64;
+        config.units = 128;
+        if (c.relu) config.activation = Activation::kRelu;
+        const RnnKernelChoice choice = ChooseRnnKernel(config, dtype, PropsOf(gpu), RnnKernelOptions());
+        const std::string where = std::string(gpu.name) + " " + name_of(c) + " dtype=" +
+                                  std::to_string(static_cast<int>(dtype));
+        const bool default_acts = !c.relu;
+        // fp32: W_lo in shared memory, and h within fp16's range (not relu).
+        const bool fits = gpu.major >= 8 && (dtype != DType::kFloat32 ||
+                                             (gpu.optin >= 160 * 1024 && !c.relu));
+        RnnFamily want = fits ? RnnFamily::kMmaBlock : RnnFamily::kPersistent;
+        if (gpu.major >= 9 && default_acts && (c.cell == 0 || (c.cell == 1 && c.reset_after))) {
+          want = RnnFamily::kMmaRowGroup;
+        }
+        if (c.cell == 2 && default_acts) want = RnnFamily::kRowBlock;  // every GPU
+        EXPECT_EQ(RnnFamilyName(choice.first().family), std::string(RnnFamilyName(want))) << where;
+        bool listed = false;
+        for (int i = 0; i < choice.candidate_count; ++i) {
+          listed |= choice.candidates[i].family == RnnFamily::kMmaBlock;
+        }
+        EXPECT_EQ(listed, fits) << where;
+        if (fits && choice.first().family == RnnFamily::kMmaBlock) {
+          EXPECT_EQ(choice.first().mma_block.k_tiles, 8) << where;
+          EXPECT_EQ(choice.first().mma_block.threads, 512) << where;
+          EXPECT_EQ(choice.first().mma_block.blocks, 1) << where;
+        }
+      }
+    }
+  }
+  // The knob and the row-kernel switch turn it off.
+  MaskedRnnConfig config;
+  config.batch = 8;
+  config.time = 100;
+  config.input_size = 64;
+  config.units = 128;
+  RnnKernelOptions off;
+  off.no_mma_block = true;
+  const GridGpu a100 = GridGpus()[2];
+  EXPECT_EQ(ChooseRnnKernel(config, DType::kFloat16, PropsOf(a100), RnnKernelOptions()).first().family,
+            RnnFamily::kMmaBlock);
+  EXPECT_EQ(ChooseRnnKernel(config, DType::kFloat16, PropsOf(a100), off).first().family,
+            RnnFamily::kPersistent);
+  off = RnnKernelOptions();
+  off.no_row_kernels = true;
+  EXPECT_EQ(ChooseRnnKernel(config, DType::kFloat16, PropsOf(a100), off).first().family,
+            RnnFamily::kPersistent);
+  // Batches past kMmaBlockMaxWaves waves of 8-row blocks: the persistent family.
+  config.batch = int64_t{8} * rnn_gpu::kMmaBlockMaxWaves * a100.sms + 1;
+  EXPECT_NE(ChooseRnnKernel(config, DType::kFloat16, PropsOf(a100), RnnKernelOptions()).first().family,
+            RnnFamily::kMmaBlock);
 }
 
 // Unaligned pointers: no row-block kernel (it copies the mask in 4-byte

@@ -26,6 +26,7 @@ SOURCES=(kernels/common/gpu_status.cu kernels/masking/masking_kernel.cu
          kernels/rnn/masked_rnn_dispatch.cu kernels/rnn/masked_rnn_per_step.cu
          kernels/rnn/masked_rnn_projection.cu kernels/rnn/masked_rnn_persistent.cu
          kernels/rnn/masked_rnn_row_block.cu kernels/rnn/masked_rnn_mma_row_group.cu
+         kernels/rnn/masked_rnn_mma_block.cu
          kernels/common/types.cc kernels/masking/masking_launch_config.cc
          kernels/rnn/masked_rnn_config.cc kernels/rnn/rnn_kernel_choice.cc
          kernels/rnn/masked_rnn_shapes.cc
