@@ -83,15 +83,14 @@ bool PlanMmaRowGroupRnn(const MaskedRnnConfig& config, DType dtype, const GpuPro
   if (props.cc_major < 9) return false;
   const bool split_fp32 = dtype == DType::kFloat32;  // weights in two fp16 parts: <= 8 k tiles
   if (dtype != DType::kFloat16 && dtype != DType::kBFloat16 && !split_fp32) return false;
-  if (config.cell == RnnCell::kSimpleRnn) return false;
-  if (config.cell == RnnCell::kGru && !config.reset_after) return false;
-  if (config.activation != Activation::kTanh ||
-      config.recurrent_activation != Activation::kSigmoid) {
-    return false;
-  }
   if (config.batch < 1 || config.batch > (int64_t{1} << 24)) return false;
   if (config.time < 1 || config.time > (int64_t{1} << 30)) return false;
   if (config.units <= 64 || config.units > (split_fp32 ? 128 : 512)) return false;
+  // SimpleRNN tanh up to 128 units stays on the row-block kernel (not timed
+  // against this one).
+  if (config.cell == RnnCell::kSimpleRnn && DefaultActivations(config) && config.units <= 128) {
+    return false;
+  }
   const int units = static_cast<int>(config.units);
   const int k_tiles = units <= 128 ? 8 : (units <= 256 ? 16 : 32);
   *plan = MmaRowGroupPlan();
@@ -100,6 +99,10 @@ bool PlanMmaRowGroupRnn(const MaskedRnnConfig& config, DType dtype, const GpuPro
   plan->four_warp_blocks = !options.row_group_8_warps;
   plan->overlap_projection = !options.no_overlap;
   plan->copy = options.row_group_copy;
+  // Any activation, SimpleRNN and GRU reset_after=False: the variants' kernels.
+  plan->variant_kernels = config.cell == RnnCell::kSimpleRnn ||
+                          (config.cell == RnnCell::kGru && !config.reset_after) ||
+                          !DefaultActivations(config);
   return true;
 }
 
@@ -321,8 +324,8 @@ RnnKernelChoice ChooseRnnKernel(const MaskedRnnConfig& config, DType dtype,
     choice.candidates[choice.candidate_count++] = candidate;
   };
   if (config.time > 0 && !options.per_step_only && dtype != DType::kFloat64) {
-    // LSTM/GRU with 65-512 units (fp32: 65-128): the recurrent kernel as
-    // tensor-core fragments on a cluster per group of rows.
+    // 65-512 units (fp32: 65-128), any cell and activation: the recurrent
+    // kernel as tensor-core fragments on a cluster per group of rows.
     RnnKernelCandidate candidate;
     if (rnn_gpu::PlanMmaRowGroupRnn(config, dtype, props, options, &candidate.mma_row_group)) {
       candidate.family = RnnFamily::kMmaRowGroup;
@@ -383,7 +386,8 @@ std::string DescribeRnnKernelChoice(const RnnKernelChoice& choice) {
     switch (c.family) {
       case RnnFamily::kMmaRowGroup:
         out << " unit_warps=" << c.mma_row_group.unit_warps
-            << " k_tiles=" << c.mma_row_group.k_tiles;
+            << " k_tiles=" << c.mma_row_group.k_tiles
+            << (c.mma_row_group.variant_kernels ? " variant" : "");
         break;
       case RnnFamily::kRowBlock: {
         const rnn_gpu::RowBlockPlan& p = c.row_block;

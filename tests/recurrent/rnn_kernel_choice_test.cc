@@ -169,10 +169,16 @@ TEST(RnnKernelChoiceTest, PerStepLastAndAlone) {
       if (dtype == DType::kFloat64 || config.time == 0) {
         EXPECT_EQ(choice.candidate_count, 1) << where;
       }
-      // GRU reset_after=false: the persistent family's global modes (two
-      // phases per step), on every GPU, where the weights fit.
+      // GRU reset_after=false: the tensor-core row groups where they apply
+      // (Hopper, 65-512 units), else the persistent family's global modes
+      // (two phases per step), on every GPU, where the weights fit.
       if (config.cell == RnnCell::kGru && !config.reset_after) {
         for (int i = 0; i + 1 < choice.candidate_count; ++i) {
+          if (choice.candidates[i].family == RnnFamily::kMmaRowGroup) {
+            EXPECT_EQ(i, 0) << where;
+            EXPECT_TRUE(choice.candidates[i].mma_row_group.variant_kernels) << where;
+            continue;
+          }
           EXPECT_EQ(choice.candidates[i].family, RnnFamily::kPersistent) << where;
           EXPECT_FALSE(choice.candidates[i].persistent.cluster) << where;
         }

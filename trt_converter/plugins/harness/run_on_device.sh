@@ -26,6 +26,7 @@ SOURCES=(kernels/common/gpu_status.cu kernels/masking/masking_kernel.cu
          kernels/rnn/masked_rnn_dispatch.cu kernels/rnn/masked_rnn_per_step.cu
          kernels/rnn/masked_rnn_projection.cu kernels/rnn/masked_rnn_persistent.cu
          kernels/rnn/masked_rnn_row_block.cu kernels/rnn/masked_rnn_mma_row_group.cu
+         kernels/rnn/masked_rnn_mma_row_group_variants.cu
          kernels/common/types.cc kernels/masking/masking_launch_config.cc
          kernels/rnn/masked_rnn_config.cc kernels/rnn/rnn_kernel_choice.cc
          kernels/rnn/masked_rnn_shapes.cc
@@ -41,7 +42,7 @@ for src in "${SOURCES[@]}"; do
   objects+=("$obj")
   lang=(); case "$src" in *.cc|*.cpp) lang=(-x cu);; esac
   flags=("${FLAGS[@]}")
-  if [[ -n ${PORTABLE:-} && $src == kernels/rnn/masked_rnn_mma_row_group.cu ]]; then
+  if [[ -n ${PORTABLE:-} && $src == kernels/rnn/masked_rnn_mma_row_group*.cu ]]; then
     flags=("${flags[@]/$GENCODE/arch=compute_90,code=compute_90}")
   fi
   nvcc "${flags[@]}" "${lang[@]}" -c "$src" -o "$obj" &
