@@ -45,6 +45,12 @@ constexpr int kMaxWaves = 2;      // of 32-row clusters; more: the sliced persis
 // clusters with 512-byte regions 0-5% faster (H = 128 B = 8, 16).
 constexpr int kMinBulkStores = 256;
 constexpr int kMinBulkPackets = 32;  // 16-byte packets per block region: 512 bytes
+// GRU reset_after=False sends h and r * h as st.async packets, each block
+// W x rows x cluster stores per exchange, two exchanges a step: at 4096 (B =
+// 128, H = 512: 32 rows, 16 blocks of 8 warps) it ran 1.87 ms where the
+// persistent kernel took 1.55 ms; at 1024 (B = 8, 32, H = 512) 0.48 ms, half
+// the persistent kernel's time (H200, fp16, T = 100). Past this it declines.
+constexpr int kMaxResetBeforeStores = 2048;
 // With bulk copies h is kept as the core matrices the warpgroup MMA (wgmma)
 // reads B from: one wgmma per k tile reads h once for the 4 warps, where each
 // warp's mma.sync read all of it (32 KB per step at H = 256, B = 8); a probe
@@ -82,11 +88,45 @@ struct MmaRowGroupVariantParams : MmaRowGroupParams<T> {
   Activation recurrent_activation;
 };
 
-// An activation of the variant kernels: the fast forms where the default ones apply.
-__device__ __forceinline__ float RowActivate(Activation activation, float x) {
-  if (activation == Activation::kSigmoid) return FastSigmoid(x);
-  if (activation == Activation::kTanh) return FastTanh(x);
-  return Activate(activation, x);
+// An activation of the variant kernels, as two forms chosen once per kernel:
+// tanh and sigmoid as a + b / (1 + 2^(c x)) (exactly FastTanh / FastSigmoid),
+// the others as clamp(scale x + shift, lo, hi) (cell_math.h's Activate; hard
+// sigmoid's / 6 as a product, within a few ulp; relu and the clamps pass NaN
+// through). Activate itself (a switch, IEEE division, tanhf) compiled to jump
+// tables and calls on the step's serial chain: 22 BRX and 20 CALL in the fp16
+// 8-k-tile LSTM kernel, which ran relu/hard_sigmoid at 1.5-1.8x the default
+// LSTM (H200, H = 128); an if-chain over the activations became jump tables too.
+struct RowActivation {
+  bool smooth;           // tanh, sigmoid
+  float a, b, c;         // smooth: a + b / (1 + 2^(c x))
+  float scale, shift, lo, hi;  // else: clamp(scale x + shift, lo, hi)
+};
+__device__ __forceinline__ RowActivation RowActivationOf(Activation activation) {
+  RowActivation f{false, 0.0f, 0.0f, 0.0f, 1.0f, 0.0f, -INFINITY, INFINITY};
+  switch (activation) {
+    case Activation::kTanh:
+      f.smooth = true, f.a = 1.0f, f.b = -2.0f, f.c = 2.0f * kLog2e;
+      break;
+    case Activation::kSigmoid:
+      f.smooth = true, f.a = 0.0f, f.b = 1.0f, f.c = -kLog2e;
+      break;
+    case Activation::kRelu:
+      f.lo = 0.0f;
+      break;
+    case Activation::kLinear:
+      break;
+    case Activation::kHardSigmoid:  // relu6(x + 3) / 6
+      f.scale = 1.0f / 6.0f, f.shift = 0.5f, f.lo = 0.0f, f.hi = 1.0f;
+      break;
+    case Activation::kHardSigmoidKeras2:  // clip(0.2 x + 0.5, 0, 1)
+      f.scale = 0.2f, f.shift = 0.5f, f.lo = 0.0f, f.hi = 1.0f;
+      break;
+  }
+  return f;
+}
+__device__ __forceinline__ float RowActivate(const RowActivation& f, float x) {
+  if (f.smooth) return fmaf(f.b, RcpApprox(1.0f + Exp2Approx(f.c * x)), f.a);
+  return Clamp(fmaf(f.scale, x, f.shift), f.lo, f.hi);
 }
 
 // The MMA operand type: the tensors' own for fp16/bf16; fp32 runs on fp16
@@ -232,10 +272,10 @@ __device__ __forceinline__ void MmaRowGroupRnnSteps(const P p) {
 
   constexpr bool bulk = kBulk;
   // The variants' activations (the default kernels' are inline).
-  Activation activation = Activation::kTanh, recurrent_activation = Activation::kSigmoid;
+  RowActivation activation{}, recurrent_activation{};
   if constexpr (kCode != RowGroupCode::kDefault) {
-    activation = p.activation;
-    recurrent_activation = p.recurrent_activation;
+    activation = RowActivationOf(p.activation);
+    recurrent_activation = RowActivationOf(p.recurrent_activation);
   }
 
   // The warp's 16 gate columns over all of K, as A fragments: a[kt][e] holds
@@ -790,6 +830,10 @@ cudaError_t LaunchIfFits(RowGroupParamsOf<T, kCode> p, int unit_warps, int waves
   p.cluster_size = (unit_warps + W - 1) / W;
   if (p.cluster_size > kMaxClusterSize) return cudaSuccess;
   const int groups = (p.batch + kRowsPerTile * RT - 1) / (kRowsPerTile * RT);
+  if (kPacketsOnly &&
+      W * std::min(kRowsPerTile * RT, p.batch) * p.cluster_size > kMaxResetBeforeStores) {
+    return cudaSuccess;
+  }
   const bool bulk = UsesBulkCopies<T>(p, kRowsPerTile * RT, W, kCode);
   int clusters = 0;
   cudaError_t error = cudaSuccess;
