@@ -23,13 +23,14 @@ FLAGS="-O3 -std=c++17 --expt-relaxed-constexpr -Xcompiler -fPIC -lineinfo $GENCO
 SRCS="kernels/rnn/masked_rnn_dispatch.cu kernels/rnn/masked_rnn_per_step.cu kernels/rnn/masked_rnn_projection.cu kernels/rnn/masked_rnn_grad_gpu.cu
       kernels/rnn/masked_rnn_persistent.cu kernels/rnn/masked_rnn_row_block.cu kernels/rnn/masked_rnn_mma_row_group.cu
       kernels/rnn/masked_rnn_mma_block.cu
+      kernels/rnn/masked_rnn_mma_row_group_variants.cu
       kernels/masking/masking_kernel.cu kernels/common/gpu_status.cu"
 CCS="kernels/rnn/masked_rnn_config.cc kernels/rnn/rnn_kernel_choice.cc kernels/rnn/rnn_grad_plans.cc kernels/masking/masking_launch_config.cc
      kernels/common/types.cc bench/capi.cc"
 # Hopper-only kernels (clusters, wgmma, bulk copies; build_defs/cuda.bzl's min_arch = 90): in a
 # compute_80 build, compute_90 PTX (the library needs their launchers; the portable choice never
 # launches them).
-HOPPER_ONLY="kernels/rnn/masked_rnn_mma_row_group.cu"
+HOPPER_ONLY="kernels/rnn/masked_rnn_mma_row_group.cu kernels/rnn/masked_rnn_mma_row_group_variants.cu"
 # Incremental: an object is rebuilt when its source, any header under kernels/ or bench/, or
 # its flags changed (the row-group kernel alone takes ~10 minutes of ptxas on 2 cores).
 # FORCE=1 rebuilds everything.

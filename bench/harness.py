@@ -404,6 +404,26 @@ def rnn_check_suite(full=True):
     count += 1
     check_paths(case, f"mma-block {cell}{'' if reset_after else '(reset_before)'} B{b} T{t} "
                 f"U{u} {dtype} {case.attrs}", ("auto", "noblock") if b < 100 else ("auto",), worst)
+  # The row-group variants' kernels: other activations (relu / linear with smaller weights:
+  # unbounded otherwise), SimpleRNN (tanh above 128 units), GRU reset_after=False (r * h sent
+  # to every block before the candidate's product; st.async packets only).
+  for (b, u), (cell, ra, act, rec_act), dtype in itertools.product(
+      ((200, 512), (60, 512), (13, 300), (33, 256), (21, 150), (70, 70), (8, 128), (5, 300)),
+      (("lstm", True, "relu", "hard_sigmoid"), ("gru", True, "linear", "sigmoid"),
+       ("gru", False, "tanh", "sigmoid"), ("gru", False, "relu", "hard_sigmoid_keras2"),
+       ("simple_rnn", True, "tanh", "sigmoid"), ("simple_rnn", True, "relu", "sigmoid")),
+      (torch.float16, torch.bfloat16, torch.float32)):
+    if dtype == torch.float32 and u > 128:
+      continue
+    scale = 0.5 / np.sqrt(u) if act in ("relu", "linear") else None
+    case = RnnCase(cell, b, 7, 5, u, dtype, mask_kind="holes_full_rows", seed=count,
+                   go_backwards=count % 2 == 0, return_sequences=count % 3 != 0,
+                   zero_output_for_mask=count % 4 == 0, initial_state=count % 5 != 0,
+                   reset_after=ra, activation=act, recurrent_activation=rec_act, scale=scale,
+                   has_bias=count % 7 != 3)
+    count += 1
+    check_paths(case, f"row-group variant {cell}{'' if ra else '(reset_before)'} {act}/{rec_act} "
+                f"B{b} U{u} {dtype}", ("auto", "stasync", "bulk", "persistent"), worst)
   # Input projection with K split over a thread-block cluster (sm_90, small products with
   # more than one K tile): uneven slices (F = 70, 100, 257), partial 64-row tiles (B*T = 66,
   # 130), the row kernels and the persistent one behind it.

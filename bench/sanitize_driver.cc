@@ -107,6 +107,20 @@ MaskedRnnConfig MakeConfig(RnnCell cell, bool reset_after, int64_t batch, int64_
   config.go_backwards = go_backwards;
   config.return_sequences = return_sequences;
   config.activation = rnn_activation;
+  // SANITIZE_ACTIVATION / SANITIZE_RECURRENT_ACTIVATION (Keras names): other
+  // activations than tanh / sigmoid (the row-group variants' kernels).
+  if (const char* name = std::getenv("SANITIZE_ACTIVATION")) {
+    if (!ParseActivation(name, &config.activation)) {
+      std::printf("FAIL activation %s\n", name);
+      ++failures;
+    }
+  }
+  if (const char* name = std::getenv("SANITIZE_RECURRENT_ACTIVATION")) {
+    if (!ParseActivation(name, &config.recurrent_activation)) {
+      std::printf("FAIL recurrent activation %s\n", name);
+      ++failures;
+    }
+  }
   return config;
 }
 
@@ -152,6 +166,14 @@ void RunRnn(RnnCell cell, bool reset_after, DType dtype, MaskDType mask_dtype, i
   // racecheck of the small-recurrence kernels).
   if (const char* max_units = std::getenv("SANITIZE_MAX_UNITS")) {
     if (units > std::atoll(max_units)) return;
+  }
+  // SANITIZE_ROW_GROUP=1: only the calls the tensor-core row-group kernel may
+  // take (auto path, 65-512 units, fp16/bf16, fp32 up to 128): a racecheck of
+  // its variants within a short device call.
+  if (std::getenv("SANITIZE_ROW_GROUP") &&
+      (path != 0 || units < 65 || dtype == DType::kFloat64 ||
+       (dtype == DType::kFloat32 && units > 128))) {
+    return;
   }
   const bool simple = path == 2;
   setenv("TFTRT_MASKING_RNN_SIMPLE", simple ? "1" : "0", 1);

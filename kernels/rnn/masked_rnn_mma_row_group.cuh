@@ -1,5 +1,6 @@
-// The tensor-core row-group recurrent kernel: LSTM and GRU (reset_after),
-// fp16/bf16 with 65-512 units and fp32 with 65-128, one launch for all steps.
+// The tensor-core row-group recurrent kernel: LSTM, GRU and SimpleRNN with any
+// activations, fp16/bf16 with 65-512 units and fp32 with 65-128, one launch
+// for all steps.
 //
 // A thread-block cluster owns a group of 8, 16, 24 or 32 batch rows and holds
 // the WHOLE recurrent kernel in registers, as mma.sync A fragments: each warp
@@ -18,6 +19,12 @@
 // once, else of 8 with 8-32 rows per cluster (65-128 units: clusters of 5-8 or
 // 3-4 blocks; 129-256: 9-16 or 5-8; 257-512: 9-16 blocks of 8 warps; clusters
 // > 8 are a non-portable size, which Hopper has). Hopper (sm_90) and newer only.
+//
+// Variants (plan.variant_kernels, their own kernels): non-default activations
+// at run time; SimpleRNN in the same layout (a warp's 4 units, 12 of its 16
+// tile rows zero); GRU reset_after=False with two exchanges per step (r * h of
+// every unit goes to every block like h, st.async packets only, before the
+// candidate's product over it).
 #ifndef TFTRT_MASKING_KERNELS_RNN_MASKED_RNN_MMA_ROW_GROUP_CUH_
 #define TFTRT_MASKING_KERNELS_RNN_MASKED_RNN_MMA_ROW_GROUP_CUH_
 
@@ -39,6 +46,11 @@ namespace rnn_gpu {
 // batch would need more than two waves of 32-row clusters or no cluster fits.
 int LaunchMmaRowGroupRnn(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
                          const MmaRowGroupPlan& plan, const float* xproj, cudaStream_t stream);
+// The same for plan.variant_kernels (masked_rnn_mma_row_group_variants.cu);
+// LaunchMmaRowGroupRnn calls it.
+int LaunchMmaRowGroupRnnVariant(const MaskedRnnConfig& config, const MaskedRnnGpuArgs& args,
+                                const MmaRowGroupPlan& plan, const float* xproj,
+                                cudaStream_t stream);
 
 }  // namespace rnn_gpu
 }  // namespace tftrt_masking

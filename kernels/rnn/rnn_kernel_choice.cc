@@ -81,21 +81,37 @@ const char* RnnFamilyName(RnnFamily family) {
 
 namespace rnn_gpu {
 
+// Whether the cell keeps |h| <= 1 (from a zero or small initial state): the
+// tensor-core recurrences take fp32 h into the product as fp16 hi + lo parts,
+// which must stay inside fp16's range; relu / linear recurrences (and GRU with
+// a tanh gate, z in [-1, 1]) can grow past it and stay on fp32 FFMA.
+bool HiddenStateBounded(const MaskedRnnConfig& config) {
+  auto bounded = [](Activation a) {
+    return a == Activation::kTanh || a == Activation::kSigmoid ||
+           a == Activation::kHardSigmoid || a == Activation::kHardSigmoidKeras2;
+  };
+  const bool gate_in_unit_interval = config.recurrent_activation != Activation::kTanh;
+  return bounded(config.activation) &&
+         (config.cell == RnnCell::kSimpleRnn ||
+          (bounded(config.recurrent_activation) &&
+           (config.cell == RnnCell::kLstm || gate_in_unit_interval)));
+}
+
 bool PlanMmaRowGroupRnn(const MaskedRnnConfig& config, DType dtype, const GpuProps& props,
                         const RnnKernelOptions& options, MmaRowGroupPlan* plan) {
   if (options.no_row_kernels || options.no_mma_row_group) return false;
   if (props.cc_major < 9) return false;
   const bool split_fp32 = dtype == DType::kFloat32;  // weights in two fp16 parts: <= 8 k tiles
   if (dtype != DType::kFloat16 && dtype != DType::kBFloat16 && !split_fp32) return false;
-  if (config.cell == RnnCell::kSimpleRnn) return false;
-  if (config.cell == RnnCell::kGru && !config.reset_after) return false;
-  if (config.activation != Activation::kTanh ||
-      config.recurrent_activation != Activation::kSigmoid) {
-    return false;
-  }
   if (config.batch < 1 || config.batch > (int64_t{1} << 24)) return false;
   if (config.time < 1 || config.time > (int64_t{1} << 30)) return false;
   if (config.units <= 64 || config.units > (split_fp32 ? 128 : 512)) return false;
+  if (split_fp32 && !HiddenStateBounded(config)) return false;  // h as fp16 hi + lo
+  // SimpleRNN tanh up to 128 units stays on the row-block kernel (not timed
+  // against this one).
+  if (config.cell == RnnCell::kSimpleRnn && DefaultActivations(config) && config.units <= 128) {
+    return false;
+  }
   const int units = static_cast<int>(config.units);
   const int k_tiles = units <= 128 ? 8 : (units <= 256 ? 16 : 32);
   *plan = MmaRowGroupPlan();
@@ -104,6 +120,10 @@ bool PlanMmaRowGroupRnn(const MaskedRnnConfig& config, DType dtype, const GpuPro
   plan->four_warp_blocks = !options.row_group_8_warps;
   plan->overlap_projection = !options.no_overlap;
   plan->copy = options.row_group_copy;
+  // Any activation, SimpleRNN and GRU reset_after=False: the variants' kernels.
+  plan->variant_kernels = config.cell == RnnCell::kSimpleRnn ||
+                          (config.cell == RnnCell::kGru && !config.reset_after) ||
+                          !DefaultActivations(config);
   return true;
 }
 
@@ -176,21 +196,7 @@ bool PlanMmaBlockRnn(const MaskedRnnConfig& config, DType dtype, const GpuProps&
   if (props.cc_major < 8) return false;  // m16n8k16, bf16 MMAs
   const bool split_weights = dtype == DType::kFloat32;
   if (dtype != DType::kFloat16 && dtype != DType::kBFloat16 && !split_weights) return false;
-  // fp32 enters the product as fp16 hi + lo parts: h must stay inside fp16's
-  // range, which bounded activations guarantee (|h| <= 1 from a zero or small
-  // initial state; GRU needs z in [0, 1]); relu / linear recurrences stay on
-  // the persistent kernels' fp32 FFMA.
-  auto bounded = [](Activation a) {
-    return a == Activation::kTanh || a == Activation::kSigmoid ||
-           a == Activation::kHardSigmoid || a == Activation::kHardSigmoidKeras2;
-  };
-  const bool gate_in_unit_interval = config.recurrent_activation != Activation::kTanh;
-  const bool h_bounded =
-      bounded(config.activation) &&
-      (config.cell == RnnCell::kSimpleRnn ||
-       (bounded(config.recurrent_activation) &&
-        (config.cell == RnnCell::kLstm || gate_in_unit_interval)));
-  if (split_weights && !h_bounded) return false;
+  if (split_weights && !HiddenStateBounded(config)) return false;
   if (config.units <= 32 || config.units > 128) return false;
   if (config.batch < 1 || config.time < 1 || config.time > (int64_t{1} << 30)) return false;
   const int64_t blocks = (config.batch + 7) / 8;
@@ -363,8 +369,8 @@ RnnKernelChoice ChooseRnnKernel(const MaskedRnnConfig& config, DType dtype,
     choice.candidates[choice.candidate_count++] = candidate;
   };
   if (config.time > 0 && !options.per_step_only && dtype != DType::kFloat64) {
-    // LSTM/GRU with 65-512 units (fp32: 65-128): the recurrent kernel as
-    // tensor-core fragments on a cluster per group of rows.
+    // 65-512 units (fp32: 65-128), any cell and activation: the recurrent
+    // kernel as tensor-core fragments on a cluster per group of rows.
     RnnKernelCandidate candidate;
     if (rnn_gpu::PlanMmaRowGroupRnn(config, dtype, props, options, &candidate.mma_row_group)) {
       candidate.family = RnnFamily::kMmaRowGroup;
@@ -436,7 +442,8 @@ std::string DescribeRnnKernelChoice(const RnnKernelChoice& choice) {
     switch (c.family) {
       case RnnFamily::kMmaRowGroup:
         out << " unit_warps=" << c.mma_row_group.unit_warps
-            << " k_tiles=" << c.mma_row_group.k_tiles;
+            << " k_tiles=" << c.mma_row_group.k_tiles
+            << (c.mma_row_group.variant_kernels ? " variant" : "");
         break;
       case RnnFamily::kRowBlock: {
         const rnn_gpu::RowBlockPlan& p = c.row_block;

@@ -134,8 +134,10 @@ namespace rnn_gpu {
 // The families' planners (pure). Each returns false when the shape is not
 // the family's or does not fit the GPU.
 
-// Tensor-core row groups: LSTM / GRU reset_after, tanh/sigmoid, fp16/bf16
-// with 65-512 units, fp32 with 65-128; compute capability 9+.
+// Tensor-core row groups: LSTM, GRU, SimpleRNN (tanh: above 128 units), any
+// activations, fp16/bf16 with 65-512 units, fp32 with 65-128; compute
+// capability 9+. Other than LSTM / GRU reset_after with tanh/sigmoid: the
+// variants' kernels (plan->variant_kernels).
 bool PlanMmaRowGroupRnn(const MaskedRnnConfig& config, DType dtype, const GpuProps& props,
                         const RnnKernelOptions& options, MmaRowGroupPlan* plan);
 

@@ -31,6 +31,9 @@ struct MmaRowGroupPlan {
   bool four_warp_blocks = true;  // false: blocks of 8 warps only
   bool overlap_projection = true;  // may start during the projection's tail (one cluster)
   RowGroupCopy copy = RowGroupCopy::kAuto;
+  // The variants' kernels: activations other than tanh/sigmoid, SimpleRNN,
+  // GRU reset_after=False (masked_rnn_mma_row_group_variants.cu).
+  bool variant_kernels = false;
 };
 
 // ---------------------------------------------------------------------------

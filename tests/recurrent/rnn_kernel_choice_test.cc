@@ -176,14 +176,21 @@ TEST(RnnKernelChoiceTest, PerStepLastAndAlone) {
       if (dtype == DType::kFloat64 || config.time == 0) {
         EXPECT_EQ(choice.candidate_count, 1) << where;
       }
-      // GRU reset_after=false: the tensor-core block family (33-128 units,
-      // compute capability 8.0+) and the persistent family's global modes
+      // GRU reset_after=false: the tensor-core row groups where they apply
+      // (Hopper, 65-512 units), the tensor-core block family (33-128 units,
+      // compute capability 8.0+), else the persistent family's global modes
       // (two phases per step), on every GPU, where the weights fit.
       if (config.cell == RnnCell::kGru && !config.reset_after) {
         for (int i = 0; i + 1 < choice.candidate_count; ++i) {
           const RnnKernelCandidate& c = choice.candidates[i];
-          if (c.family == RnnFamily::kMmaBlock) {
+          if (c.family == RnnFamily::kMmaRowGroup) {
             EXPECT_EQ(i, 0) << where;
+            EXPECT_TRUE(c.mma_row_group.variant_kernels) << where;
+            continue;
+          }
+          if (c.family == RnnFamily::kMmaBlock) {
+            EXPECT_TRUE(i == 0 || choice.candidates[i - 1].family == RnnFamily::kMmaRowGroup)
+                << where;
             continue;
           }
           EXPECT_EQ(c.family, RnnFamily::kPersistent) << where;
@@ -356,7 +363,9 @@ TEST(RnnKernelChoiceTest, MmaBlockFamilyAt128Units) {
         const bool fits = gpu.major >= 8 && (dtype != DType::kFloat32 ||
                                              (gpu.optin >= 160 * 1024 && !c.relu));
         RnnFamily want = fits ? RnnFamily::kMmaBlock : RnnFamily::kPersistent;
-        if (gpu.major >= 9 && default_acts && (c.cell == 0 || (c.cell == 1 && c.reset_after))) {
+        // Hopper: the row-group kernel takes every cell and activation (its
+        // variants), fp32 only where h stays bounded (not relu).
+        if (gpu.major >= 9 && (dtype != DType::kFloat32 || !c.relu)) {
           want = RnnFamily::kMmaRowGroup;
         }
         if (c.cell == 2 && default_acts) want = RnnFamily::kRowBlock;  // every GPU

@@ -30,6 +30,7 @@ SOURCES=(kernels/common/gpu_status.cu kernels/masking/masking_kernel.cu
          kernels/rnn/masked_rnn_projection.cu kernels/rnn/masked_rnn_persistent.cu
          kernels/rnn/masked_rnn_row_block.cu kernels/rnn/masked_rnn_mma_row_group.cu
          kernels/rnn/masked_rnn_mma_block.cu
+         kernels/rnn/masked_rnn_mma_row_group_variants.cu
          kernels/common/types.cc kernels/masking/masking_launch_config.cc
          kernels/rnn/masked_rnn_config.cc kernels/rnn/rnn_kernel_choice.cc
          kernels/rnn/masked_rnn_shapes.cc
@@ -39,7 +40,7 @@ SOURCES=(kernels/common/gpu_status.cu kernels/masking/masking_kernel.cu
          trt_converter/plugins/pluginRegistration.cpp
          trt_converter/plugins/harness/pluginHarness.cpp)
 # Hopper-only kernels (clusters, wgmma): compute_90 PTX in a portable build (never chosen there).
-HOPPER_ONLY=(kernels/rnn/masked_rnn_mma_row_group.cu)
+HOPPER_ONLY=(kernels/rnn/masked_rnn_mma_row_group.cu kernels/rnn/masked_rnn_mma_row_group_variants.cu)
 binary=$BUILD/pluginHarness
 if [[ -n ${PREBUILT:-} ]]; then
   binary=$PREBUILT
