@@ -96,6 +96,7 @@ enum TmRnnOption : int32_t {
   kTmNoPipelinedProjection,
   kTmPortableClass,
   kTmNoMmaBlock,
+  kTmMmaBlockFp32,
   kTmGradPerStep,        // the gradient only (LaunchMaskedRnnGradWithOptions)
   kTmGradPersistent,
   kTmGradRecomputeOnly,
@@ -120,6 +121,7 @@ RnnKernelOptions OptionsFromFlags(const int32_t* flags) {
   o.no_pipelined_projection = flags[kTmNoPipelinedProjection] != 0;
   o.portable_class = flags[kTmPortableClass] != 0;
   o.no_mma_block = flags[kTmNoMmaBlock] != 0;
+  o.mma_block_fp32 = flags[kTmMmaBlockFp32] != 0;
   o.grad_per_step = flags[kTmGradPerStep] != 0;
   o.grad_persistent = flags[kTmGradPersistent] != 0;
   o.grad_recompute_only = flags[kTmGradRecomputeOnly] != 0;

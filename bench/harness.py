@@ -232,15 +232,15 @@ def rel_error(got, want):
 
 PATHS = (
     "auto", "serial", "stasync", "bulk", "fmarows", "persistent", "nomma", "global", "simple",
-    "oldproj", "rows8", "noblock")
+    "oldproj", "rows8", "noblock", "blockfp32")
 
 
 # The recurrence's options (bench/capi.cc's TmRnnOption order), passed with every call; set_path
 # fills them in place (every runner holds this one array).
 RNN_OPTIONS = ("per_step_only", "no_row_kernels", "no_mma_row_group", "row_group_copy",
                "row_group_8_warps", "no_clusters", "no_persistent_mma", "no_overlap",
-               "no_pipelined_projection", "portable_class", "no_mma_block", "grad_per_step",
-               "grad_persistent", "grad_recompute_only", "grad_slice_recompute")
+               "no_pipelined_projection", "portable_class", "no_mma_block", "mma_block_fp32",
+               "grad_per_step", "grad_persistent", "grad_recompute_only", "grad_slice_recompute")
 # A library built before the last options were added reads only its first entries (A/B runs of
 # older builds): setting one it lacks is an error, see set_options.
 LIB_OPTION_COUNT = LIB.tm_rnn_option_count()
@@ -259,10 +259,12 @@ def set_path(path):
   'persistent' (no row kernels), 'nomma' (FFMA persistent only), 'global' (no row kernels, no
   clusters, no tensor cores), 'simple' (one launch per step), 'oldproj' (auto, but big
   projections on the unpipelined tiles: FFMA for fp32, 2-byte loads for fp16/bf16), 'rows8'
-  (auto, but the row-group kernel's blocks have 8 warps, never 4) or 'noblock' (auto without
-  the tensor-core block kernel: what ran before it)."""
+  (auto, but the row-group kernel's blocks have 8 warps, never 4), 'noblock' (auto without
+  the tensor-core block kernel: what ran before it) or 'blockfp32' (auto, float32 on the block
+  kernel too: off by default)."""
   assert path in PATHS, path
-  mma_rows = path in ("auto", "serial", "stasync", "bulk", "oldproj", "rows8", "noblock")
+  mma_rows = path in ("auto", "serial", "stasync", "bulk", "oldproj", "rows8", "noblock",
+                      "blockfp32")
   options = dict(
       per_step_only=path == "simple",
       no_row_kernels=not (mma_rows or path == "fmarows"),
@@ -274,7 +276,8 @@ def set_path(path):
       no_overlap=path == "serial",
       no_pipelined_projection=path == "oldproj",
       portable_class=PORTABLE,
-      no_mma_block=path == "noblock")
+      no_mma_block=path == "noblock",
+      mma_block_fp32=path == "blockfp32")
   set_options(**options)
 
 
@@ -403,7 +406,9 @@ def rnn_check_suite(full=True):
                    seed=count)
     count += 1
     check_paths(case, f"mma-block {cell}{'' if reset_after else '(reset_before)'} B{b} T{t} "
-                f"U{u} {dtype} {case.attrs}", ("auto", "noblock") if b < 100 else ("auto",), worst)
+                f"U{u} {dtype} {case.attrs}",
+                (("auto", "noblock") if b < 100 else ("auto",)) +
+                (("blockfp32",) if dtype == torch.float32 else ()), worst)
   # The row-group variants' kernels: other activations (relu / linear with smaller weights:
   # unbounded otherwise), SimpleRNN (tanh above 128 units), GRU reset_after=False (r * h sent
   # to every block before the candidate's product; st.async packets only).

@@ -47,6 +47,9 @@ struct RnnKernelOptions {
                                          // TFTRT_MASKING_RNN_ROWS_ST_ASYNC / _ROWS_BULK
   bool row_group_8_warps = false;        // TFTRT_MASKING_RNN_ROWS_8_WARPS
   bool no_mma_block = false;             // TFTRT_MASKING_RNN_NO_MMA_BLOCK
+  // float32 on the tensor-core block kernel too (TFTRT_MASKING_RNN_MMA_BLOCK_FP32;
+  // off by default: see PlanMmaBlockRnn).
+  bool mma_block_fp32 = false;
   bool no_clusters = false;              // TFTRT_MASKING_RNN_NO_CLUSTER (projection K split, persistent)
   bool no_persistent_mma = false;        // TFTRT_MASKING_RNN_NO_MMA
   bool no_overlap = false;               // TFTRT_MASKING_RNN_NO_OVERLAP (programmatic dependent launch)

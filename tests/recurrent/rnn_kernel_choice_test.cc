@@ -344,45 +344,51 @@ TEST(RnnKernelChoiceTest, MmaBlockFamilyAt128Units) {
     return std::string(c.cell == 0 ? "lstm" : (c.cell == 2 ? "simple_rnn" : (c.reset_after ? "gru" : "gru_rb"))) +
            (c.relu ? " relu" : " tanh");
   };
-  for (const GridGpu& gpu : GridGpus()) {
-    for (const DType dtype : {DType::kFloat16, DType::kBFloat16, DType::kFloat32}) {
-      for (const Case& c : cases) {
-        MaskedRnnConfig config;
-        config.cell = static_cast<RnnCell>(c.cell);
-        config.reset_after = c.reset_after;
-        config.batch = 8;
-        config.time = 100;
-        config.input_size = 64;
-        config.units = 128;
-        if (c.relu) config.activation = Activation::kRelu;
-        const RnnKernelChoice choice = ChooseRnnKernel(config, dtype, PropsOf(gpu), RnnKernelOptions());
-        const std::string where = std::string(gpu.name) + " " + name_of(c) + " dtype=" +
-                                  std::to_string(static_cast<int>(dtype));
-        const bool default_acts = !c.relu;
-        // fp32: W_lo in shared memory, and h within fp16's range (not relu).
-        const bool fits = gpu.major >= 8 && (dtype != DType::kFloat32 ||
-                                             (gpu.optin >= 160 * 1024 && !c.relu));
-        RnnFamily want = fits ? RnnFamily::kMmaBlock : RnnFamily::kPersistent;
-        // Hopper: the row-group kernel takes every cell and activation (its
-        // variants), fp32 only where h stays bounded (not relu).
-        if (gpu.major >= 9 && (dtype != DType::kFloat32 || !c.relu)) {
-          want = RnnFamily::kMmaRowGroup;
-        }
-        if (c.cell == 2 && default_acts) want = RnnFamily::kRowBlock;  // every GPU
-        EXPECT_EQ(RnnFamilyName(choice.first().family), std::string(RnnFamilyName(want))) << where;
-        bool listed = false;
-        for (int i = 0; i < choice.candidate_count; ++i) {
-          listed |= choice.candidates[i].family == RnnFamily::kMmaBlock;
-        }
-        EXPECT_EQ(listed, fits) << where;
-        if (fits && choice.first().family == RnnFamily::kMmaBlock) {
-          EXPECT_EQ(choice.first().mma_block.k_tiles, 8) << where;
-          EXPECT_EQ(choice.first().mma_block.threads, 512) << where;
-          EXPECT_EQ(choice.first().mma_block.blocks, 1) << where;
+  for (const bool fp32_on : {false, true}) {  // float32 on the block kernel: on request only
+    RnnKernelOptions options;
+    options.mma_block_fp32 = fp32_on;
+    for (const GridGpu& gpu : GridGpus()) {
+      for (const DType dtype : {DType::kFloat16, DType::kBFloat16, DType::kFloat32}) {
+        for (const Case& c : cases) {
+          MaskedRnnConfig config;
+          config.cell = static_cast<RnnCell>(c.cell);
+          config.reset_after = c.reset_after;
+          config.batch = 8;
+          config.time = 100;
+          config.input_size = 64;
+          config.units = 128;
+          if (c.relu) config.activation = Activation::kRelu;
+          const RnnKernelChoice choice = ChooseRnnKernel(config, dtype, PropsOf(gpu), options);
+          const std::string where = std::string(gpu.name) + " " + name_of(c) + " dtype=" +
+                                    std::to_string(static_cast<int>(dtype)) +
+                                    (fp32_on ? " mma_block_fp32" : "");
+          const bool default_acts = !c.relu;
+          // fp32: on request, W_lo in shared memory, and h within fp16's range (not relu).
+          const bool fits = gpu.major >= 8 && (dtype != DType::kFloat32 ||
+                                               (fp32_on && gpu.optin >= 160 * 1024 && !c.relu));
+          RnnFamily want = fits ? RnnFamily::kMmaBlock : RnnFamily::kPersistent;
+          // Hopper: the row-group kernel takes every cell and activation (its
+          // variants), fp32 only where h stays bounded (not relu).
+          if (gpu.major >= 9 && (dtype != DType::kFloat32 || !c.relu)) {
+            want = RnnFamily::kMmaRowGroup;
+          }
+          if (c.cell == 2 && default_acts) want = RnnFamily::kRowBlock;  // every GPU
+          EXPECT_EQ(RnnFamilyName(choice.first().family), std::string(RnnFamilyName(want))) << where;
+          bool listed = false;
+          for (int i = 0; i < choice.candidate_count; ++i) {
+            listed |= choice.candidates[i].family == RnnFamily::kMmaBlock;
+          }
+          EXPECT_EQ(listed, fits) << where;
+          if (fits && choice.first().family == RnnFamily::kMmaBlock) {
+            EXPECT_EQ(choice.first().mma_block.k_tiles, 8) << where;
+            EXPECT_EQ(choice.first().mma_block.threads, 512) << where;
+            EXPECT_EQ(choice.first().mma_block.blocks, 1) << where;
+          }
         }
       }
     }
   }
+
   // The knob and the row-kernel switch turn it off.
   MaskedRnnConfig config;
   config.batch = 8;
