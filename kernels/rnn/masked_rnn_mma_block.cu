@@ -18,20 +18,7 @@ struct MmaBlockParams : RecurrenceIo<T> {
   CellSpec spec;
 };
 
-// The MMA operand type: the tensors' own for fp16/bf16; fp32 runs on fp16
-// operands split in two, value = hi + lo (W_hi h_hi + W_hi h_lo + W_lo h_hi;
-// the dropped W_lo h_lo is ~2^-22 of the product), as the row-group kernel.
-template <typename T>
-struct BlockOperand {
-  using type = T;
-};
-template <>
-struct BlockOperand<float> {
-  using type = __half;
-};
-
-__device__ __forceinline__ uint32_t Bits16(__half v) { return __half_as_ushort(v); }
-__device__ __forceinline__ uint32_t Bits16(__nv_bfloat16 v) { return __bfloat16_as_ushort(v); }
+// MmaOperand (fp32 as W_hi + W_lo), RawBits: rnn_device.cuh, shared with the row-group kernel.
 
 // h in shared memory: per batch row 4 KT packets of 16 bytes, packet g =
 // [hi of units 4g..4g+3][lo of the same] (one ld.shared.v4 gives a lane both
@@ -87,7 +74,7 @@ __device__ __forceinline__ float CellStep(const CellSpec& spec, const float* x, 
 // product (over r * h) gives the candidate's recurrent part.
 template <typename T, int KT, RnnCell kCell, bool kResetBefore, bool kDefault>
 __global__ void __launch_bounds__(MmaBlockThreads(KT), 1) MmaBlockRnnKernel(const MmaBlockParams<T> p) {
-  using M = typename BlockOperand<T>::type;
+  using M = typename MmaOperand<T>::type;
   constexpr bool kSplitWeights = !std::is_same<M, T>::value;  // fp32: W = W_hi + W_lo
   constexpr int G = kCell == RnnCell::kLstm ? 4 : (kCell == RnnCell::kGru ? 3 : 1);
   constexpr int TPW = kMmaBlockTilesPerWarp;
@@ -202,10 +189,10 @@ __global__ void __launch_bounds__(MmaBlockThreads(KT), 1) MmaBlockRnnKernel(cons
           if constexpr (kSplitWeights) {
             const float scaled = w * scale;
             const __half hi = __float2half_rn(scaled);
-            pair |= Bits16(hi) << (16 * j);
-            pair_lo |= Bits16(__float2half_rn(scaled - __half2float(hi))) << (16 * j);
+            pair |= RawBits(hi) << (16 * j);
+            pair_lo |= RawBits(__float2half_rn(scaled - __half2float(hi))) << (16 * j);
           } else {
-            pair |= Bits16(FromAcc<M>(w)) << (16 * j);
+            pair |= RawBits(FromAcc<M>(w)) << (16 * j);
           }
         }
         a[i][kt][e] = pair;

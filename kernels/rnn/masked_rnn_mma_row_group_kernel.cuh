@@ -129,25 +129,7 @@ __device__ __forceinline__ float RowActivate(const RowActivation& f, float x) {
   return Clamp(fmaf(f.scale, x, f.shift), f.lo, f.hi);
 }
 
-// The MMA operand type: the tensors' own for fp16/bf16; fp32 runs on fp16
-// operands split in two, value = hi + lo (3 MMAs per k tile: W_hi h_hi +
-// W_hi h_lo + W_lo h_hi; the dropped W_lo h_lo is ~2^-22 of the product).
-template <typename T>
-struct MmaOperand {
-  using type = T;
-};
-template <>
-struct MmaOperand<float> {
-  using type = __half;
-};
-
-// The 16 bits of a value, and of a float rounded to T.
-__device__ __forceinline__ uint32_t RawBits(__half v) { return __half_as_ushort(v); }
-__device__ __forceinline__ uint32_t RawBits(__nv_bfloat16 v) { return __bfloat16_as_ushort(v); }
-template <typename T>
-__device__ __forceinline__ uint32_t RoundBits(float v) {
-  return RawBits(FromAcc<T>(v));
-}
+// MmaOperand, RawBits, RoundBits: rnn_device.cuh.
 
 // 16 bytes of this block's shared memory.
 __device__ __forceinline__ uint4 LoadShared16(unsigned address) {

@@ -41,6 +41,27 @@ __device__ __forceinline__ __nv_bfloat16 FromAcc<__nv_bfloat16, float>(float v) 
 template <typename T, typename Acc>
 __device__ __forceinline__ Acc RoundTo(Acc v) { return ToAcc<Acc>(FromAcc<T>(v)); }
 
+// The tensor-core recurrences' MMA operand type (the row-group and block
+// kernels): the tensors' own for fp16/bf16; fp32 runs on fp16 operands split
+// in two, value = hi + lo (3 MMAs per k tile: W_hi h_hi + W_hi h_lo +
+// W_lo h_hi; the dropped W_lo h_lo is ~2^-22 of the product).
+template <typename T>
+struct MmaOperand {
+  using type = T;
+};
+template <>
+struct MmaOperand<float> {
+  using type = __half;
+};
+
+// The 16 bits of a value, and of a float rounded to T.
+__device__ __forceinline__ uint32_t RawBits(__half v) { return __half_as_ushort(v); }
+__device__ __forceinline__ uint32_t RawBits(__nv_bfloat16 v) { return __bfloat16_as_ushort(v); }
+template <typename T>
+__device__ __forceinline__ uint32_t RoundBits(float v) {
+  return RawBits(FromAcc<T>(v));
+}
+
 // D += A (16x16, row) * B (16x8, col); fp16 or bf16 operands, fp32 accumulators.
 // m16n8k16 is sm_80+. Turing (sm_75) runs fp16 as two m16n8k8 MMAs (the same
 // products and fp32 sums) and bf16, which its tensor cores lack, on FFMA:
