@@ -7,24 +7,12 @@
 # $OUT/logs.tgz.
 set -uo pipefail
 D=.devbuild/block
-OUT=${OUT:-/tmp/out}
-LOGS=$OUT/logs
-mkdir -p "$LOGS"
-trap 'tar czf "$OUT/logs.tgz" -C "$OUT" logs && rm -rf "$LOGS"' EXIT
-export PYTHONUNBUFFERED=1
-START=$(date +%s)
-BUDGET=${BUDGET:-395}  # s: every step is cut so that the logs are packed before the call's limit
-left() { local l=$(( BUDGET - ($(date +%s) - START) )); (( l < $1 )) && echo $(( l > 1 ? l : 1 )) || echo $1; }
+BUDGET=${BUDGET:-395}
+source bench/device_steps.sh
 cp "$D/bench/harness.py" "$D/bench/sanitize_driver.cc" bench/
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv | tee "$LOGS/gpu.txt"
 portable=(env TM_LIB=$D/c80/libtm.so TFTRT_MASKING_RNN_PORTABLE=1)
 hopper=(env TM_LIB=$D/sm90a/libtm.so)
-step() {  # step NAME LIMIT command...: runs it, keeps its log, prints its summary lines
-  local name=$1 limit=$2; shift 2
-  local t0=$(date +%s)
-  timeout "$(left "$limit")" "$@" > "$LOGS/$name.log" 2>&1 || echo "$name: rc=$?"
-  echo "-- $name ($(( $(date +%s) - t0 )) s)"; grep -E "FAILED|FAIL |WRONG|done in" "$LOGS/$name.log" | head -20
-}
 nvcc -O2 -std=c++17 -arch=sm_90 -I. bench/sanitize_driver.cc -L$D/c80 -ltm \
   -Xlinker -rpath=$PWD/$D/c80 -o /tmp/sanitize_driver > "$LOGS/build_driver.log" 2>&1 &
 step check_portable 100 "${portable[@]}" python3 bench/harness.py check --portable

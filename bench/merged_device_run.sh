@@ -17,25 +17,11 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 D=${D:-.devbuild/merged}
-OUT=${OUT:-/tmp/out}
-LOGS=$OUT/logs
-mkdir -p "$LOGS"
-trap 'tar czf "$OUT/logs.tgz" -C "$OUT" logs && rm -rf "$LOGS"' EXIT
-export PYTHONUNBUFFERED=1
-START=$(date +%s)
-BUDGET=${BUDGET:-540}
-left() { local l=$(( BUDGET - ($(date +%s) - START) )); (( l < $1 )) && echo $(( l > 1 ? l : 1 )) || echo $1; }
+source bench/device_steps.sh
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv | tee "$LOGS/gpu.txt"
 [[ -f $D/bundle.tgz ]] && tar xzf "$D/bundle.tgz" -C "$D"
 portable=(env TM_LIB=$D/c80/libtm.so TFTRT_MASKING_RNN_PORTABLE=1)
 hopper=(env TM_LIB=$D/sm90a/libtm.so)
-step() {  # step NAME LIMIT command...: runs it, keeps its log, prints its summary lines
-  local name=$1 limit=$2; shift 2
-  local t0=$(date +%s)
-  timeout "$(left "$limit")" "$@" > "$LOGS/$name.log" 2>&1 || echo "$name: rc=$?"
-  echo "-- $name ($(( $(date +%s) - t0 )) s)"
-  grep -E "FAILED|FAIL |WRONG|done in|cases passed|^FAIL" "$LOGS/$name.log" | head -12
-}
 for lib in c80 sm90a; do
   nvcc -O2 -std=c++17 -arch=sm_90 -I. bench/sanitize_driver.cc -L$D/$lib -ltm \
     -Xlinker -rpath=$PWD/$D/$lib -o /tmp/sanitize_$lib > "$LOGS/build_driver_$lib.log" 2>&1 &
