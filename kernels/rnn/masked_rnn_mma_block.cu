@@ -156,14 +156,7 @@ __global__ void __launch_bounds__(MmaBlockThreads(KT), 1) MmaBlockRnnKernel(cons
         }
       }
     }
-#pragma unroll
-    for (int offset = 16; offset > 0; offset >>= 1) {
-      largest = fmaxf(largest, __shfl_xor_sync(0xffffffffu, largest, offset));
-    }
-    if (largest > 0.0f && largest <= 3.0e38f) {  // inf / NaN weights: NaN results, unscaled
-      frexpf(largest, &scale_exp);
-      scale_exp = min(15 - scale_exp, 126);  // 2^scale_exp stays a finite float
-    }
+    scale_exp = min(WarpWeightScaleExponent(largest), 126);  // 2^scale_exp stays finite
   }
   const float unscale = ldexpf(1.0f, -scale_exp);
   const float scale = ldexpf(1.0f, scale_exp);  // w * scale == ldexpf(w, scale_exp)

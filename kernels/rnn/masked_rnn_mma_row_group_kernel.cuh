@@ -285,14 +285,7 @@ __device__ __forceinline__ void MmaRowGroupRnnSteps(const P p) {
         largest = fmaxf(largest, fmaxf(fabsf(weight(kt, e, 0)), fabsf(weight(kt, e, 1))));
       }
     }
-#pragma unroll
-    for (int offset = 16; offset > 0; offset >>= 1) {
-      largest = fmaxf(largest, __shfl_xor_sync(0xffffffffu, largest, offset));
-    }
-    if (largest > 0.0f && largest <= 3.0e38f) {  // inf / NaN weights: NaN results, unscaled
-      frexpf(largest, &scale_exp);
-      scale_exp = 15 - scale_exp;
-    }
+    scale_exp = WarpWeightScaleExponent(largest);
   }
   const float unscale = ldexpf(1.0f, -scale_exp);
   uint32_t a[KT][4], a_lo[kSplitWeights ? KT : 1][4];

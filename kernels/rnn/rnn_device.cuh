@@ -54,6 +54,24 @@ struct MmaOperand<float> {
   using type = __half;
 };
 
+// fp32 weights are scaled by 2^e before the split into fp16 hi + lo, so that
+// the warp's largest |w| lies in [2^14, 2^15) and W_lo stays clear of fp16's
+// subnormals; the products are scaled back exactly. `largest`: this lane's
+// largest |w|; returns e for the whole warp (0 for zero, inf or NaN weights:
+// NaN results, unscaled).
+__device__ __forceinline__ int WarpWeightScaleExponent(float largest) {
+#pragma unroll
+  for (int offset = 16; offset > 0; offset >>= 1) {
+    largest = fmaxf(largest, __shfl_xor_sync(0xffffffffu, largest, offset));
+  }
+  int exponent = 0;
+  if (largest > 0.0f && largest <= 3.0e38f) {
+    frexpf(largest, &exponent);
+    return 15 - exponent;
+  }
+  return 0;
+}
+
 // The 16 bits of a value, and of a float rounded to T.
 __device__ __forceinline__ uint32_t RawBits(__half v) { return __half_as_ushort(v); }
 __device__ __forceinline__ uint32_t RawBits(__nv_bfloat16 v) { return __bfloat16_as_ushort(v); }
