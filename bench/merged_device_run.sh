@@ -40,6 +40,7 @@ step bench_portable 45 "${portable[@]}" python3 bench/harness.py bench --portabl
 wait
 sanitize() {  # sanitize NAME LIMIT env... -- driver args: racecheck of what the env selects
   local name=$1 limit=$2; shift 2
+  skipped "$name" && return 0
   local envs=(); while [[ $1 != -- ]]; do envs+=("$1"); shift; done; shift
   local log="$LOGS/$name.log" t0=$(date +%s)
   timeout "$(left "$limit")" env "${envs[@]}" compute-sanitizer --tool racecheck --error-exitcode 9 \
