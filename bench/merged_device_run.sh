@@ -7,8 +7,11 @@
 #   3. the TensorRT plugin harness on the portable path (a pluginHarness binary built here with
 #      `PORTABLE=1 BUILD_ONLY=1 ... trt_converter/plugins/harness/run_on_device.sh`);
 #   4. the cells/activations table on Hopper, the training-step table (quick), the portable LSTM
-#      table at H = 128, then racecheck of the row-group variants (Hopper) and of SimpleRNN / GRU
-#      on the portable path.
+#      table at H = 128;
+#   5. memcheck and racecheck of the gradient on the launcher's choice, the gradient's profile
+#      (bench/grad_profile.py), racecheck of the row-group variants (Hopper) and of SimpleRNN /
+#      GRU on the portable path.
+# SKIP="step ..." leaves steps out (bench/device_steps.sh).
 # Carried (ignored) folder .devbuild/merged/: c80/ and sm90a/ (libtm.so + libtm.arch of
 # bench/build.sh ARCH=compute_80 / sm_90a), pluginHarness, or all of them as bundle.tgz (the
 # libraries with -lineinfo pass the 64 MiB a call carries; gzip brings them to about a third).
@@ -38,6 +41,11 @@ step grad_bench 100 "${hopper[@]}" python3 bench/grad_harness.py bench --quick \
 step bench_portable 45 "${portable[@]}" python3 bench/harness.py bench --portable --skip-masking \
   --paths noblock --bs 1,8,32,128 --ts 100 --fs 64 --hs 128 --json "$LOGS/bench_portable.json"
 wait
+step grad_memcheck 100 compute-sanitizer --tool memcheck --error-exitcode 9 /tmp/sanitize_sm90a \
+  grad --auto-only
+step grad_racecheck 90 compute-sanitizer --tool racecheck --error-exitcode 9 /tmp/sanitize_sm90a \
+  grad --auto-only
+step grad_profile 60 "${hopper[@]}" python3 bench/grad_profile.py --json "$LOGS/grad_profile.json"
 sanitize() {  # sanitize NAME LIMIT env... -- driver args: racecheck of what the env selects
   local name=$1 limit=$2; shift 2
   skipped "$name" && return 0
