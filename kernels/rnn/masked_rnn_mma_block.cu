@@ -156,10 +156,9 @@ __global__ void __launch_bounds__(MmaBlockThreads(KT), 1) MmaBlockRnnKernel(cons
         }
       }
     }
-    scale_exp = min(WarpWeightScaleExponent(largest), 126);  // 2^scale_exp stays finite
+    scale_exp = min(WarpWeightScaleExponent(largest), 126);  // 2^-scale_exp stays normal
   }
   const float unscale = ldexpf(1.0f, -scale_exp);
-  const float scale = ldexpf(1.0f, scale_exp);  // w * scale == ldexpf(w, scale_exp)
   // W_lo fragments of (tile i, k tile kt): 512 bytes, lane l's 16 at 16 l.
   auto lo_at = [&](int i, int kt) {
     return lo_base + static_cast<unsigned>(((warp * TPW + i) * KT + kt) * 512 + 16 * lane);
@@ -172,24 +171,15 @@ __global__ void __launch_bounds__(MmaBlockThreads(KT), 1) MmaBlockRnnKernel(cons
     if ((tig >> 1) != (part & 1)) continue;
 #pragma unroll
     for (int i = 0; i < TPW; ++i) {
-      uint32_t lo[4];
+      uint32_t lo[4] = {0, 0, 0, 0};
 #pragma unroll
       for (int e = 0; e < 4; ++e) {
-        uint32_t pair = 0, pair_lo = 0;
-#pragma unroll
-        for (int j = 0; j < 2; ++j) {
-          const float w = staged(i, e, j);
-          if constexpr (kSplitWeights) {
-            const float scaled = w * scale;
-            const __half hi = __float2half_rn(scaled);
-            pair |= RawBits(hi) << (16 * j);
-            pair_lo |= RawBits(__float2half_rn(scaled - __half2float(hi))) << (16 * j);
-          } else {
-            pair |= RawBits(FromAcc<M>(w)) << (16 * j);
-          }
+        if constexpr (kSplitWeights) {
+          SplitScaledWeightPair(staged(i, e, 0), staged(i, e, 1), scale_exp, &a[i][kt][e],
+                                &lo[e]);
+        } else {
+          a[i][kt][e] = RoundBits<M>(staged(i, e, 0)) | RoundBits<M>(staged(i, e, 1)) << 16;
         }
-        a[i][kt][e] = pair;
-        lo[e] = pair_lo;
       }
       // Written and read by this lane only: no barrier needed for them.
       if constexpr (kSplitWeights) {

@@ -293,21 +293,12 @@ __device__ __forceinline__ void MmaRowGroupRnnSteps(const P p) {
   for (int kt = 0; kt < KT; ++kt) {
 #pragma unroll
     for (int e = 0; e < 4; ++e) {
-      uint32_t pair = 0, pair_lo = 0;
-#pragma unroll
-      for (int i = 0; i < 2; ++i) {
-        const T w = weight(kt, e, i);
-        if constexpr (kSplitWeights) {
-          const float scaled = ldexpf(w, scale_exp);
-          const __half hi = __float2half_rn(scaled);
-          pair |= RawBits(hi) << (16 * i);
-          pair_lo |= RawBits(__float2half_rn(scaled - __half2float(hi))) << (16 * i);
-        } else {
-          pair |= RawBits(w) << (16 * i);
-        }
+      if constexpr (kSplitWeights) {
+        SplitScaledWeightPair(weight(kt, e, 0), weight(kt, e, 1), scale_exp, &a[kt][e],
+                              &a_lo[kt][e]);
+      } else {
+        a[kt][e] = RawBits(weight(kt, e, 0)) | RawBits(weight(kt, e, 1)) << 16;
       }
-      a[kt][e] = pair;
-      if constexpr (kSplitWeights) a_lo[kt][e] = pair_lo;
     }
   }
 

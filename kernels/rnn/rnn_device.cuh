@@ -80,6 +80,25 @@ __device__ __forceinline__ uint32_t RoundBits(float v) {
   return RawBits(FromAcc<T>(v));
 }
 
+// Two fp32 weights (consecutive k of one A-fragment register) scaled by
+// 2^scale_exp (WarpWeightScaleExponent: ldexpf, since 2^scale_exp itself may
+// pass fp32's range for tiny weights) and split into fp16 parts, w * 2^scale_exp
+// = hi + lo to ~22 bits: *hi packs both hi parts, *lo both lo parts.
+__device__ __forceinline__ void SplitScaledWeightPair(float w0, float w1, int scale_exp,
+                                                      uint32_t* hi, uint32_t* lo) {
+  uint32_t pair = 0, pair_lo = 0;
+  const float w[2] = {w0, w1};
+#pragma unroll
+  for (int j = 0; j < 2; ++j) {
+    const float scaled = ldexpf(w[j], scale_exp);
+    const __half big = __float2half_rn(scaled);
+    pair |= RawBits(big) << (16 * j);
+    pair_lo |= RawBits(__float2half_rn(scaled - __half2float(big))) << (16 * j);
+  }
+  *hi = pair;
+  *lo = pair_lo;
+}
+
 // D += A (16x16, row) * B (16x8, col); fp16 or bf16 operands, fp32 accumulators.
 // m16n8k16 is sm_80+. Turing (sm_75) runs fp16 as two m16n8k8 MMAs (the same
 // products and fp32 sums) and bf16, which its tensor cores lack, on FFMA:
