@@ -494,7 +494,7 @@ struct GradLayout {
   size_t dh_parts = 0;            // and [splits][B][U]
   size_t exchange = 0;            // unit-slice kernels: [2][B][G*U padded to 4] fp32
   size_t counters = 0;            // and their barrier counters, [2][B] uint32
-  // The recompute on the forward kernels (FastRecomputeApplies): h after every
+  // The recompute on the forward kernels (FastRecomputeFits): h after every
   // step ([B, T, U] in the forward's dtype, its carried outputs), the forward's
   // workspace, and where float16/bfloat16 runs a float32 forward
   // (FastRecomputeForwardDType) the forward's inputs in float32 (x, kernel,
@@ -515,13 +515,18 @@ struct GradLayout {
 // and bfloat16 up to 512 (their forward on the tensor cores: 0.17-0.39 ms at
 // 512 units; above 512 not measured). GRU reset_after=false (two products per
 // step) keeps the step-by-step recompute; float64 has no unit-slice kernels.
-// A function of the config and dtype only, like the workspace; LaunchTyped
-// also needs the unit-slice backward.
-bool FastRecomputeApplies(const MaskedRnnConfig& config, DType dtype) {
+// A function of the config and dtype only; LaunchTyped also needs the
+// unit-slice backward. The workspace has room for it up to 512 units in every
+// dtype but float64 (FastRecomputeFits), so that grad_fast_recompute can
+// measure it where the rule does not take it.
+bool FastRecomputeFits(const MaskedRnnConfig& config, DType dtype) {
   const bool gru_before = config.cell == RnnCell::kGru && !config.reset_after;
+  return dtype != DType::kFloat64 && !gru_before && config.units <= 512 && config.time > 0 &&
+         config.batch > 0;
+}
+bool FastRecomputeApplies(const MaskedRnnConfig& config, DType dtype) {
   const bool half = dtype == DType::kFloat16 || dtype == DType::kBFloat16;
-  return dtype != DType::kFloat64 && !gru_before && config.units <= (half ? 512 : 128) &&
-         config.time > 0 && config.batch > 0;
+  return FastRecomputeFits(config, dtype) && (half || config.units <= 128);
 }
 
 // The dtype of the fast recompute's forward: float32 up to 128 units (float16/
@@ -558,7 +563,7 @@ GradLayout Layout(const MaskedRnnConfig& config, DType dtype) {
     *slot = at;
     at += AlignUp(elements * acc);
   };
-  const bool fast = FastRecomputeApplies(config, dtype);
+  const bool fast = FastRecomputeFits(config, dtype);
   const DType forward_dtype = FastRecomputeForwardDType(config, dtype);
   if (fast) {
     // The forward's workspace first: its input projection ([B*T, N] fp32 in
@@ -1701,8 +1706,10 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
   };
   // The recompute on the forward's kernels, which also leave the input
   // projection in p.proj.
-  const bool fast_recompute = use_slices && FastRecomputeApplies(config, args.forward.dtype) &&
-                              !options.grad_slice_recompute;
+  const bool fast_recompute =
+      use_slices && !options.grad_slice_recompute &&
+      (FastRecomputeApplies(config, args.forward.dtype) ||
+       (options.grad_fast_recompute && FastRecomputeFits(config, args.forward.dtype)));
 
   // 1. Recompute the forward.
   if (row_units > 0) {
