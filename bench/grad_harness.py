@@ -122,7 +122,7 @@ GRAD_PATHS = ("auto", "slices", "fast", "persistent", "per_step")
 def set_grad_path(path, recompute_only=False):
   """'auto': the launcher's choice (the unit-slice kernels wherever their plan fits: fp32
   arithmetic, not GRU reset_after=false, their recompute on the forward's own kernels for
-  float32 up to 128 units, float16/bfloat16 up to 512; else the split-K persistent kernels up to B x U = 32768, else one
+  float32 and bfloat16 up to 128 units, float16 up to 512; else the split-K persistent kernels up to B x U = 32768, else one
   launch per product and step); 'slices': auto, but the unit-slice kernels recompute the forward
   themselves, step by step; 'fast': auto, but the forward's own kernels recompute wherever the
   workspace has room (up to 512 units), also for float32 above 128; 'persistent': the split-K persistent
@@ -223,8 +223,8 @@ def check_suite():
     run(cell, ra, f32, 6, 100, 40, 72, "split-K weights")
     run(cell, ra, torch.float16, 6, 100, 40, 72, "split-K weights")
     run(cell, ra, f32, 17, 20, 33, 130, "odd tiles")
-    # 16-bit above 128 units: the fast recompute on the 16-bit forward; 16-bit operands of the
-    # tensor-core products (1 or 2 TF32 MMAs per k step).
+    # 16-bit above 128 units: the fast recompute on the 16-bit forward (float16 by the rule,
+    # bfloat16 on path 'fast'); 16-bit operands of the tensor-core products (1 or 2 TF32 MMAs).
     run(cell, ra, torch.float16, 17, 20, 33, 130, "odd tiles")
     run(cell, ra, torch.bfloat16, 9, 12, 33, 200, "odd tiles")
   # Benchmark-sized shapes (one each).

@@ -11,8 +11,8 @@
 //    step (0 for masked pairs) and the element-wise part of d(state_prev); one
 //    product d(h_prev) += dG_rec @ U^T (GRU reset_after=false: two, the h gate's
 //    goes through r).
-// Where the forward is faster (FastRecomputeApplies: float32 up to 128 units,
-// float16/bfloat16 up to 512) the recompute runs on the forward's own kernels
+// Where the forward is faster (FastRecomputeApplies: float32 and bfloat16 up to
+// 128 units, float16 up to 512) the recompute runs on the forward's own kernels
 // (FastRecompute: the forward's h of every step, then h_prev @ U of all pairs as
 // one product, then the cells in one element-wise pass over the steps; the
 // forward's input projection is the gradient's): those run a step in ~1 us
@@ -509,12 +509,15 @@ struct GradLayout {
 // The recompute runs on the forward's own kernels (LaunchMaskedRnnWithOptions:
 // its h of every step, then h_prev @ U for all pairs as one product and the
 // cells in one element-wise pass) where the forward is faster than the
-// unit-slice recompute (~4-5 us per step on the H200): float32 up to 128 units
-// (the row kernels, ~0.8 us per step; at 512 units the float32 forward takes
-// 0.57-2.1 ms at B 8-128, T 100, the unit-slice recompute 0.56-1.7), float16
-// and bfloat16 up to 512 (their forward on the tensor cores: 0.17-0.39 ms at
-// 512 units; above 512 not measured). GRU reset_after=false (two products per
-// step) keeps the step-by-step recompute; float64 has no unit-slice kernels.
+// unit-slice recompute (~4-5 us per step on the H200): float32 and bfloat16 up
+// to 128 units (the row kernels, ~0.8 us per step; at 512 units the float32
+// forward takes 0.57-2.1 ms at B 8-128, T 100, the unit-slice recompute
+// 0.56-1.7), float16 up to 512 (its forward on the tensor cores: 0.17-0.39 ms
+// at 512 units; above 512 not measured). bfloat16 above 128 units would run the
+// same 16-bit forward, whose h_prev carries bf16's rounding (2^-8, fp16's 2^-11)
+// into every gradient: not taken until the harness has measured it (path
+// 'fast'). GRU reset_after=false (two products per step) keeps the
+// step-by-step recompute; float64 has no unit-slice kernels.
 // A function of the config and dtype only; LaunchTyped also needs the
 // unit-slice backward. The workspace has room for it up to 512 units in every
 // dtype but float64 (FastRecomputeFits), so that grad_fast_recompute can
@@ -525,8 +528,7 @@ bool FastRecomputeFits(const MaskedRnnConfig& config, DType dtype) {
          config.batch > 0;
 }
 bool FastRecomputeApplies(const MaskedRnnConfig& config, DType dtype) {
-  const bool half = dtype == DType::kFloat16 || dtype == DType::kBFloat16;
-  return FastRecomputeFits(config, dtype) && (half || config.units <= 128);
+  return FastRecomputeFits(config, dtype) && (dtype == DType::kFloat16 || config.units <= 128);
 }
 
 // The dtype of the fast recompute's forward: float32 up to 128 units (float16/
