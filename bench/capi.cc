@@ -101,6 +101,7 @@ enum TmRnnOption : int32_t {
   kTmGradPersistent,
   kTmGradRecomputeOnly,
   kTmGradSliceRecompute,
+  kTmGradFastRecompute,
   kTmOptionCount,
 };
 
@@ -126,6 +127,7 @@ RnnKernelOptions OptionsFromFlags(const int32_t* flags) {
   o.grad_persistent = flags[kTmGradPersistent] != 0;
   o.grad_recompute_only = flags[kTmGradRecomputeOnly] != 0;
   o.grad_slice_recompute = flags[kTmGradSliceRecompute] != 0;
+  o.grad_fast_recompute = flags[kTmGradFastRecompute] != 0;
   return o;
 }
 

@@ -116,20 +116,22 @@ class GradRunner:
                 initial_h=states[0], initial_c=states[1] if c.cell == "lstm" else None)
 
 
-GRAD_PATHS = ("auto", "slices", "persistent", "per_step")
+GRAD_PATHS = ("auto", "slices", "fast", "persistent", "per_step")
 
 
 def set_grad_path(path, recompute_only=False):
   """'auto': the launcher's choice (the unit-slice kernels wherever their plan fits: fp32
   arithmetic, not GRU reset_after=false, their recompute on the forward's own kernels for
-  float32 up to 128 units; else the split-K persistent kernels up to B x U = 32768, else one
+  float32 and bfloat16 up to 128 units, float16 up to 512; else the split-K persistent kernels up to B x U = 32768, else one
   launch per product and step); 'slices': auto, but the unit-slice kernels recompute the forward
-  themselves, step by step; 'persistent': the split-K persistent
+  themselves, step by step; 'fast': auto, but the forward's own kernels recompute wherever the
+  workspace has room (up to 512 units), also for float32 above 128; 'persistent': the split-K persistent
   cooperative kernels wherever they apply (not GRU reset_after=false); 'per_step': one launch
   per product and step. recompute_only: the gradient stops after the forward recompute (bench
   only: its outputs are left unwritten)."""
   harness.set_options(grad_per_step=path == "per_step", grad_persistent=path == "persistent",
-                      grad_slice_recompute=path == "slices", grad_recompute_only=recompute_only)
+                      grad_slice_recompute=path == "slices", grad_fast_recompute=path == "fast",
+                      grad_recompute_only=recompute_only)
 
 
 def check_grad(case: RnnCase, label: str, incoming=("output", "final_h", "final_c"), seed=0):
@@ -221,6 +223,10 @@ def check_suite():
     run(cell, ra, f32, 6, 100, 40, 72, "split-K weights")
     run(cell, ra, torch.float16, 6, 100, 40, 72, "split-K weights")
     run(cell, ra, f32, 17, 20, 33, 130, "odd tiles")
+    # 16-bit above 128 units: the fast recompute on the 16-bit forward (float16 by the rule,
+    # bfloat16 on path 'fast'); 16-bit operands of the tensor-core products (1 or 2 TF32 MMAs).
+    run(cell, ra, torch.float16, 17, 20, 33, 130, "odd tiles")
+    run(cell, ra, torch.bfloat16, 9, 12, 33, 200, "odd tiles")
   # Benchmark-sized shapes (one each).
   run("lstm", True, torch.float32, 8, 100, 128, 128, "bench shape")
   run("gru", True, torch.float16, 8, 50, 128, 512, "bench shape")
@@ -258,13 +264,14 @@ def bench(results, bs=(8, 64, 128), hs=(128, 512), steps=100, features=128,
         "bwd: the gradient on the launcher's choice (unit-slice kernels where they fit), "
         "recomp: the same, stopped after its forward recompute (projection included), "
         "slices: the gradient with the unit-slice kernels' own recompute, "
+        "fast: the gradient with the forward's kernels' recompute wherever it fits (<= 512 units), "
         "bwd_pers: the split-K persistent kernels, bwd_step: one launch per product and step "
         "(quick: not timed, nan), ours: forward + gradient on the launcher's choice ==")
   torch.backends.cudnn.benchmark = False
   torch.backends.cuda.matmul.allow_tf32 = False
   torch.backends.cudnn.allow_tf32 = False
   hdr = (f"  {'cell':5} {'B':>4} {'T':>4} {'F':>4} {'H':>4} {'dtype':8} {'fwd_ms':>8} "
-         f"{'bwd_ms':>8} {'recomp':>8} {'slices':>8} {'bwd_pers':>8} {'bwd_step':>8} {'ours_ms':>8} "
+         f"{'bwd_ms':>8} {'recomp':>8} {'slices':>8} {'fast':>8} {'bwd_pers':>8} {'bwd_step':>8} {'ours_ms':>8} "
          f"{'cudnn_f':>8} {'cudnn_fb':>8} "
          f"{'ratio':>6}")
   print(hdr)
@@ -290,6 +297,8 @@ def bench(results, bs=(8, 64, 128), hs=(128, 512), steps=100, features=128,
               bwd_persistent_ms, _ = harness.time_fn(grad.run)
             set_grad_path("slices")
             bwd_slices_ms, _ = harness.time_fn(grad.run)
+            set_grad_path("fast")
+            bwd_fast_ms, _ = harness.time_fn(grad.run)
             set_grad_path("auto", recompute_only=True)
             recompute_ms, _ = harness.time_fn(grad.run)
             set_grad_path("auto")
@@ -317,6 +326,7 @@ def bench(results, bs=(8, 64, 128), hs=(128, 512), steps=100, features=128,
           row = dict(cell=cell, B=B, T=steps, F=features, H=H, dtype=str(dtype)[6:],
                      ours_fwd_ms=fwd_ms, ours_bwd_ms=bwd_ms, ours_recompute_ms=recompute_ms,
                      ours_bwd_slice_recompute_ms=bwd_slices_ms,
+                     ours_bwd_fast_recompute_ms=bwd_fast_ms,
                      ours_bwd_persistent_ms=bwd_persistent_ms,
                      ours_bwd_per_step_ms=bwd_per_step_ms, ours_ms=ours_ms,
                      cudnn_fwd_ms=cudnn_f_ms, cudnn_ms=cudnn_ms, ratio=ours_ms / cudnn_ms,
@@ -330,6 +340,7 @@ def bench(results, bs=(8, 64, 128), hs=(128, 512), steps=100, features=128,
             FAILURES.append(f"bench {cell} B{B} H{H} {dtype}: non-finite gradient")
           print(f"  {cell:5} {B:4d} {steps:4d} {features:4d} {H:4d} {row['dtype']:8} "
                 f"{fwd_ms:8.3f} {bwd_ms:8.3f} {recompute_ms:8.3f} {bwd_slices_ms:8.3f} "
+                f"{bwd_fast_ms:8.3f} "
                 f"{bwd_persistent_ms:8.3f} "
                 f"{bwd_per_step_ms:8.3f} {ours_ms:8.3f} "
                 f"{cudnn_f_ms:8.3f} {cudnn_ms:8.3f} "

@@ -2,7 +2,7 @@
 bench grid, every kernel it launches timed by CUPTI (torch.profiler), printed in launch order
 (repeats of one kernel merged): the projection, the recompute, the backward recurrence, then the
 products over all pairs (d_kernel, d_recurrent_kernel, d_bias, d_x). Bench only (not a test).
-  python3 bench/grad_profile.py [--bs 8,64,128] [--hs 128,512] [--json out.json]"""
+  python3 bench/grad_profile.py [--bs 8,64,128] [--hs 128,512] [--path auto] [--json out.json]"""
 import argparse
 import json
 import os
@@ -42,6 +42,7 @@ def main():
   parser.add_argument("--hs", default="128,512")
   parser.add_argument("--cells", default="lstm,gru")
   parser.add_argument("--dtypes", default="float32,float16")
+  parser.add_argument("--path", default="auto", choices=grad_harness.GRAD_PATHS)
   parser.add_argument("--json")
   args = parser.parse_args()
   rows = []
@@ -53,7 +54,7 @@ def main():
                                  return_sequences=True, initial_state=False, seed=7,
                                  has_bias=True)
           grad = grad_harness.GradRunner(case, incoming=("output",), seed=7)
-          grad_harness.set_grad_path("auto")
+          grad_harness.set_grad_path(args.path)
           grad.run()
           torch.cuda.synchronize()
           with profile(activities=[ProfilerActivity.CUDA]) as prof:
@@ -71,7 +72,7 @@ def main():
             by_name[short(k["name"])][0] += 1
             by_name[short(k["name"])][1] += k["ms"]
           top = sorted(by_name.items(), key=lambda kv: -kv[1][1])[:5]
-          row = dict(cell=cell, dtype=str(dtype)[6:], B=b, H=h, T=100, F=128,
+          row = dict(cell=cell, dtype=str(dtype)[6:], B=b, H=h, T=100, F=128, path=args.path,
                      kernel_ms=total, launches=len(kernels),
                      top=[dict(name=n, count=c, ms=ms) for n, (c, ms) in top],
                      sequence=[dict(name=n, count=c, ms=ms) for n, c, ms in sequence])

@@ -2,7 +2,8 @@
 // cell, dtype and mask kind on both recurrence paths and the masking kernel,
 // on exactly-sized cudaMalloc buffers so any out-of-bounds access is caught.
 // Correctness is checked by bench/harness.py; this checks memory and races.
-// `sanitize_driver grad` runs only the gradient launches (LaunchMaskedRnnGrad).
+// `sanitize_driver grad` runs only the gradient launches (LaunchMaskedRnnGrad);
+// `grad --products` the shapes of its tensor-core products.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -227,6 +228,9 @@ void RunRnn(RnnCell cell, bool reset_after, DType dtype, MaskDType mask_dtype, i
 // `sanitize_driver grad --auto-only`: the gradient on the launcher's choice only
 // (racecheck of a new kernel without re-running the unchanged paths).
 bool grad_auto_only = false;
+// `sanitize_driver grad --products`: only the shapes whose products over all
+// pairs run on the tensor-core tiles (RunGradProductCases).
+bool grad_products = false;
 
 // One gradient call on exactly-sized buffers, every incoming gradient given.
 void RunRnnGrad(RnnCell cell, bool reset_after, DType dtype, MaskDType mask_dtype, int64_t batch,
@@ -332,6 +336,25 @@ int RunGradCases(std::mt19937* rng, const std::vector<std::string>& only) {
   return failures ? 1 : 0;
 }
 
+// Products over all pairs big enough for the tensor-core tiles (>= 2^20
+// multiply-adds): 64 x 64 tiles with ragged edges and split K (B 17, T 20, F 33,
+// U 130), the float16/bfloat16 fast recompute on the 16-bit forward (U 256),
+// 128 x 128 tiles (LSTM U 512, B * T = 1024: d_recurrent_kernel 2^30).
+int RunGradProductCases(std::mt19937* rng) {
+  for (DType dtype : {DType::kFloat32, DType::kFloat16, DType::kBFloat16}) {
+    RunRnnGrad(RnnCell::kLstm, true, dtype, MaskDType::kBool, 17, 20, 33, 130, false, true, true,
+               rng);
+    RunRnnGrad(RnnCell::kGru, true, dtype, MaskDType::kInt32, 8, 30, 40, 256, true, false, true,
+               rng);
+  }
+  for (DType dtype : {DType::kFloat32, DType::kFloat16}) {
+    RunRnnGrad(RnnCell::kLstm, true, dtype, MaskDType::kBool, 64, 16, 64, 512, false, true, true,
+               rng);
+  }
+  std::printf("sanitize driver (grad products): %d failures\n", failures);
+  return failures ? 1 : 0;
+}
+
 void RunMasking(DType dtype, int64_t rows, int64_t features, MaskDType mask_dtype,
                 std::mt19937* rng) {
   void* x = DeviceRandom(rows * features, dtype, rng);
@@ -360,11 +383,13 @@ int main(int argc, char** argv) {
     for (int i = 2; i < argc; ++i) {
       if (std::strcmp(argv[i], "--auto-only") == 0) {
         grad_auto_only = true;
+      } else if (std::strcmp(argv[i], "--products") == 0) {
+        grad_products = true;
       } else {
         cells.push_back(argv[i]);
       }
     }
-    return RunGradCases(&rng, cells);
+    return grad_products ? RunGradProductCases(&rng) : RunGradCases(&rng, cells);
   }
   if (argc > 1 && std::strcmp(argv[1], "block") == 0) return RunBlockCases(&rng);
   // `sanitize_driver rnn CELL...`: only those cells' forward calls (names as for grad), no

@@ -11,10 +11,12 @@
 //    step (0 for masked pairs) and the element-wise part of d(state_prev); one
 //    product d(h_prev) += dG_rec @ U^T (GRU reset_after=false: two, the h gate's
 //    goes through r).
-// Up to 128 units (not float64) the recompute runs on the forward's own kernels
+// Where the forward is faster (FastRecomputeApplies: float32 and bfloat16 up to
+// 128 units, float16 up to 512) the recompute runs on the forward's own kernels
 // (FastRecompute: the forward's h of every step, then h_prev @ U of all pairs as
-// one product, then the cells in one element-wise pass over the steps): those
-// run a step in ~1 us where the unit-slice recompute needs ~4-5.
+// one product, then the cells in one element-wise pass over the steps; the
+// forward's input projection is the gradient's): those run a step in ~1 us
+// where the unit-slice recompute needs ~4-5.
 // Steps 1 and 2 each run as one cooperative unit-slice kernel (fp32
 // arithmetic, not GRU reset_after=false: the recurrent kernel's slices in
 // shared memory, one barrier per step; see "Unit-slice kernels" below), or,
@@ -25,8 +27,11 @@
 //    d_kernel = X^T dG, d_recurrent_kernel = Hprev^T dG_rec, d_bias = column sums,
 //    d_x = dG W^T.
 // Every product is one strided GEMM kernel (fp32 accumulation, double for
-// float64); small products split K over blocks and sum the partial tiles in a
-// fixed order, so the result is deterministic (no atomics anywhere).
+// float64): the products over all pairs on tensor-core tiles (TF32, fp32
+// operands split in two: fp32-level accuracy) on sm_80+, the per-step ones, the
+// column sums, tiny products and float64 on FFMA tiles; small products split K
+// over blocks and sum the partial tiles in a fixed order, so the result is
+// deterministic (no atomics anywhere).
 // Rows of the per-step buffers are x's rows (b * T + t), so the products over
 // all pairs read them as plain matrices.
 #include <cooperative_groups.h>
@@ -40,6 +45,7 @@
 #include "kernels/rnn/cell_math.h"
 #include "kernels/rnn/masked_rnn.h"
 #include "kernels/rnn/masked_rnn_grad.h"
+#include "kernels/rnn/masked_rnn_workspace.h"
 #include "kernels/rnn/rnn_device.cuh"
 #include "kernels/rnn/rnn_grad_plans.h"
 #include "kernels/rnn/rnn_kernel_choice.h"
@@ -55,6 +61,8 @@ using rnn_gpu::CopyAsync16;
 using rnn_gpu::CopyAsyncCommit;
 using rnn_gpu::CopyAsyncWait;
 using rnn_gpu::AccumulateRow4x4;
+using rnn_gpu::MmaTf32;
+using rnn_gpu::SplitTf32;
 
 constexpr size_t kAlign = 256;
 size_t AlignUp(size_t bytes) { return (bytes + kAlign - 1) / kAlign * kAlign; }
@@ -81,22 +89,28 @@ constexpr int kMaxSplits = 64;
 
 // Tile of one product: 16 RM rows x 16 CN columns, RM x CN outputs per thread.
 // Few rows (the per-step products over the batch): 16 x 64; big products
-// (>= 2^30 multiply-adds): 128 x 128; else 64 x 64.
+// (>= 2^30 multiply-adds): 128 x 128; else 64 x 64. The tensor-core tiles
+// (tc) of big products: 128 x 128 as well, else 64 x 64.
 struct GemmTiling {
+  bool tc;
   int rm, cn;
+  int tile_m() const { return tc ? 32 * rm : 16 * rm; }
+  int tile_n() const { return tc ? 32 * cn : 16 * cn; }
 };
-GemmTiling GemmTilingOf(int64_t m, int64_t n, int64_t k) {
-  if (m <= 16) return {1, 4};
-  if (m >= 128 && n >= 128 && m * n * k >= (int64_t{1} << 30)) return {8, 8};
-  return {4, 4};
+GemmTiling GemmTilingOf(int64_t m, int64_t n, int64_t k, bool tc) {
+  const bool big = m >= 128 && n >= 128 && m * n * k >= (int64_t{1} << 30);
+  if (tc) return big ? GemmTiling{true, 4, 4} : GemmTiling{true, 2, 2};
+  if (m <= 16) return {false, 1, 4};
+  if (big) return {false, 8, 8};
+  return {false, 4, 4};
 }
 
 // K slices: enough blocks for the GPU (about 256) where the tiles are few,
 // each slice at least 256 deep. A function of the shape only, so the
 // workspace size and the summation order do not depend on the device.
-int GemmSplits(int64_t m, int64_t n, int64_t k) {
-  const GemmTiling tiling = GemmTilingOf(m, n, k);
-  const int64_t tile_m = 16 * tiling.rm, tile_n = 16 * tiling.cn;
+int GemmSplits(int64_t m, int64_t n, int64_t k, bool tc) {
+  const GemmTiling tiling = GemmTilingOf(m, n, k, tc);
+  const int64_t tile_m = tiling.tile_m(), tile_n = tiling.tile_n();
   const int64_t tiles = (m + tile_m - 1) / tile_m * ((n + tile_n - 1) / tile_n);
   if (tiles >= 128 || tiles == 0) return 1;
   const int64_t by_tiles = (256 + tiles - 1) / tiles;
@@ -115,8 +129,9 @@ int StepSplits(int64_t m, int64_t n, int64_t k) {
 }
 
 // Accumulation-type elements of the split-K partial tiles of one product.
+// Either tiling (the device decides which runs).
 size_t GemmPartialElements(int64_t m, int64_t n, int64_t k) {
-  const int splits = GemmSplits(m, n, k);
+  const int splits = std::max(GemmSplits(m, n, k, false), GemmSplits(m, n, k, true));
   return splits > 1 ? static_cast<size_t>(splits) * m * n : 0;
 }
 
@@ -239,16 +254,213 @@ __global__ void SumSplitsKernel(const GemmArgs<TA, TB, TC, Acc> p, const Acc* __
   p.c[row * p.ldc + col] = FromAcc<TC>(v);
 }
 
+// The same products on the tensor cores (fp32 accumulation, sm_80+): TF32
+// m16n8k8 MMAs. An fp32 operand is split into TF32 big + small (SplitTf32);
+// fp16/bf16 operands are exact in TF32. So 3 MMAs per k8 step where both
+// operands are fp32 (big*big + big*small + small*big; the dropped small*small
+// is ~2^-22 of the product: fp32-level, like the FFMA tile), 2 where one is
+// 16-bit, 1 where both are. The K tiles go through shared memory as fp32,
+// [k][row] and [k][col] with pitches of 8 mod 32 words (a warp's fragment
+// reads hit 32 banks), double-buffered: the next K tile's elements are loaded
+// into registers while this one is multiplied (any strides, so no cp.async).
+// 8 warps as 2 x 4, each 16 MI rows x 8 NJ columns: tiles of 128 x 128
+// (MI = NJ = 4) or 64 x 64 (2, 2).
+constexpr int kTcTileK = 16;
+static_assert(kTcTileK == kGemmTileK, "KSliceOf cuts K in whole tiles of both kernels");
+
+template <int MI, int NJ>
+struct TcTileSmem {
+  static constexpr int kTileM = 32 * MI, kTileN = 32 * NJ;
+  static constexpr int kAPitch = kTileM + 8, kBPitch = kTileN + 8;
+  static_assert(kAPitch % 32 == 8 && kBPitch % 32 == 8, "conflict-free fragment reads");
+  float a[2][kTcTileK][kAPitch];
+  float b[2][kTcTileK][kBPitch];
+};
+
+// Whether an element type's values are exact in TF32 (fp16: 11 significant
+// bits, bf16: 8; TF32 has 11 and fp32's exponent range).
+template <typename T>
+constexpr bool kExactInTf32 = std::is_same<T, __half>::value || std::is_same<T, __nv_bfloat16>::value;
+
+// The TF32 parts of one fragment value: raw bits when exact (small = 0).
+template <bool kSplit>
+__device__ __forceinline__ void Tf32Parts(float v, uint32_t* big, uint32_t* small) {
+  if constexpr (kSplit) {
+    SplitTf32(v, big, small);
+  } else {
+    *big = __float_as_uint(v);
+    *small = 0;
+  }
+}
+
+template <typename TA, typename TB, typename TC, int MI, int NJ>
+__global__ void __launch_bounds__(kGemmThreads)
+    StridedGemmTcKernel(const GemmArgs<TA, TB, TC, float> p, float* __restrict__ partial) {
+  using Smem = TcTileSmem<MI, NJ>;
+  constexpr int kTileM = Smem::kTileM, kTileN = Smem::kTileN;
+  constexpr int kALoads = kTileM * kTcTileK / kGemmThreads;  // elements per thread per K tile
+  constexpr int kBLoads = kTileN * kTcTileK / kGemmThreads;
+  constexpr bool kSplitA = !kExactInTf32<TA>, kSplitB = !kExactInTf32<TB>;
+  __shared__ Smem s;
+  int64_t k_begin, k_end;
+  KSliceOf(p.k, blockIdx.z, gridDim.z, &k_begin, &k_end);
+  const int64_t row0 = int64_t{blockIdx.x} * kTileM, col0 = int64_t{blockIdx.y} * kTileN;
+  const int tid = threadIdx.x, warp = tid / 32, lane = tid % 32;
+  const int group = lane >> 2, quad = lane & 3;
+  const int warp_row = (warp / 4) * 16 * MI, warp_col = (warp % 4) * 8 * NJ;
+  // Consecutive threads along the unit-stride axis of each operand. Element l
+  // of this thread's share of a K tile: A (row a_r + l a_dr, k a_k + l a_dk),
+  // B (k b_k + l b_dk, column b_c + l b_dc); one pointer per operand, moved by
+  // a fixed stride per element and per K tile.
+  static_assert(kGemmThreads % kTileM == 0 && kGemmThreads % kTileN == 0, "whole rows of threads");
+  const bool a_along_k = p.lda_k == 1;
+  const bool b_along_j = p.ldb_j == 1 || p.ldb_k != 1;
+  const int a_r = a_along_k ? tid / kTcTileK : tid % kTileM;
+  const int a_k = a_along_k ? tid % kTcTileK : tid / kTileM;
+  const int a_dr = a_along_k ? kGemmThreads / kTcTileK : 0;
+  const int a_dk = a_along_k ? 0 : kGemmThreads / kTileM;
+  const int b_c = b_along_j ? tid % kTileN : tid / kTcTileK;
+  const int b_k = b_along_j ? tid / kTileN : tid % kTcTileK;
+  const int b_dc = b_along_j ? 0 : kGemmThreads / kTcTileK;
+  const int b_dk = b_along_j ? kGemmThreads / kTileN : 0;
+  const TA* const a_at = p.a + (row0 + a_r) * p.lda_i + a_k * p.lda_k;
+  const TB* const b_at = p.b + b_k * p.ldb_k + (col0 + b_c) * p.ldb_j;
+  const int64_t a_step = a_dr * p.lda_i + a_dk * p.lda_k;
+  const int64_t b_step = b_dk * p.ldb_k + b_dc * p.ldb_j;
+
+  float a_next[kALoads], b_next[kBLoads];
+  auto load = [&](int64_t k0) {
+    const TA* a = a_at + k0 * p.lda_k;
+    const TB* b = b_at + k0 * p.ldb_k;
+#pragma unroll
+    for (int l = 0; l < kALoads; ++l) {
+      const bool in = row0 + a_r + l * a_dr < p.m && k0 + a_k + l * a_dk < k_end;
+      a_next[l] = in ? ToAcc<float>(a[l * a_step]) : 0.0f;
+    }
+#pragma unroll
+    for (int l = 0; l < kBLoads; ++l) {
+      const bool in = col0 + b_c + l * b_dc < p.n && k0 + b_k + l * b_dk < k_end;
+      b_next[l] = in ? ToAcc<float>(b[l * b_step]) : 0.0f;
+    }
+  };
+  auto store = [&](int stage) {
+#pragma unroll
+    for (int l = 0; l < kALoads; ++l) s.a[stage][a_k + l * a_dk][a_r + l * a_dr] = a_next[l];
+#pragma unroll
+    for (int l = 0; l < kBLoads; ++l) s.b[stage][b_k + l * b_dk][b_c + l * b_dc] = b_next[l];
+  };
+
+  float acc[MI][NJ][4];
+#pragma unroll
+  for (int i = 0; i < MI; ++i) {
+#pragma unroll
+    for (int j = 0; j < NJ; ++j) {
+#pragma unroll
+      for (int q = 0; q < 4; ++q) acc[i][j][q] = 0.0f;
+    }
+  }
+  const int64_t k_tiles = (k_end - k_begin + kTcTileK - 1) / kTcTileK;
+  if (k_tiles > 0) {
+    load(k_begin);
+    store(0);
+  }
+  __syncthreads();
+  for (int64_t kt = 0; kt < k_tiles; ++kt) {
+    const int stage = static_cast<int>(kt & 1);
+    const bool more = kt + 1 < k_tiles;
+    if (more) load(k_begin + (kt + 1) * kTcTileK);  // lands while this tile is multiplied
+    // Not unrolled: unrolled, ptxas spilled the 64 x 64 fp16 tile (sm_80, 64 registers).
+#pragma unroll 1
+    for (int ks = 0; ks < kTcTileK; ks += 8) {
+      // Fragments (m16n8k8): lane 4 g + q holds A rows g, g + 8 at k q, q + 4
+      // (a0 = (g, q), a1 = (g + 8, q), a2 = (g, q + 4), a3 = (g + 8, q + 4)) and
+      // B column g at k q (b0), q + 4 (b1).
+      uint32_t b_big[NJ][2], b_small[NJ][2];
+#pragma unroll
+      for (int j = 0; j < NJ; ++j) {
+        const int col = warp_col + j * 8 + group;
+        Tf32Parts<kSplitB>(s.b[stage][ks + quad][col], &b_big[j][0], &b_small[j][0]);
+        Tf32Parts<kSplitB>(s.b[stage][ks + quad + 4][col], &b_big[j][1], &b_small[j][1]);
+      }
+#pragma unroll
+      for (int i = 0; i < MI; ++i) {
+        const int row = warp_row + i * 16 + group;
+        uint32_t a_big[4], a_small[4];
+        Tf32Parts<kSplitA>(s.a[stage][ks + quad][row], &a_big[0], &a_small[0]);
+        Tf32Parts<kSplitA>(s.a[stage][ks + quad][row + 8], &a_big[1], &a_small[1]);
+        Tf32Parts<kSplitA>(s.a[stage][ks + quad + 4][row], &a_big[2], &a_small[2]);
+        Tf32Parts<kSplitA>(s.a[stage][ks + quad + 4][row + 8], &a_big[3], &a_small[3]);
+#pragma unroll
+        for (int j = 0; j < NJ; ++j) {
+          if constexpr (kSplitA) MmaTf32(acc[i][j], a_small, b_big[j][0], b_big[j][1]);
+          if constexpr (kSplitB) MmaTf32(acc[i][j], a_big, b_small[j][0], b_small[j][1]);
+          MmaTf32(acc[i][j], a_big, b_big[j][0], b_big[j][1]);
+        }
+      }
+    }
+    // The other stage was last read in iteration kt - 1, behind its barrier.
+    if (more) store(stage ^ 1);
+    __syncthreads();
+  }
+
+  // D rows g, g + 8 at columns 2 q, 2 q + 1 of each 16 x 8 tile.
+  float* const slice_partial = gridDim.z > 1 ? partial + blockIdx.z * p.m * p.n : nullptr;
+#pragma unroll
+  for (int i = 0; i < MI; ++i) {
+#pragma unroll
+    for (int half = 0; half < 2; ++half) {
+      const int64_t row = row0 + warp_row + i * 16 + group + half * 8;
+      if (row >= p.m) continue;
+#pragma unroll
+      for (int j = 0; j < NJ; ++j) {
+#pragma unroll
+        for (int q = 0; q < 2; ++q) {
+          const int64_t col = col0 + warp_col + j * 8 + quad * 2 + q;
+          if (col >= p.n) continue;
+          float v = acc[i][j][2 * half + q];
+          if (slice_partial) {
+            slice_partial[row * p.n + col] = v;
+          } else {
+            if (p.addend) v += p.addend[row * p.ldc + col];
+            if (p.bias) v += ToAcc<float>(p.bias[col]);
+            p.c[row * p.ldc + col] = FromAcc<TC>(v);
+          }
+        }
+      }
+    }
+  }
+}
+
+// Products over all (row, step) pairs (tensor_cores: the caller's GPU is
+// sm_80+) run on the tensor-core tiles where they have an A operand (not the
+// column sums) and are not tiny: >= 2^20 multiply-adds, >= 16 rows and
+// columns (below, the FFMA tile's one block per 64 x 64 outputs wastes less).
 template <typename TA, typename TB, typename TC, typename Acc>
-cudaError_t Gemm(const GemmArgs<TA, TB, TC, Acc>& p, Acc* partial, cudaStream_t stream) {
+bool GemmOnTensorCores(const GemmArgs<TA, TB, TC, Acc>& p, bool tensor_cores) {
+  return std::is_same<Acc, float>::value && tensor_cores && p.a != nullptr && p.m >= 16 &&
+         p.n >= 16 && p.m * p.n * p.k >= (int64_t{1} << 20);
+}
+
+template <typename TA, typename TB, typename TC, typename Acc>
+cudaError_t Gemm(const GemmArgs<TA, TB, TC, Acc>& p, Acc* partial, cudaStream_t stream,
+                 bool tensor_cores = false) {
   if (p.m <= 0 || p.n <= 0) return cudaSuccess;
-  const GemmTiling tiling = GemmTilingOf(p.m, p.n, p.k);
-  const int splits = GemmSplits(p.m, p.n, p.k);
-  const int tile_m = 16 * tiling.rm, tile_n = 16 * tiling.cn;
+  const bool tc = GemmOnTensorCores(p, tensor_cores);
+  const GemmTiling tiling = GemmTilingOf(p.m, p.n, p.k, tc);
+  const int splits = GemmSplits(p.m, p.n, p.k, tc);
+  const int tile_m = tiling.tile_m(), tile_n = tiling.tile_n();
   const dim3 grid(static_cast<unsigned>((p.m + tile_m - 1) / tile_m),
                   static_cast<unsigned>((p.n + tile_n - 1) / tile_n),
                   static_cast<unsigned>(splits));
-  if (tiling.rm == 1) {
+  if (tc) {
+    if constexpr (std::is_same<Acc, float>::value) {
+      if (tiling.rm == 4) {
+        StridedGemmTcKernel<TA, TB, TC, 4, 4><<<grid, kGemmThreads, 0, stream>>>(p, partial);
+      } else {
+        StridedGemmTcKernel<TA, TB, TC, 2, 2><<<grid, kGemmThreads, 0, stream>>>(p, partial);
+      }
+    }
+  } else if (tiling.rm == 1) {
     StridedGemmKernel<TA, TB, TC, Acc, 1, 4><<<grid, kGemmThreads, 0, stream>>>(p, partial);
   } else if (tiling.rm == 4) {
     StridedGemmKernel<TA, TB, TC, Acc, 4, 4><<<grid, kGemmThreads, 0, stream>>>(p, partial);
@@ -266,7 +478,8 @@ cudaError_t Gemm(const GemmArgs<TA, TB, TC, Acc>& p, Acc* partial, cudaStream_t 
 // ---------------------------------------------------------------------------
 // Workspace: per (row, step) buffers in x's row order, then per-row state.
 struct GradLayout {
-  size_t proj = 0;     // [B*T, N] x @ W + input bias; later dG (input side)
+  size_t proj = 0;     // [B*T, N] x @ W + input bias; later dG (input side). The fast
+                       // recompute: the forward's own projection, in its workspace.
   size_t gates = 0;    // [B*T, N] gate pre-activations
   size_t extra = 0;    // [B*T, U] LSTM c_new / GRU h@U_h+b (reset_after) or r*h
   size_t h_prev = 0;   // [B*T, U] h before the step
@@ -281,11 +494,11 @@ struct GradLayout {
   size_t dh_parts = 0;            // and [splits][B][U]
   size_t exchange = 0;            // unit-slice kernels: [2][B][G*U padded to 4] fp32
   size_t counters = 0;            // and their barrier counters, [2][B] uint32
-  // The recompute on the forward kernels (FastRecomputeApplies): h after every
-  // step ([B, T, U] fp32, the forward's carried outputs), the forward's
-  // workspace, and for float16/bfloat16 the forward's inputs in float32 (x,
-  // kernel, recurrent_kernel, bias, initial h and c: the forward runs in
-  // float32, so that h keeps its fp32 state's bits, not the outputs' 16).
+  // The recompute on the forward kernels (FastRecomputeFits): h after every
+  // step ([B, T, U] in the forward's dtype, its carried outputs), the forward's
+  // workspace, and where float16/bfloat16 runs a float32 forward
+  // (FastRecomputeForwardDType) the forward's inputs in float32 (x, kernel,
+  // recurrent_kernel, bias, initial h and c).
   size_t h_seq = 0;
   size_t last_kept = 0;  // [B, T] int32: the last kept step before each step (-1: none)
   size_t forward = 0;
@@ -295,16 +508,36 @@ struct GradLayout {
 
 // The recompute runs on the forward's own kernels (LaunchMaskedRnnWithOptions:
 // its h of every step, then h_prev @ U for all pairs as one product and the
-// cells in one element-wise pass) for float32/16/bfloat16 with up to 128 units, where the
-// forward has its fastest kernels (the row kernels: ~0.8 us per step on the
-// H200 against ~4-5 for the unit-slice recompute); GRU reset_after=false (two
-// products per step) keeps the step-by-step recompute; float64 has no unit-slice
-// kernels. A function of the config only, like the workspace; LaunchTyped also
-// needs the unit-slice backward.
-bool FastRecomputeApplies(const MaskedRnnConfig& config, DType dtype) {
+// cells in one element-wise pass) where the forward is faster than the
+// unit-slice recompute (~4-5 us per step on the H200): float32 and bfloat16 up
+// to 128 units (the row kernels, ~0.8 us per step; at 512 units the float32
+// forward takes 0.57-2.1 ms at B 8-128, T 100, the unit-slice recompute
+// 0.56-1.7), float16 up to 512 (its forward on the tensor cores: 0.17-0.39 ms
+// at 512 units; above 512 not measured). bfloat16 above 128 units would run the
+// same 16-bit forward, whose h_prev carries bf16's rounding (2^-8, fp16's 2^-11)
+// into every gradient: not taken until the harness has measured it (path
+// 'fast'). GRU reset_after=false (two products per step) keeps the
+// step-by-step recompute; float64 has no unit-slice kernels.
+// A function of the config and dtype only; LaunchTyped also needs the
+// unit-slice backward. The workspace has room for it up to 512 units in every
+// dtype but float64 (FastRecomputeFits), so that grad_fast_recompute can
+// measure it where the rule does not take it.
+bool FastRecomputeFits(const MaskedRnnConfig& config, DType dtype) {
   const bool gru_before = config.cell == RnnCell::kGru && !config.reset_after;
-  return dtype != DType::kFloat64 && !gru_before && config.units <= 128 && config.time > 0 &&
+  return dtype != DType::kFloat64 && !gru_before && config.units <= 512 && config.time > 0 &&
          config.batch > 0;
+}
+bool FastRecomputeApplies(const MaskedRnnConfig& config, DType dtype) {
+  return FastRecomputeFits(config, dtype) && (dtype == DType::kFloat16 || config.units <= 128);
+}
+
+// The dtype of the fast recompute's forward: float32 up to 128 units (float16/
+// bfloat16 inputs converted: h keeps the fp32 state's bits, not the outputs'
+// 16, and the float32 row kernels are as fast there), the tensors' own above
+// (h_prev then holds the outputs' 16-bit h, which is what the 16-bit forward's
+// own products read).
+DType FastRecomputeForwardDType(const MaskedRnnConfig& config, DType dtype) {
+  return config.units <= 128 ? DType::kFloat32 : dtype;
 }
 
 // The forward call the fast recompute makes: all steps' outputs, masked steps
@@ -332,7 +565,18 @@ GradLayout Layout(const MaskedRnnConfig& config, DType dtype) {
     *slot = at;
     at += AlignUp(elements * acc);
   };
-  take(&layout.proj, pairs * n);
+  const bool fast = FastRecomputeFits(config, dtype);
+  const DType forward_dtype = FastRecomputeForwardDType(config, dtype);
+  if (fast) {
+    // The forward's workspace first: its input projection ([B*T, N] fp32 in
+    // x's row order, x @ W + the input bias) is proj, so it is computed once.
+    const MaskedRnnConfig forward = FastRecomputeForward(config);
+    layout.forward = at;
+    layout.proj = at + rnn_gpu::Layout(forward, forward_dtype).xproj;
+    at += AlignUp(MaskedRnnGpuWorkspaceBytes(forward, forward_dtype));
+  } else {
+    take(&layout.proj, pairs * n);
+  }
   take(&layout.gates, pairs * n);
   take(&layout.extra, (lstm || config.cell == RnnCell::kGru) ? pairs * u : 0);
   take(&layout.h_prev, pairs * u);
@@ -371,17 +615,12 @@ GradLayout Layout(const MaskedRnnConfig& config, DType dtype) {
   const bool slices = !gru_before && acc == sizeof(float);
   take(&layout.exchange, slices ? 2 * static_cast<size_t>(b) * ((n + 3) / 4 * 4) : 0);
   take(&layout.counters, slices ? 2 * static_cast<size_t>(b) : 0);
-  const bool fast = FastRecomputeApplies(config, dtype);
-  take(&layout.h_seq, fast ? pairs * u : 0);
+  take(&layout.h_seq, fast ? pairs * u : 0);  // acc: enough for the forward's dtype
   take(&layout.last_kept, fast ? pairs : 0);  // int32: acc's 4 bytes are enough
-  layout.forward = at;
-  if (fast) {
-    at += AlignUp(MaskedRnnGpuWorkspaceBytes(FastRecomputeForward(config), DType::kFloat32));
-  }
   const size_t bias = config.has_bias ? (gru_after ? 2 : 1) * n : 0;
   // Each array from a 16-byte boundary (the forward's tiles read x and kernel in 16-byte pieces).
   auto round4 = [](size_t count) { return (count + 3) / 4 * 4; };
-  take(&layout.inputs32, fast && dtype != DType::kFloat32
+  take(&layout.inputs32, fast && dtype != DType::kFloat32 && forward_dtype == DType::kFloat32
                              ? round4(pairs * f) + round4(f * n) + round4(u * n) + round4(bias) +
                                    2 * round4(static_cast<size_t>(b * u))
                              : 0);
@@ -590,11 +829,11 @@ __global__ void LastKeptStepKernel(const StepParams<T, Acc> p, int* last_kept) {
 }
 
 // Fast recompute, 2: h before every step of every (row, unit), from the
-// forward's outputs h_seq ([B, T, U] in step order; a kept step's output is
-// its new h): the initial h until the first kept step, then the output of the
-// last kept step. One thread per (row, step, unit).
-template <typename T, typename Acc>
-__global__ void HPrevFromOutputsKernel(const StepParams<T, Acc> p, const Acc* h_seq,
+// forward's outputs h_seq ([B, T, U] in step order, HSeq: the forward's dtype;
+// a kept step's output is its new h): the initial h until the first kept step,
+// then the output of the last kept step. One thread per (row, step, unit).
+template <typename T, typename Acc, typename HSeq>
+__global__ void HPrevFromOutputsKernel(const StepParams<T, Acc> p, const HSeq* h_seq,
                                        const int* last_kept) {
   const int64_t U = p.units, total = p.batch * p.time * U;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < total;
@@ -604,7 +843,7 @@ __global__ void HPrevFromOutputsKernel(const StepParams<T, Acc> p, const Acc* h_
     const int kept = last_kept[row_step];
     p.h_prev[(b * p.time + t) * U + u] =
         kept < 0 ? (p.initial_h ? ToAcc<Acc>(p.initial_h[b * U + u]) : Acc(0))
-                 : h_seq[(b * p.time + kept) * U + u];
+                 : ToAcc<Acc>(h_seq[(b * p.time + kept) * U + u]);
   }
 }
 
@@ -1275,20 +1514,22 @@ cudaError_t LaunchUnitSlicePass(bool backward, const UnitSlicePlan& plan, UnitSl
                                      dim3(kSliceThreads), params, plan.shared_bytes[pass], stream);
 }
 
-// The recompute on the forward kernels (FastRecomputeApplies): p.proj holds
-// x @ W + b already; fills h_prev, gates, extra and c_prev as the unit-slice
-// recompute pass does.
+// The recompute on the forward kernels (FastRecomputeApplies): the forward
+// leaves x @ W + b in p.proj (Layout puts its workspace there); fills h_prev,
+// gates, extra and c_prev as the unit-slice recompute pass does.
 template <typename T, typename Acc>
 cudaError_t FastRecompute(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
                           const RnnKernelOptions& options, const GradLayout& layout,
-                          char* workspace, const StepParams<T, Acc>& p, cudaStream_t stream) {
+                          char* workspace, const StepParams<T, Acc>& p, bool tensor_cores,
+                          cudaStream_t stream) {
   const MaskedRnnConfig forward = FastRecomputeForward(config);
-  Acc* const h_seq = reinterpret_cast<Acc*>(workspace + layout.h_seq);
+  const DType forward_dtype = FastRecomputeForwardDType(config, args.forward.dtype);
+  void* const h_seq = workspace + layout.h_seq;
   MaskedRnnGpuArgs forward_args = args.forward;
   forward_args.output = h_seq;
   forward_args.final_h = nullptr;
   forward_args.final_c = nullptr;
-  if (args.forward.dtype != DType::kFloat32) {  // the forward's inputs in float32
+  if (forward_dtype != args.forward.dtype) {  // the forward's inputs in float32
     const MaskedRnnConfig& c = config;
     const int64_t n = GateCount(c.cell) * c.units;
     const int64_t bias = c.has_bias ? (c.cell == RnnCell::kGru && c.reset_after ? 2 : 1) * n : 0;
@@ -1313,9 +1554,9 @@ cudaError_t FastRecompute(const MaskedRnnConfig& config, const MaskedRnnGpuGradA
             cudaSuccess) {
       return error;
     }
-    forward_args.dtype = DType::kFloat32;
+    forward_args.dtype = forward_dtype;
   }
-  const size_t forward_bytes = MaskedRnnGpuWorkspaceBytes(forward, DType::kFloat32);
+  const size_t forward_bytes = MaskedRnnGpuWorkspaceBytes(forward, forward_dtype);
   int status = LaunchMaskedRnnWithOptions(forward, forward_args, options,
                                           workspace + layout.forward, forward_bytes,
                                           reinterpret_cast<GpuStream>(stream));
@@ -1327,7 +1568,13 @@ cudaError_t FastRecompute(const MaskedRnnConfig& config, const MaskedRnnGpuGradA
   if (error != cudaSuccess) return error;
   const int64_t elements = p.batch * p.time * p.units;
   const unsigned grid = static_cast<unsigned>(std::min<int64_t>((elements + 255) / 256, 8192));
-  HPrevFromOutputsKernel<T, Acc><<<grid, 256, 0, stream>>>(p, h_seq, last_kept);
+  if (forward_dtype == DType::kFloat32) {
+    HPrevFromOutputsKernel<T, Acc, float>
+        <<<grid, 256, 0, stream>>>(p, static_cast<const float*>(h_seq), last_kept);
+  } else {
+    HPrevFromOutputsKernel<T, Acc, T><<<grid, 256, 0, stream>>>(p, static_cast<const T*>(h_seq),
+                                                                last_kept);
+  }
   if ((error = cudaGetLastError()) != cudaSuccess) return error;
   const int64_t U = p.units, n = p.gates_per_unit * U;
   GemmArgs<Acc, T, Acc, Acc> rec;  // gates = h_prev @ U (+ recurrent bias), every pair
@@ -1343,8 +1590,8 @@ cudaError_t FastRecompute(const MaskedRnnConfig& config, const MaskedRnnGpuGradA
   rec.m = p.batch * p.time;
   rec.n = n;
   rec.k = U;
-  if ((error = Gemm(rec, reinterpret_cast<Acc*>(workspace + layout.partial), stream)) !=
-      cudaSuccess) {
+  if ((error = Gemm(rec, reinterpret_cast<Acc*>(workspace + layout.partial), stream,
+                    tensor_cores)) != cudaSuccess) {
     return error;
   }
   // LSTM: a thread per (row, unit), all launched; else a grid-stride loop over the pairs.
@@ -1424,14 +1671,18 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
   // B 128 U 512 12.2 ms persistent vs 8.7 per step; B 64 U 512 6.9 vs 7.3; U 128
   // 3.0-3.6 vs 4.8-6.2). TFTRT_MASKING_RNN_GRAD_PER_STEP=1 /
   // TFTRT_MASKING_RNN_GRAD_PERSISTENT=1 force either (harness A/B).
-  int device = 0, num_sms = 0, cooperative = 0;
+  int device = 0, num_sms = 0, cooperative = 0, cc_major = 0;
   if ((error = cudaGetDevice(&device)) != cudaSuccess ||
       (error = cudaDeviceGetAttribute(&num_sms, cudaDevAttrMultiProcessorCount, device)) !=
           cudaSuccess ||
       (error = cudaDeviceGetAttribute(&cooperative, cudaDevAttrCooperativeLaunch, device)) !=
+          cudaSuccess ||
+      (error = cudaDeviceGetAttribute(&cc_major, cudaDevAttrComputeCapabilityMajor, device)) !=
           cudaSuccess) {
     return error;
   }
+  // The products over all pairs on the tensor-core tiles (TF32 is sm_80+).
+  const bool tensor_cores = cc_major >= 8;
   const bool persistent =
       cooperative != 0 && !gru_before && !options.grad_per_step &&
       (row_units <= 32768 || options.grad_persistent);
@@ -1455,10 +1706,16 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
     error = cudaGetLastError();
     return error == cudaSuccess;
   };
+  // The recompute on the forward's kernels, which also leave the input
+  // projection in p.proj.
+  const bool fast_recompute =
+      use_slices && !options.grad_slice_recompute &&
+      (FastRecomputeApplies(config, args.forward.dtype) ||
+       (options.grad_fast_recompute && FastRecomputeFits(config, args.forward.dtype)));
 
   // 1. Recompute the forward.
   if (row_units > 0) {
-    {
+    if (!fast_recompute) {
       GemmArgs<T, T, Acc, Acc> proj;
       proj.a = x;
       proj.lda_i = F;
@@ -1472,7 +1729,7 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
       proj.m = B * steps;
       proj.n = n;
       proj.k = F;
-      if ((error = Gemm(proj, partial, stream)) != cudaSuccess) return error;
+      if ((error = Gemm(proj, partial, stream, tensor_cores)) != cudaSuccess) return error;
     }
     if (use_slices) {
       if constexpr (std::is_same<Acc, float>::value) {
@@ -1490,9 +1747,9 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
         slices.row_groups = slice_plan.row_groups;
         slices.exchange_pitch = RoundUp4(U);
         slices.counters = counters;
-        if (FastRecomputeApplies(config, args.forward.dtype) && !options.grad_slice_recompute) {
-          if ((error = FastRecompute(config, args, options, layout, workspace, p, stream)) !=
-              cudaSuccess) {
+        if (fast_recompute) {
+          if ((error = FastRecompute(config, args, options, layout, workspace, p, tensor_cores,
+                                     stream)) != cudaSuccess) {
             return error;
           }
         } else if ((error = LaunchUnitSlicePass(false, slice_plan, slices, stream)) !=
@@ -1625,7 +1882,7 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
     dw.m = F;
     dw.n = n;
     dw.k = pairs;
-    if ((error = Gemm(dw, partial, stream)) != cudaSuccess) return error;
+    if ((error = Gemm(dw, partial, stream, tensor_cores)) != cudaSuccess) return error;
   }
   {
     GemmArgs<Acc, Acc, T, Acc> du;  // d_recurrent_kernel = Hprev^T dG_rec
@@ -1640,13 +1897,13 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
     du.m = U;
     du.n = gru_before ? 2 * U : n;
     du.k = pairs;
-    if ((error = Gemm(du, partial, stream)) != cudaSuccess) return error;
+    if ((error = Gemm(du, partial, stream, tensor_cores)) != cudaSuccess) return error;
     if (gru_before) {  // the h gate's recurrent input is r*h
       du.a = p.extra;
       du.b = p.proj + 2 * U;
       du.c = static_cast<T*>(args.d_recurrent_kernel) + 2 * U;
       du.n = U;
-      if ((error = Gemm(du, partial, stream)) != cudaSuccess) return error;
+      if ((error = Gemm(du, partial, stream, tensor_cores)) != cudaSuccess) return error;
     }
   }
   if (config.has_bias) {
@@ -1680,7 +1937,7 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
     dx.m = pairs;
     dx.n = F;
     dx.k = n;
-    if ((error = Gemm(dx, partial, stream)) != cudaSuccess) return error;
+    if ((error = Gemm(dx, partial, stream, tensor_cores)) != cudaSuccess) return error;
   }
   return cudaGetLastError();
 }

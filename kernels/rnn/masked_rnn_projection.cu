@@ -357,36 +357,6 @@ struct PipeTile {
   static constexpr int kWPieces = kPipeTileN * sizeof(T) / 16;  // 16-byte pieces per W row
 };
 
-// TF32 is sm_80+: ChooseRnnKernel asks for 3xTF32 only there (Turing's build
-// traps if it were ever reached).
-__device__ __forceinline__ uint32_t ToTf32(float x) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 800
-  __trap();
-  return __float_as_uint(x);
-#else
-  uint32_t r;
-  asm("cvt.rna.tf32.f32 %0, %1;\n" : "=r"(r) : "f"(x));
-  return r;
-#endif
-}
-// D += A (16x8, row) * B (8x8, col) in TF32, fp32 accumulators.
-__device__ __forceinline__ void MmaTf32(float* d, const uint32_t* a, uint32_t b0, uint32_t b1) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 800
-  __trap();
-#else
-  asm volatile(
-      "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
-      "{%8,%9}, {%0,%1,%2,%3};\n"
-      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
-      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-#endif
-}
-// x = big + small, both TF32 (small: the rounding remainder, itself rounded).
-__device__ __forceinline__ void SplitTf32(float x, uint32_t* big, uint32_t* small) {
-  *big = ToTf32(x);
-  *small = ToTf32(x - __uint_as_float(*big));
-}
-
 // fp32 holds both operands' splits: capped at 128 registers (two blocks per
 // SM) it spilled in the K loop, so one block per SM with up to 255.
 template <typename T>

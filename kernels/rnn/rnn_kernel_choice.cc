@@ -44,6 +44,7 @@ RnnKernelOptions RnnKernelOptionsFromEnvironment() {
   options.grad_per_step = EnvironmentFlag("TFTRT_MASKING_RNN_GRAD_PER_STEP");
   options.grad_persistent = EnvironmentFlag("TFTRT_MASKING_RNN_GRAD_PERSISTENT");
   options.grad_slice_recompute = EnvironmentFlag("TFTRT_MASKING_RNN_GRAD_SLICE_RECOMPUTE");
+  options.grad_fast_recompute = EnvironmentFlag("TFTRT_MASKING_RNN_GRAD_FAST_RECOMPUTE");
   options.grad_recompute_only = EnvironmentFlag("TFTRT_MASKING_RNN_GRAD_RECOMPUTE_ONLY");
   return options;
 }

@@ -70,6 +70,10 @@ struct RnnKernelOptions {
   // The unit-slice kernels recompute the forward step by step even where the
   // forward's own kernels would (TFTRT_MASKING_RNN_GRAD_SLICE_RECOMPUTE; A/B).
   bool grad_slice_recompute = false;
+  // The forward's own kernels recompute it wherever the gradient's workspace
+  // has room for that (up to 512 units), also where the rule prefers the
+  // unit-slice recompute (TFTRT_MASKING_RNN_GRAD_FAST_RECOMPUTE; A/B).
+  bool grad_fast_recompute = false;
   // Bench only: the gradient stops after the forward recompute, its outputs
   // left unwritten (TFTRT_MASKING_RNN_GRAD_RECOMPUTE_ONLY): times that pass.
   bool grad_recompute_only = false;
