@@ -11,7 +11,7 @@ Checks on the way (each can fail the run): the auto plan's gradients vs the floa
 pass's chunk and k splits bit-equal (the width, ring, padding and order change no sum).
 
   python3 bench/grad_slice_sweep.py [--cells lstm,gru] [--bs 8,64,128] [--hs 256,512]
-      [--dtypes float32] [--reps 3] [--quick] [--json out.json]
+      [--dtypes float32] [--reps 3] [--quick] [--portable] [--json out.json]
 """
 import argparse
 import ctypes
@@ -240,8 +240,11 @@ def main():
   parser.add_argument("--dtypes", default="float32")
   parser.add_argument("--reps", type=int, default=3)
   parser.add_argument("--quick", action="store_true", help="auto and the old plan's variants")
+  parser.add_argument("--portable", action="store_true", help="as grad_harness.py --portable")
   parser.add_argument("--json")
   args = parser.parse_args()
+  if args.portable:
+    grad_harness.use_portable()
   props = torch.cuda.get_device_properties(0)
   sms = props.multi_processor_count
   optin = getattr(props, "shared_memory_per_block_optin", 232448)

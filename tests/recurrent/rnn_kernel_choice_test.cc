@@ -350,6 +350,31 @@ TEST(RnnKernelChoiceTest, UnitSliceGradPlanForced) {
   EXPECT_FALSE(g::PlanUnitSlices(128, 512, 4, h200.sms, h200.optin, &plan, force));
 }
 
+// The gradient's forced unit-slice plans from the environment (sanitizer runs).
+TEST(RnnKernelChoiceTest, GradSlicePlanFromEnvironment) {
+  setenv("TFTRT_MASKING_RNN_GRAD_BACKWARD_PLAN", "16,64,8,3,0,1", 1);
+  setenv("TFTRT_MASKING_RNN_GRAD_RECOMPUTE_PLAN", "0,64", 1);
+  const RnnKernelOptions o = RnnKernelOptionsFromEnvironment();
+  unsetenv("TFTRT_MASKING_RNN_GRAD_BACKWARD_PLAN");
+  unsetenv("TFTRT_MASKING_RNN_GRAD_RECOMPUTE_PLAN");
+  const rnn_grad_gpu::UnitSliceForce& b = o.grad_slice_force[1];
+  EXPECT_EQ(b.units_per_block, 16);
+  EXPECT_EQ(b.chunk, 64);
+  EXPECT_EQ(b.k_splits, 8);
+  EXPECT_EQ(b.stages, 3);
+  EXPECT_EQ(b.weight_pad, 0);
+  EXPECT_EQ(b.order, 1);
+  const rnn_grad_gpu::UnitSliceForce& r = o.grad_slice_force[0];
+  EXPECT_EQ(r.units_per_block, 0);
+  EXPECT_EQ(r.chunk, 64);
+  EXPECT_EQ(r.stages, 0);
+  EXPECT_EQ(r.weight_pad, -1);
+  EXPECT_EQ(r.order, -1);
+  const RnnKernelOptions none = RnnKernelOptionsFromEnvironment();
+  EXPECT_EQ(none.grad_slice_force[1].chunk, 0);
+  EXPECT_EQ(none.grad_slice_force[1].weight_pad, -1);
+}
+
 TEST(RnnKernelChoiceTest, OptionsFromEnvironment) {
   const struct {
     const char* name;
