@@ -10,7 +10,7 @@ Checks on the way (each can fail the run): the auto plan's gradients vs the floa
 (grad_harness.TOL), every forced plan's vs the auto plan's (TOL), and plans that share each
 pass's chunk and k splits bit-equal (the width, ring, padding and order change no sum).
 
-  python3 bench/grad_slice_sweep.py [--cells lstm,gru] [--bs 8,64,128] [--hs 256,512]
+  python3 bench/grad_slice_sweep.py [--cells lstm,gru] [--bs 128,64,8] [--hs 512,256]
       [--dtypes float32] [--reps 3] [--quick] [--portable] [--json out.json]
 """
 import argparse
@@ -235,8 +235,8 @@ def sweep_shape(cell, dtype, batch, units, sms, optin, reps, quick):
 def main():
   parser = argparse.ArgumentParser()
   parser.add_argument("--cells", default="lstm,gru")
-  parser.add_argument("--bs", default="8,64,128")
-  parser.add_argument("--hs", default="256,512")
+  parser.add_argument("--bs", default="128,64,8")
+  parser.add_argument("--hs", default="512,256")
   parser.add_argument("--dtypes", default="float32")
   parser.add_argument("--reps", type=int, default=3)
   parser.add_argument("--quick", action="store_true", help="auto and the old plan's variants")
@@ -250,10 +250,11 @@ def main():
   optin = getattr(props, "shared_memory_per_block_optin", 232448)
   print(f"{props.name}: {sms} SMs, {optin} B shared per block (opt-in)")
   rows = []
-  for cell in args.cells.split(","):
-    for dtype in (getattr(torch, d) for d in args.dtypes.split(",")):
-      for b in map(int, args.bs.split(",")):
-        for h in map(int, args.hs.split(",")):
+  # Shapes in the order given (the biggest first by default: a run cut short keeps those).
+  for h in map(int, args.hs.split(",")):
+    for b in map(int, args.bs.split(",")):
+      for cell in args.cells.split(","):
+        for dtype in (getattr(torch, d) for d in args.dtypes.split(",")):
           rows.extend(sweep_shape(cell, dtype, b, h, sms, optin, args.reps, args.quick))
           if args.json:
             with open(args.json, "w") as f:
