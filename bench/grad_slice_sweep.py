@@ -32,11 +32,11 @@ from torch.profiler import ProfilerActivity, profile  # noqa: E402
 LIB = harness.LIB
 LIB.tm_grad_slice_plan.restype = ctypes.c_int32
 LIB.tm_grad_slice_plan.argtypes = [ctypes.c_int64, ctypes.c_int64, ctypes.c_int32, ctypes.c_int32,
-                                   ctypes.c_int64, ctypes.POINTER(ctypes.c_int32),
-                                   ctypes.POINTER(ctypes.c_int32)]
+                                   ctypes.c_int64, ctypes.c_int32,
+                                   ctypes.POINTER(ctypes.c_int32), ctypes.POINTER(ctypes.c_int32)]
 PLAN_FIELDS = ("units", "unit_slices", "batch_per_block", "batch_slices", "rb", "row_groups",
-               "k_splits", "chunk", "stages", "pad", "order", "smem")
-FORCE_PARTS = ("units", "chunk", "k_splits", "stages", "pad", "order")
+               "k_splits", "chunk", "stages", "pad", "order", "smem", "weight_bytes")
+FORCE_PARTS = ("units", "chunk", "k_splits", "stages", "pad", "order", "weight_bytes")
 PASSES = ("recompute", "backward")
 ROWS_FASTEST, COLUMNS_FASTEST = 0, 1  # SliceTaskOrder
 
@@ -71,21 +71,25 @@ def force_options(forces):
   harness.set_options(**values)
 
 
-def plan_of(batch, units, gates, sms, optin):
+def plan_of(batch, units, gates, sms, optin, model_bytes):
   """Both passes' plans under the current options, or None."""
-  out = (ctypes.c_int32 * 24)()
-  if not LIB.tm_grad_slice_plan(batch, units, gates, sms, optin, harness.PATH_OPTIONS, out):
+  n = len(PLAN_FIELDS)
+  out = (ctypes.c_int32 * (2 * n))()
+  if not LIB.tm_grad_slice_plan(batch, units, gates, sms, optin, model_bytes,
+                                harness.PATH_OPTIONS, out):
     return None
-  return [dict(zip(PLAN_FIELDS, out[12 * p:12 * p + 12])) for p in range(2)]
+  return [dict(zip(PLAN_FIELDS, out[n * p:n * p + n])) for p in range(2)]
 
 
-def candidates(pass_index, auto, gates, units, quick, old):
-  """Forces of one pass: the old plan (and its ring / order variants), widths, staging, splits."""
+def candidates(pass_index, auto, gates, units, quick, old, model_bytes):
+  """Forces of one pass: the old plan (and its ring / order variants), widths (and for a 16-bit
+  model both weight sizes), staging, splits."""
   depth = ((gates * units if pass_index == 1 else units) + 3) // 4 * 4
   out = [("auto", {})]
   if old:
     u, c, k = old[pass_index]
-    base = dict(units=u, chunk=c, k_splits=k, stages=2, pad=4, order=COLUMNS_FASTEST)
+    base = dict(units=u, chunk=c, k_splits=k, stages=2, pad=4, order=COLUMNS_FASTEST,
+                weight_bytes=4)
     out.append(("old", base))
     out.append(("old rows", dict(base, order=ROWS_FASTEST)))
     out.append(("old rows pad0", dict(base, order=ROWS_FASTEST, pad=0)))
@@ -95,15 +99,18 @@ def candidates(pass_index, auto, gates, units, quick, old):
   if quick:
     return out
   for u in range(4, 257, 4):
-    out.append((f"width {u}", dict(units=u)))
+    for wb in ((4, 2) if model_bytes == 2 else (4,)):
+      out.append((f"width {u} w{wb}", dict(units=u, weight_bytes=wb)))
   chunks = [depth] + [c for c in (1024, 512, 256, 128, 64) if c < depth]
   for c, st, pad, order in itertools.product(chunks, (2, 3, 4), (0, 4),
                                              (ROWS_FASTEST, COLUMNS_FASTEST)):
     out.append((f"chunk {c} ring{st} pad{pad} {'rows' if order == ROWS_FASTEST else 'cols'}",
-                dict(units=auto["units"], chunk=c, stages=st, pad=pad, order=order)))
+                dict(units=auto["units"], chunk=c, stages=st, pad=pad, order=order,
+                     weight_bytes=auto["weight_bytes"])))
   for k in (1, 2, 4, 8, 16, 32):
     out.append((f"ks {k}", dict(units=auto["units"], chunk=auto["chunk"], k_splits=k,
-                                stages=auto["stages"], pad=auto["pad"], order=auto["order"])))
+                                stages=auto["stages"], pad=auto["pad"], order=auto["order"],
+                                weight_bytes=auto["weight_bytes"])))
   return out
 
 
@@ -117,12 +124,13 @@ def rel_error(got, want):
 
 def sweep_shape(cell, dtype, batch, units, sms, optin, reps, quick):
   gates = 4 if cell == "lstm" else 3
+  model_bytes = 2 if dtype in (torch.float16, torch.bfloat16) else 4
   case = harness.RnnCase(cell, batch, 100, 128, units, dtype, mask_kind="holes",
                          return_sequences=True, initial_state=False, seed=7, has_bias=True)
   grad = grad_harness.GradRunner(case, incoming=("output",), seed=7)
   grad_harness.set_grad_path("auto")
   force_options([{}, {}])
-  auto = plan_of(batch, units, gates, sms, optin)
+  auto = plan_of(batch, units, gates, sms, optin, model_bytes)
   if auto is None:
     print(f"{cell} B={batch} U={units}: no unit-slice plan")
     return []
@@ -131,11 +139,11 @@ def sweep_shape(cell, dtype, batch, units, sms, optin, reps, quick):
   lists = [[], []]
   for p in range(2):
     seen = set()
-    for label, force in candidates(p, auto[p], gates, units, quick, old):
+    for label, force in candidates(p, auto[p], gates, units, quick, old, model_bytes):
       forces = [{}, {}]
       forces[p] = force
       force_options(forces)
-      plans = plan_of(batch, units, gates, sms, optin)
+      plans = plan_of(batch, units, gates, sms, optin, model_bytes)
       if plans is None:
         continue
       key = tuple(plans[p][f] for f in PLAN_FIELDS)
@@ -150,7 +158,7 @@ def sweep_shape(cell, dtype, batch, units, sms, optin, reps, quick):
   results, by_sums = [], {}
   for i, (rec, bwd) in enumerate(runs):
     force_options([rec[1] if rec else {}, bwd[1] if bwd else {}])
-    plans = plan_of(batch, units, gates, sms, optin)
+    plans = plan_of(batch, units, gates, sms, optin, model_bytes)
     grad.poison()
     grad.run()
     torch.cuda.synchronize()
@@ -223,7 +231,7 @@ def sweep_shape(cell, dtype, batch, units, sms, optin, reps, quick):
       print(f"    {r['ms']:7.3f} ms {r['label']:28s} units {pl['units']:3d} "
             f"{pl['unit_slices']:3d}x{pl['batch_slices']:<3d} rows {pl['batch_per_block']:3d} "
             f"rb {pl['rb']} ks {pl['k_splits']:2d} chunk {pl['chunk']:4d} ring {pl['stages']} "
-            f"pad {pl['pad']} order {pl['order']} smem {pl['smem']}")
+            f"pad {pl['pad']} order {pl['order']} w{pl['weight_bytes']} smem {pl['smem']}")
     rows.extend(table)
   for f in failures:
     print(f"  FAIL {cell} {str(dtype)[6:]} B={batch} U={units}: {f}")

@@ -8,7 +8,8 @@ import json
 def plan_text(p):
   order = "rows" if p["order"] == 0 else "cols"
   return (f"{p['units']} units ({p['unit_slices']}x{p['batch_slices']}), rb {p['rb']}, "
-          f"ks {p['k_splits']}, chunk {p['chunk']}, ring {p['stages']}, pad {p['pad']}, {order}")
+          f"ks {p['k_splits']}, chunk {p['chunk']}, ring {p['stages']}, pad {p['pad']}, {order}, "
+          f"w{p.get('weight_bytes', 4)}")
 
 
 def main():

@@ -950,7 +950,7 @@ struct UnitSliceArgs {
   unsigned* counters;   // [batch_slices], zero at launch
   // This pass's plan (UnitSlicePassPlan).
   int units_per_block, unit_slices, batch_per_block, row_groups;
-  int k_splits, chunk, stages, weight_pad;
+  int k_splits, chunk, stages, weight_pad, weight_bytes;
   SliceTaskOrder order;
 };
 
@@ -978,9 +978,23 @@ __device__ __forceinline__ void CopyAsyncWaitAtMost(int pending) {
 // which of rows or columns is fastest across threads (SliceTaskOrder). Every
 // task sums its k in the same order whatever the stages and the order, so they
 // change no bit of the result.
-template <int RB>
+// Four consecutive weights of one row as floats (16-bit ones converted: exact).
+__device__ __forceinline__ float4 LoadWeights4(const float* w) {
+  return *reinterpret_cast<const float4*>(w);
+}
+template <typename W>
+__device__ __forceinline__ float4 LoadWeights4(const W* w) {
+  const uint2 raw = *reinterpret_cast<const uint2*>(w);
+  W lo[2], hi[2];
+  memcpy(lo, &raw.x, 4);
+  memcpy(hi, &raw.y, 4);
+  return make_float4(ToAcc<float>(lo[0]), ToAcc<float>(lo[1]), ToAcc<float>(hi[0]),
+                     ToAcc<float>(hi[1]));
+}
+
+template <int RB, typename W>
 __device__ __forceinline__ void SliceProduct(const float* in, int in_pitch, int depth, int rows,
-                                             const float* weights, int columns, int weight_pad,
+                                             const W* weights, int columns, int weight_pad,
                                              int chunk, int stages, int k_splits, int row_groups,
                                              SliceTaskOrder order, float* stage, float* partial) {
   const int pitch = columns + weight_pad;
@@ -1035,7 +1049,7 @@ __device__ __forceinline__ void SliceProduct(const float* in, int in_pitch, int 
       const int k0 = index * chunk;
       const float* s =
           stage + (index % stages) * padded_rows * stage_pitch + rg * RB * stage_pitch;
-      const float* w_col = weights + static_cast<int64_t>(k0) * pitch + cg * 4;
+      const W* w_col = weights + static_cast<int64_t>(k0) * pitch + cg * 4;
       const int k4_end = min(chunk, depth - k0) / 4;
 #pragma unroll 2
       for (int k4 = ks; k4 < k4_end; k4 += k_splits) {
@@ -1044,11 +1058,11 @@ __device__ __forceinline__ void SliceProduct(const float* in, int in_pitch, int 
         for (int r = 0; r < RB; ++r) {
           v[r] = *reinterpret_cast<const float4*>(s + r * stage_pitch + 4 * k4);
         }
-        const float* w_k = w_col + 4 * k4 * pitch;
-        const float4 w0 = *reinterpret_cast<const float4*>(w_k);
-        const float4 w1 = *reinterpret_cast<const float4*>(w_k + pitch);
-        const float4 w2 = *reinterpret_cast<const float4*>(w_k + 2 * pitch);
-        const float4 w3 = *reinterpret_cast<const float4*>(w_k + 3 * pitch);
+        const W* w_k = w_col + 4 * k4 * pitch;
+        const float4 w0 = LoadWeights4(w_k);
+        const float4 w1 = LoadWeights4(w_k + pitch);
+        const float4 w2 = LoadWeights4(w_k + 2 * pitch);
+        const float4 w3 = LoadWeights4(w_k + 3 * pitch);
 #pragma unroll
         for (int r = 0; r < RB; ++r) {
           AccumulateRow4x4(acc[r], v[r], w0, w1, w2, w3);
@@ -1063,6 +1077,23 @@ __device__ __forceinline__ void SliceProduct(const float* in, int in_pitch, int 
           make_float4(acc[r][0], acc[r][1], acc[r][2], acc[r][3]);
     }
   }
+}
+
+// The product of one pass on the plan's weight type (16-bit only for 16-bit T).
+template <int RB, typename T>
+__device__ __forceinline__ void SliceProductOf(const UnitSliceArgs<T>& a, const float* in,
+                                               int depth, int rows, const float* weights,
+                                               int columns, float* stage, float* partial) {
+  if constexpr (sizeof(T) == 2) {
+    if (a.weight_bytes == 2) {
+      SliceProduct<RB>(in, depth, depth, rows, reinterpret_cast<const T*>(weights), columns,
+                       a.weight_pad, a.chunk, a.stages, a.k_splits, a.row_groups, a.order, stage,
+                       partial);
+      return;
+    }
+  }
+  SliceProduct<RB>(in, depth, depth, rows, weights, columns, a.weight_pad, a.chunk, a.stages,
+                   a.k_splits, a.row_groups, a.order, stage, partial);
 }
 
 // Sum of column c of one row over the K splits, in a fixed order (four
@@ -1107,8 +1138,8 @@ __global__ void __launch_bounds__(kSliceThreads, 1) UnitSliceKernel(const UnitSl
   unsigned* const counter = a.counters + batch_slice;
   const int buffers = min(a.stages, (depth + a.chunk - 1) / a.chunk);
   const UnitSliceSmem layout =
-      UnitSliceSmemLayout(depth, columns, a.weight_pad, a.chunk, buffers, a.k_splits, padded_rows,
-                          a.batch_per_block * uper);
+      UnitSliceSmemLayout(depth, columns, a.weight_pad, a.weight_bytes, a.chunk, buffers,
+                          a.k_splits, padded_rows, a.batch_per_block * uper);
   float* const weights = smem + layout.weights;
   float* const stage = smem + layout.stage;
   float* const partial = smem + layout.partial;
@@ -1139,7 +1170,11 @@ __global__ void __launch_bounds__(kSliceThreads, 1) UnitSliceKernel(const UnitSl
         w = ToAcc<float>(a.recurrent_kernel[static_cast<int64_t>(k) * N + g * U + u]);
       }
     }
-    weights[k * pitch + c] = w;
+    if (sizeof(T) == 2 && a.weight_bytes == 2) {
+      reinterpret_cast<T*>(weights)[k * pitch + c] = FromAcc<T>(w);  // exact: w came from T
+    } else {
+      weights[k * pitch + c] = w;
+    }
   }
   if (!kBackward) {
     for (int c = tid; c < columns; c += blockDim.x) {
@@ -1205,8 +1240,7 @@ __global__ void __launch_bounds__(kSliceThreads, 1) UnitSliceKernel(const UnitSl
     }
     const bool product = !kBackward || s > 0;  // no dG after the last step
     if (product) {
-      SliceProduct<RB>(in, depth, depth, rows, weights, columns, a.weight_pad, a.chunk, a.stages,
-                       a.k_splits, a.row_groups, a.order, stage, partial);
+      SliceProductOf<RB>(a, in, depth, rows, weights, columns, stage, partial);
     }
     __syncthreads();
 #pragma unroll
@@ -1246,8 +1280,7 @@ __global__ void __launch_bounds__(kSliceThreads, 1) UnitSliceKernel(const UnitSl
 
   if (kBackward) {  // d(h_0) = its element-wise part + dG_0 @ U^T
     const float* in = a.exchange + (steps & 1) * buffer + static_cast<int64_t>(b0) * depth;
-    SliceProduct<RB>(in, depth, depth, rows, weights, columns, a.weight_pad, a.chunk, a.stages,
-                     a.k_splits, a.row_groups, a.order, stage, partial);
+    SliceProductOf<RB>(a, in, depth, rows, weights, columns, stage, partial);
     __syncthreads();
     for (int i = tid; i < items; i += blockDim.x) {
       const int b_local = i / uper, u = u0 + i % uper;
@@ -1309,6 +1342,7 @@ cudaError_t LaunchUnitSlicePass(bool backward, const UnitSlicePlan& plan, UnitSl
   args.chunk = q.chunk;
   args.stages = q.stages;
   args.weight_pad = q.weight_pad;
+  args.weight_bytes = q.weight_bytes;
   args.order = q.order;
   void* params[] = {&args};
   const void* kernel =
@@ -1489,7 +1523,7 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
         return error;
       }
       if (PlanUnitSlices(B, U, gates, num_sms, static_cast<size_t>(shared_optin), &slice_plan,
-                         options.grad_slice_force) &&
+                         options.grad_slice_force, static_cast<int>(sizeof(T))) &&
           (error = UnitSliceKernelsFit<T>(slice_plan, num_sms, &use_slices)) != cudaSuccess) {
         return error;
       }

@@ -18,16 +18,17 @@ constexpr double kL2ChipBytesPerClockPerSm = 32.0;
 constexpr double kL2Latency = 800.0;
 constexpr double kChunkOverhead = 80.0;
 
-// Shared-memory wavefronts of one warp-wide float4 load (offsets in floats,
-// 16-byte aligned): the most distinct float4 that fall on one group of four
-// banks (a float4 spans four banks; equal addresses are one broadcast).
-int Wavefronts(const int* offsets, int count) {
-  int per_quad[8] = {0};
+// Shared-memory wavefronts of one warp-wide load of `width` bytes (4, 8 or 16)
+// per lane (byte offsets, width-aligned): the most distinct addresses that
+// fall on one group of width / 4 banks (equal addresses are one broadcast).
+int Wavefronts(const int* offsets, int count, int width) {
+  int per_group[32] = {0};
+  const int groups = 128 / width;
   int most = 1;
   for (int t = 0; t < count; ++t) {
     bool seen = false;
     for (int e = 0; e < t && !seen; ++e) seen = offsets[e] == offsets[t];
-    if (!seen) most = std::max(most, ++per_quad[(offsets[t] / 4) % 8]);
+    if (!seen) most = std::max(most, ++per_group[(offsets[t] / width) % groups]);
   }
   return most;
 }
@@ -56,10 +57,10 @@ WarpLoads WarpWavefronts(const UnitSlicePassPlan& plan, int columns) {
       k = (task / column_groups) % ks;
       rg = task / column_groups / ks;
     }
-    weight_at[task] = 4 * k * pitch + 4 * cg;
-    input_at[task] = rg * rb * stage_pitch + 4 * k;
+    weight_at[task] = (4 * k * pitch + 4 * cg) * plan.weight_bytes;
+    input_at[task] = (rg * rb * stage_pitch + 4 * k) * 4;
   }
-  return {Wavefronts(weight_at, lanes), Wavefronts(input_at, lanes)};
+  return {Wavefronts(weight_at, lanes, 4 * plan.weight_bytes), Wavefronts(input_at, lanes, 16)};
 }
 
 // Estimated cycles of one step of one block of `plan` (its fields but cost and
@@ -70,7 +71,9 @@ double StepCycles(const UnitSlicePassPlan& plan, const WarpLoads& loads, int dep
   const int tasks = plan.row_groups * (columns / 4) * ks;
   const int warps = (tasks + 31) / 32;
   const double k4 = (depth / 4 + ks - 1) / ks;  // float4 steps of a task per step
-  const double ffma = warps * k4 * 16.0 * rb / kFfmaPerClock;
+  // 16-bit weights: 16 conversions per k step of a task.
+  const double ffma = warps * k4 * (16.0 * rb + (plan.weight_bytes == 2 ? 16.0 : 0.0)) /
+                      kFfmaPerClock;
   const double shared =
       warps * k4 * (4.0 * loads.weight + rb * loads.input);
   const double compute = std::max(ffma, shared);
@@ -89,7 +92,8 @@ double StepCycles(const UnitSlicePassPlan& plan, const WarpLoads& loads, int dep
 namespace {
 
 bool PlanPassUncached(bool backward, int64_t batch, int64_t units, int gates, int sm_count,
-                      size_t shared_optin, const UnitSliceForce& force, UnitSlicePassPlan* plan) {
+                      size_t shared_optin, int model_bytes, const UnitSliceForce& force,
+                      UnitSlicePassPlan* plan) {
   if (batch < 1 || units < 1 || sm_count < 1) return false;
   const int depth = SliceDepth(backward, units, gates);
   bool found = false;
@@ -104,7 +108,7 @@ bool PlanPassUncached(bool backward, int64_t batch, int64_t units, int gates, in
     if (per_block * uper > int64_t{kUnitSliceMaxPairs} * kUnitSliceThreads) continue;
     const int columns = SliceColumns(backward, uper, gates);
     // The weights alone grow with the slice: nothing wider fits either.
-    if (static_cast<size_t>(depth) * columns * sizeof(float) > shared_optin) break;
+    if (static_cast<size_t>(depth) * columns * (model_bytes == 2 ? 2 : 4) > shared_optin) break;
     UnitSlicePassPlan p;
     p.units_per_block = uper;
     p.unit_slices = static_cast<int>(unit_slices);
@@ -138,15 +142,21 @@ bool PlanPassUncached(bool backward, int64_t batch, int64_t units, int gates, in
       if (tasks * p.k_splits > kUnitSliceThreads) continue;
       p.chunk = chunk;
       const int chunks = (depth + chunk - 1) / chunk;
-      for (int pad : {0, 4}) {
-        if (force.weight_pad >= 0 && pad != force.weight_pad) continue;
+      for (int wide = 0; wide < 4; ++wide) {
+        const int pad = wide % 2 == 0 ? 0 : 4, bytes = wide < 2 ? 4 : 2;
+        if ((force.weight_pad >= 0 && pad != force.weight_pad) ||
+            (force.weight_bytes > 0 && bytes != force.weight_bytes) ||
+            (bytes == 2 && model_bytes != 2)) {
+          continue;
+        }
         p.weight_pad = pad;
+        p.weight_bytes = bytes;
         const WarpLoads loads = WarpWavefronts(p, columns);
         for (int stages = 2; stages <= kUnitSliceMaxStages; ++stages) {
           if (force.stages > 0 ? stages != force.stages : stages > std::max(2, chunks)) continue;
           p.stages = stages;
           const UnitSliceSmem s = UnitSliceSmemLayout(
-              depth, columns, pad, chunk, std::min(stages, chunks), p.k_splits,
+              depth, columns, pad, bytes, chunk, std::min(stages, chunks), p.k_splits,
               p.row_groups * p.rows_per_thread, p.batch_per_block * uper);
           p.shared_bytes = static_cast<size_t>(s.total) * sizeof(float);
           if (p.shared_bytes > shared_optin) continue;
@@ -167,10 +177,12 @@ struct PlanKey {
   int64_t batch, units;
   int gates, sm_count;
   size_t shared_optin;
+  int model_bytes;
   UnitSliceForce force;
   bool operator==(const PlanKey& o) const {
     return backward == o.backward && batch == o.batch && units == o.units && gates == o.gates &&
            sm_count == o.sm_count && shared_optin == o.shared_optin &&
+           model_bytes == o.model_bytes && force.weight_bytes == o.force.weight_bytes &&
            force.units_per_block == o.force.units_per_block && force.chunk == o.force.chunk &&
            force.k_splits == o.force.k_splits && force.stages == o.force.stages &&
            force.weight_pad == o.force.weight_pad && force.order == o.force.order;
@@ -182,7 +194,8 @@ struct PlanKey {
 // The search takes ~0.1-0.5 ms on the host; a training loop asks for the same
 // few shapes every step, so each thread keeps its last answers.
 bool PlanUnitSlicePass(bool backward, int64_t batch, int64_t units, int gates, int sm_count,
-                       size_t shared_optin, const UnitSliceForce& force, UnitSlicePassPlan* plan) {
+                       size_t shared_optin, int model_bytes, const UnitSliceForce& force,
+                       UnitSlicePassPlan* plan) {
   struct Entry {
     PlanKey key;
     bool found;
@@ -191,7 +204,7 @@ bool PlanUnitSlicePass(bool backward, int64_t batch, int64_t units, int gates, i
   constexpr int kEntries = 8;
   thread_local Entry entries[kEntries];
   thread_local int used = 0, next = 0;
-  const PlanKey key{backward, batch, units, gates, sm_count, shared_optin, force};
+  const PlanKey key{backward, batch, units, gates, sm_count, shared_optin, model_bytes, force};
   for (int i = 0; i < used; ++i) {
     if (entries[i].key == key) {
       if (entries[i].found) *plan = entries[i].plan;
@@ -202,16 +215,17 @@ bool PlanUnitSlicePass(bool backward, int64_t batch, int64_t units, int gates, i
   next = (next + 1) % kEntries;
   used = std::max(used, next == 0 ? kEntries : next);
   e.key = key;
-  e.found = PlanPassUncached(backward, batch, units, gates, sm_count, shared_optin, force, &e.plan);
+  e.found = PlanPassUncached(backward, batch, units, gates, sm_count, shared_optin, model_bytes,
+                             force, &e.plan);
   if (e.found) *plan = e.plan;
   return e.found;
 }
 
 bool PlanUnitSlices(int64_t batch, int64_t units, int gates, int sm_count, size_t shared_optin,
-                    UnitSlicePlan* plan, const UnitSliceForce* force) {
+                    UnitSlicePlan* plan, const UnitSliceForce* force, int model_bytes) {
   const UnitSliceForce none;
   for (int pass = 0; pass < 2; ++pass) {
-    if (!PlanUnitSlicePass(pass == 1, batch, units, gates, sm_count, shared_optin,
+    if (!PlanUnitSlicePass(pass == 1, batch, units, gates, sm_count, shared_optin, model_bytes,
                            force ? force[pass] : none, &plan->pass[pass])) {
       return false;
     }

@@ -37,7 +37,11 @@ struct UnitSlicePassPlan {
   int k_splits = 1;         // product tasks = row_groups x columns / 4 x k_splits <= threads
   int chunk = 0;            // product depth staged in shared memory at a time (floats)
   int stages = 2;           // staged chunks in the ring (stages - 1 in flight while one is used)
-  int weight_pad = 4;       // floats after each weight row (0 or 4: spreads k splits over banks)
+  int weight_pad = 4;       // elements after each weight row (0 or 4: spreads k splits over banks)
+  // Bytes of a weight in shared memory: 4 (fp32), or 2 for a float16/bfloat16
+  // model, whose weights are exact in their own type (converted to fp32 in
+  // registers: the same products, half the shared memory and its traffic).
+  int weight_bytes = 4;
   SliceTaskOrder order = SliceTaskOrder::kRowsFastest;
   size_t shared_bytes = 0;
   double cost = 0.0;        // the planner's estimate, cycles per step (logs, tests)
@@ -57,12 +61,15 @@ struct UnitSliceForce {
   int stages = 0;
   int weight_pad = -1;  // -1: the planner's
   int order = -1;       // -1: the planner's, else a SliceTaskOrder
+  int weight_bytes = 0;  // 4, or 2 for a 16-bit model
 };
 
 TFTRT_MASKING_HOST_DEVICE inline int RoundUp4(int64_t v) { return static_cast<int>((v + 3) / 4 * 4); }
 
-// Shared memory of one pass, in floats: weights [k_padded][columns + pad] (the
-// padding spreads a warp's k splits over the banks), the staged input
+// Shared memory of one pass, in floats: weights [k_padded][columns + pad] of
+// weight_bytes each (the padding spreads a warp's k splits over the banks; a
+// row is a multiple of 4 elements, so the regions after it stay 16-byte
+// aligned), the staged input
 // [stages][padded_rows][chunk + 4] (a ring; the padding spreads rows over the
 // banks), the split-K partial products [k_splits][padded_rows][columns],
 // three per-pair state arrays, the recurrent bias of the columns.
@@ -70,12 +77,12 @@ struct UnitSliceSmem {
   int weights, stage, partial, state, rec_bias, total;
 };
 TFTRT_MASKING_HOST_DEVICE inline UnitSliceSmem UnitSliceSmemLayout(int k_padded, int columns,
-                                                             int weight_pad, int chunk,
-                                                             int stages, int k_splits,
+                                                             int weight_pad, int weight_bytes,
+                                                             int chunk, int stages, int k_splits,
                                                              int padded_rows, int pairs) {
   UnitSliceSmem s;
   s.weights = 0;
-  s.stage = k_padded * (columns + weight_pad);
+  s.stage = k_padded * (columns + weight_pad) * weight_bytes / 4;
   s.partial = s.stage + stages * padded_rows * (chunk + 4);
   s.state = s.partial + k_splits * padded_rows * columns;
   s.rec_bias = s.state + 3 * pairs;
@@ -94,13 +101,16 @@ TFTRT_MASKING_HOST_DEVICE inline int SliceColumns(bool backward, int units_per_b
 // One pass's plan, or false where none fits (every block resident at once, one
 // per SM; at most kUnitSliceMaxPairs pairs and one product task per thread;
 // shared memory within shared_optin). Picks the plan with the least estimated
-// cycles per step (rnn_grad_plans.cc has the model).
+// cycles per step (rnn_grad_plans.cc has the model). model_bytes: the model's
+// element bytes (2: float16/bfloat16, whose weights may stay 16-bit).
 bool PlanUnitSlicePass(bool backward, int64_t batch, int64_t units, int gates, int sm_count,
-                       size_t shared_optin, const UnitSliceForce& force, UnitSlicePassPlan* plan);
+                       size_t shared_optin, int model_bytes, const UnitSliceForce& force,
+                       UnitSlicePassPlan* plan);
 
 // Both passes (false unless both fit). force: per pass, or nullptr.
 bool PlanUnitSlices(int64_t batch, int64_t units, int gates, int sm_count, size_t shared_optin,
-                    UnitSlicePlan* plan, const UnitSliceForce* force = nullptr);
+                    UnitSlicePlan* plan, const UnitSliceForce* force = nullptr,
+                    int model_bytes = 4);
 
 }  // namespace rnn_grad_gpu
 }  // namespace tftrt_masking

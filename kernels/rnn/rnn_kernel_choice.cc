@@ -46,17 +46,18 @@ RnnKernelOptions RnnKernelOptionsFromEnvironment() {
   options.grad_persistent = EnvironmentFlag("TFTRT_MASKING_RNN_GRAD_PERSISTENT");
   options.grad_slice_recompute = EnvironmentFlag("TFTRT_MASKING_RNN_GRAD_SLICE_RECOMPUTE");
   options.grad_recompute_only = EnvironmentFlag("TFTRT_MASKING_RNN_GRAD_RECOMPUTE_ONLY");
-  // "units,chunk,k_splits,stages,pad,order" (UnitSliceForce; missing or 0: the
-  // planner's; pad and order -1 the planner's): sanitizer runs of forced plans.
+  // "units,chunk,k_splits,stages,pad,order,weight_bytes" (UnitSliceForce;
+  // missing or 0: the planner's; pad and order -1 the planner's): sanitizer
+  // runs of forced plans.
   const char* plan_names[2] = {"TFTRT_MASKING_RNN_GRAD_RECOMPUTE_PLAN",
                                "TFTRT_MASKING_RNN_GRAD_BACKWARD_PLAN"};
   for (int pass = 0; pass < 2; ++pass) {
     const char* value = std::getenv(plan_names[pass]);
     if (value == nullptr) continue;
-    int v[6] = {0, 0, 0, 0, -1, -1};
-    std::sscanf(value, "%d,%d,%d,%d,%d,%d", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]);
+    int v[7] = {0, 0, 0, 0, -1, -1, 0};
+    std::sscanf(value, "%d,%d,%d,%d,%d,%d,%d", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6]);
     rnn_grad_gpu::UnitSliceForce& force = options.grad_slice_force[pass];
-    force = {v[0], v[1], v[2], v[3], v[4], v[5]};
+    force = {v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
   }
   return options;
 }

@@ -248,7 +248,7 @@ TEST(RnnKernelChoiceTest, PortableClassOnHopperChoosesAsAnA100) {
 // within the opt-in limit and equal to the kernel's layout of the plan.
 void ExpectUnitSlicePassFits(const rnn_grad_gpu::UnitSlicePassPlan& p, bool backward,
                              int64_t batch, int64_t units, int gates, int sms, size_t optin,
-                             const std::string& at) {
+                             const std::string& at, int model_bytes = 4) {
   namespace g = rnn_grad_gpu;
   EXPECT_LE(p.blocks(), sms) << at;
   EXPECT_GE(int64_t{p.unit_slices} * p.units_per_block, units) << at;
@@ -268,9 +268,11 @@ void ExpectUnitSlicePassFits(const rnn_grad_gpu::UnitSlicePassPlan& p, bool back
   EXPECT_GE(p.stages, 2) << at;
   EXPECT_LE(p.stages, g::kUnitSliceMaxStages) << at;
   EXPECT_TRUE(p.weight_pad == 0 || p.weight_pad == 4) << at;
+  EXPECT_TRUE(p.weight_bytes == 4 || (p.weight_bytes == 2 && model_bytes == 2)) << at;
   const int buffers = std::min(p.stages, (depth + p.chunk - 1) / p.chunk);
   const g::UnitSliceSmem s =
-      g::UnitSliceSmemLayout(depth, columns, p.weight_pad, p.chunk, buffers, p.k_splits,
+      g::UnitSliceSmemLayout(depth, columns, p.weight_pad, p.weight_bytes, p.chunk, buffers,
+                             p.k_splits,
                              p.row_groups * p.rows_per_thread, p.batch_per_block * p.units_per_block);
   EXPECT_EQ(p.shared_bytes, static_cast<size_t>(s.total) * sizeof(float)) << at;
   EXPECT_LE(p.shared_bytes, optin) << at;
@@ -299,6 +301,15 @@ TEST(RnnKernelChoiceTest, UnitSliceGradPlansFitEachGpu) {
             const rnn_grad_gpu::UnitSlicePassPlan& p = plan.pass[pass];
             const std::string at = where + " pass=" + std::to_string(pass);
             ExpectUnitSlicePassFits(p, pass == 1, batch, units, gates, gpu.sms, gpu.optin, at);
+          }
+          // A 16-bit model plans too (its weights may stay 16-bit), and fits.
+          rnn_grad_gpu::UnitSlicePlan half;
+          EXPECT_TRUE(rnn_grad_gpu::PlanUnitSlices(batch, units, gates, gpu.sms, gpu.optin, &half,
+                                                   nullptr, 2))
+              << where;
+          for (int pass = 0; pass < 2; ++pass) {
+            ExpectUnitSlicePassFits(half.pass[pass], pass == 1, batch, units, gates, gpu.sms,
+                                    gpu.optin, where + " 16-bit pass=" + std::to_string(pass), 2);
           }
         }
       }
@@ -352,7 +363,7 @@ TEST(RnnKernelChoiceTest, UnitSliceGradPlanForced) {
 
 // The gradient's forced unit-slice plans from the environment (sanitizer runs).
 TEST(RnnKernelChoiceTest, GradSlicePlanFromEnvironment) {
-  setenv("TFTRT_MASKING_RNN_GRAD_BACKWARD_PLAN", "16,64,8,3,0,1", 1);
+  setenv("TFTRT_MASKING_RNN_GRAD_BACKWARD_PLAN", "16,64,8,3,0,1,2", 1);
   setenv("TFTRT_MASKING_RNN_GRAD_RECOMPUTE_PLAN", "0,64", 1);
   const RnnKernelOptions o = RnnKernelOptionsFromEnvironment();
   unsetenv("TFTRT_MASKING_RNN_GRAD_BACKWARD_PLAN");
@@ -364,12 +375,14 @@ TEST(RnnKernelChoiceTest, GradSlicePlanFromEnvironment) {
   EXPECT_EQ(b.stages, 3);
   EXPECT_EQ(b.weight_pad, 0);
   EXPECT_EQ(b.order, 1);
+  EXPECT_EQ(b.weight_bytes, 2);
   const rnn_grad_gpu::UnitSliceForce& r = o.grad_slice_force[0];
   EXPECT_EQ(r.units_per_block, 0);
   EXPECT_EQ(r.chunk, 64);
   EXPECT_EQ(r.stages, 0);
   EXPECT_EQ(r.weight_pad, -1);
   EXPECT_EQ(r.order, -1);
+  EXPECT_EQ(r.weight_bytes, 0);
   const RnnKernelOptions none = RnnKernelOptionsFromEnvironment();
   EXPECT_EQ(none.grad_slice_force[1].chunk, 0);
   EXPECT_EQ(none.grad_slice_force[1].weight_pad, -1);
