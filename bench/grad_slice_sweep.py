@@ -102,8 +102,8 @@ def candidates(pass_index, auto, gates, units, quick, old, model_bytes):
     for wb in ((4, 2) if model_bytes == 2 else (4,)):
       out.append((f"width {u} w{wb}", dict(units=u, weight_bytes=wb)))
   chunks = [depth] + [c for c in (1024, 512, 256, 128, 64) if c < depth]
-  for c, st, pad, order in itertools.product(chunks, (2, 3, 4), (0, 4),
-                                             (ROWS_FASTEST, COLUMNS_FASTEST)):
+  layouts = ((0, ROWS_FASTEST), (4, ROWS_FASTEST), (4, COLUMNS_FASTEST))
+  for c, st, (pad, order) in itertools.product(chunks, (2, 3, 4), layouts):
     out.append((f"chunk {c} ring{st} pad{pad} {'rows' if order == ROWS_FASTEST else 'cols'}",
                 dict(units=auto["units"], chunk=c, stages=st, pad=pad, order=order,
                      weight_bytes=auto["weight_bytes"])))
