@@ -919,8 +919,9 @@ cudaError_t LaunchCooperative(Kernel kernel, int64_t work, int num_sms, cudaStre
 // has two products): one cooperative launch per pass in the style of
 // masked_rnn_persistent.cu's global mode. Block (batch slice, unit slice) owns
 // units [u0, u0 + units_per_block) of its batch rows and keeps, for all steps,
-// the recurrent-kernel values its product needs in shared memory (fp32); the
-// state of its (row, unit) pairs stays in shared memory too. Per step: its
+// the recurrent-kernel values its product needs in shared memory (fp32, or a
+// 16-bit model's own type: exact); the state of its (row, unit) pairs stays in
+// shared memory too. Each pass has its own plan (rnn_grad_plans.h). Per step: its
 // product from the exchanged vector of its batch rows (read from L2), the
 // element-wise step of its pairs, its part of the next exchanged vector to L2
 // (double-buffered, __stcg / __ldcg), then ONE barrier among the blocks of its
