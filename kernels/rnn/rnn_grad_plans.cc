@@ -8,15 +8,22 @@ namespace tftrt_masking {
 namespace rnn_grad_gpu {
 namespace {
 
-// The model's machine (per SM, cycles): 4 warp FFMA instructions a clock, one
-// shared-memory wavefront a clock, 64 bytes of L2 reads a clock and ~32 per SM
-// for the whole chip, ~800 cycles from a cp.async to its data, ~80 per staged
-// chunk (its wait and its block barrier).
-constexpr double kFfmaPerClock = 4.0;
+// The model's machine (per SM, cycles), fitted to the H200 sweep of
+// bench/grad_slice_sweep.py (bench/results/grad_h200.md, session 14: both
+// passes, float32 at B 8-128 x H 256-512, float16 at H 512; over the 33 (shape,
+// pass) pairs whose pick was measured, the pick is 2.4% slower than the
+// fastest measured plan on average, 15.6% at worst): ~3 warp FFMA
+// instructions issued a clock, 2 cycles per shared-memory wavefront, 64 bytes
+// of L2 reads a clock and ~32 per SM for the whole chip, ~200 cycles from a
+// cp.async to its data, ~320 per staged chunk (its wait and its block
+// barrier), ~40 per block of a batch slice at its step barrier.
+constexpr double kFfmaPerClock = 3.0;
+constexpr double kWavefrontCycles = 2.0;
 constexpr double kL2BytesPerClock = 64.0;
 constexpr double kL2ChipBytesPerClockPerSm = 32.0;
-constexpr double kL2Latency = 800.0;
-constexpr double kChunkOverhead = 80.0;
+constexpr double kL2Latency = 200.0;
+constexpr double kChunkOverhead = 320.0;
+constexpr double kBarrierPerBlock = 40.0;
 
 // Shared-memory wavefronts of one warp-wide load of `width` bytes (4, 8 or 16)
 // per lane (byte offsets, width-aligned): the most distinct addresses that
@@ -75,7 +82,7 @@ double StepCycles(const UnitSlicePassPlan& plan, const WarpLoads& loads, int dep
   const double ffma = warps * k4 * (16.0 * rb + (plan.weight_bytes == 2 ? 16.0 : 0.0)) /
                       kFfmaPerClock;
   const double shared =
-      warps * k4 * (4.0 * loads.weight + rb * loads.input);
+      warps * k4 * (4.0 * loads.weight + rb * loads.input) * kWavefrontCycles;
   const double compute = std::max(ffma, shared);
   const int chunks = (depth + plan.chunk - 1) / plan.chunk;
   const double bytes = 4.0 * plan.row_groups * rb * depth;  // padded rows repeat real ones
@@ -84,7 +91,8 @@ double StepCycles(const UnitSlicePassPlan& plan, const WarpLoads& loads, int dep
   // A chunk's copy is issued stages - 1 chunks ahead; the first one of a step waits it all.
   const double per_chunk = std::max(compute, l2) / chunks;
   const double exposed = std::max(0.0, kL2Latency - (plan.stages - 1) * per_chunk);
-  return std::max(compute, l2) + kL2Latency + (chunks - 1) * exposed + kChunkOverhead * chunks;
+  return std::max(compute, l2) + kL2Latency + (chunks - 1) * exposed + kChunkOverhead * chunks +
+         kBarrierPerBlock * plan.unit_slices;
 }
 
 }  // namespace
@@ -125,45 +133,48 @@ bool PlanPassUncached(bool backward, int64_t batch, int64_t units, int gates, in
     }
     const int tasks = p.row_groups * (columns / 4);  // one per thread, at most
     if (tasks > kUnitSliceThreads) continue;
-    p.order = force.order >= 0 ? static_cast<SliceTaskOrder>(force.order)
-                               : SliceTaskOrder::kRowsFastest;
-    // Staged depth: all of it, or 1024, 512, ..., 64.
-    for (int i = 0; i < 6; ++i) {
-      const int chunk = force.chunk > 0 ? force.chunk : (i == 0 ? depth : 2048 >> i);
-      if ((force.chunk > 0 && (i > 0 || chunk % 4 != 0 || chunk > depth)) ||
-          (force.chunk <= 0 && i > 0 && chunk >= depth)) {
-        continue;
-      }
-      // K splits: about one task per thread, each at least 2 float4 steps of a
-      // chunk, at most 32 (each pair sums them).
-      p.k_splits = force.k_splits > 0
-                       ? force.k_splits
-                       : std::max(1, std::min({kUnitSliceThreads / tasks, chunk / 8, 32}));
-      if (tasks * p.k_splits > kUnitSliceThreads) continue;
-      p.chunk = chunk;
-      const int chunks = (depth + chunk - 1) / chunk;
-      for (int wide = 0; wide < 4; ++wide) {
-        const int pad = wide % 2 == 0 ? 0 : 4, bytes = wide < 2 ? 4 : 2;
-        if ((force.weight_pad >= 0 && pad != force.weight_pad) ||
-            (force.weight_bytes > 0 && bytes != force.weight_bytes) ||
-            (bytes == 2 && model_bytes != 2)) {
+    // Ties go to rows fastest and unpadded weights (the order the sweep measured them in).
+    for (int order : {0, 1}) {
+      if (force.order >= 0 && order != force.order) continue;
+      p.order = static_cast<SliceTaskOrder>(order);
+      // Staged depth: all of it, or 1024, 512, ..., 64.
+      for (int i = 0; i < 6; ++i) {
+        const int chunk = force.chunk > 0 ? force.chunk : (i == 0 ? depth : 2048 >> i);
+        if ((force.chunk > 0 && (i > 0 || chunk % 4 != 0 || chunk > depth)) ||
+            (force.chunk <= 0 && i > 0 && chunk >= depth)) {
           continue;
         }
-        p.weight_pad = pad;
-        p.weight_bytes = bytes;
-        const WarpLoads loads = WarpWavefronts(p, columns);
-        for (int stages = 2; stages <= kUnitSliceMaxStages; ++stages) {
-          if (force.stages > 0 ? stages != force.stages : stages > std::max(2, chunks)) continue;
-          p.stages = stages;
-          const UnitSliceSmem s = UnitSliceSmemLayout(
-              depth, columns, pad, bytes, chunk, std::min(stages, chunks), p.k_splits,
-              p.row_groups * p.rows_per_thread, p.batch_per_block * uper);
-          p.shared_bytes = static_cast<size_t>(s.total) * sizeof(float);
-          if (p.shared_bytes > shared_optin) continue;
-          p.cost = StepCycles(p, loads, depth, columns, sm_count);
-          if (!found || p.cost < plan->cost) {
-            *plan = p;
-            found = true;
+        // K splits: about one task per thread, each at least 2 float4 steps of a
+        // chunk, at most 32 (each pair sums them).
+        p.k_splits = force.k_splits > 0
+                         ? force.k_splits
+                         : std::max(1, std::min({kUnitSliceThreads / tasks, chunk / 8, 32}));
+        if (tasks * p.k_splits > kUnitSliceThreads) continue;
+        p.chunk = chunk;
+        const int chunks = (depth + chunk - 1) / chunk;
+        for (int wide = 0; wide < 4; ++wide) {
+          const int pad = wide % 2 == 0 ? 0 : 4, bytes = wide < 2 ? 4 : 2;
+          if ((force.weight_pad >= 0 && pad != force.weight_pad) ||
+              (force.weight_bytes > 0 && bytes != force.weight_bytes) ||
+              (bytes == 2 && model_bytes != 2)) {
+            continue;
+          }
+          p.weight_pad = pad;
+          p.weight_bytes = bytes;
+          const WarpLoads loads = WarpWavefronts(p, columns);
+          for (int stages = 2; stages <= kUnitSliceMaxStages; ++stages) {
+            if (force.stages > 0 ? stages != force.stages : stages > std::max(2, chunks)) continue;
+            p.stages = stages;
+            const UnitSliceSmem s = UnitSliceSmemLayout(
+                depth, columns, pad, bytes, chunk, std::min(stages, chunks), p.k_splits,
+                p.row_groups * p.rows_per_thread, p.batch_per_block * uper);
+            p.shared_bytes = static_cast<size_t>(s.total) * sizeof(float);
+            if (p.shared_bytes > shared_optin) continue;
+            p.cost = StepCycles(p, loads, depth, columns, sm_count);
+            if (!found || p.cost < plan->cost) {
+              *plan = p;
+              found = true;
+            }
           }
         }
       }

@@ -362,6 +362,46 @@ TEST(RnnKernelChoiceTest, UnitSliceGradPlanForced) {
 }
 
 // The gradient's forced unit-slice plans from the environment (sanitizer runs).
+// The H200's backward plans at issue 18's shapes are the fastest, or near
+// the fastest, of bench/grad_slice_sweep.py's H200 sweep (bench/results/
+// grad_h200.md, session 14; CUPTI, T=100): a change of the model that moves
+// them needs a new sweep.
+TEST(RnnKernelChoiceTest, UnitSliceGradPlansOnH200AsSwept) {
+  namespace g = rnn_grad_gpu;
+  const GridGpu h200 = GridGpus()[1];
+  const struct {
+    int model_bytes, gates, units, batch;
+    int units_per_block, k_splits, chunk, stages, weight_pad, order, weight_bytes;
+    const char* measured;
+  } cases[] = {
+      // LSTM float32 B=64: 1.62 ms (the first planner's 20-unit slices: 2.69).
+      {4, 4, 512, 64, 16, 32, 256, 2, 0, 0, 4, "1.62 ms, best 1.59"},
+      // LSTM float32 B=128: the first planner's plan, the fastest measured (3.49 ms).
+      {4, 4, 512, 128, 16, 8, 64, 2, 4, 1, 4, "3.49 ms, best"},
+      // GRU float32 B=128: likewise (2.01 ms).
+      {4, 3, 512, 128, 16, 16, 256, 2, 4, 1, 4, "2.01 ms, best"},
+      // LSTM float16 B=64 / B=128: 16-bit weights, 32-unit slices (1.26 / 2.18 ms; the first
+      // planner's fp32 16-unit slices: 2.70 / 3.48).
+      {2, 4, 512, 64, 32, 32, 512, 2, 0, 0, 2, "1.26 ms, best"},
+      {2, 4, 512, 128, 32, 16, 256, 2, 0, 0, 2, "2.18 ms, best"},
+  };
+  for (const auto& c : cases) {
+    g::UnitSlicePlan plan;
+    ASSERT_TRUE(g::PlanUnitSlices(c.batch, c.units, c.gates, h200.sms, h200.optin, &plan,
+                                  nullptr, c.model_bytes));
+    const g::UnitSlicePassPlan& b = plan.pass[1];
+    const std::string at = "gates=" + std::to_string(c.gates) + " B=" + std::to_string(c.batch) +
+                           " bytes=" + std::to_string(c.model_bytes) + " (" + c.measured + ")";
+    EXPECT_EQ(b.units_per_block, c.units_per_block) << at;
+    EXPECT_EQ(b.k_splits, c.k_splits) << at;
+    EXPECT_EQ(b.chunk, c.chunk) << at;
+    EXPECT_EQ(b.stages, c.stages) << at;
+    EXPECT_EQ(b.weight_pad, c.weight_pad) << at;
+    EXPECT_EQ(static_cast<int>(b.order), c.order) << at;
+    EXPECT_EQ(b.weight_bytes, c.weight_bytes) << at;
+  }
+}
+
 TEST(RnnKernelChoiceTest, GradSlicePlanFromEnvironment) {
   setenv("TFTRT_MASKING_RNN_GRAD_BACKWARD_PLAN", "16,64,8,3,0,1,2", 1);
   setenv("TFTRT_MASKING_RNN_GRAD_RECOMPUTE_PLAN", "0,64", 1);
