@@ -102,7 +102,11 @@ enum TmRnnOption : int32_t {
   kTmGradRecomputeOnly,
   kTmGradSliceRecompute,
   kTmGradFastRecompute,
-  kTmOptionCount,
+  // The unit-slice plan forced per pass (0: the planner's): recompute, then
+  // backward, each units per block, chunk, k splits, stages, weight padding + 1,
+  // task order + 1, weight bytes (UnitSliceForce).
+  kTmGradSliceForce,
+  kTmOptionCount = kTmGradSliceForce + 14,
 };
 
 // kTmOptionCount flags as RnnKernelOptions: one decoding for the forward and the gradient.
@@ -128,6 +132,17 @@ RnnKernelOptions OptionsFromFlags(const int32_t* flags) {
   o.grad_recompute_only = flags[kTmGradRecomputeOnly] != 0;
   o.grad_slice_recompute = flags[kTmGradSliceRecompute] != 0;
   o.grad_fast_recompute = flags[kTmGradFastRecompute] != 0;
+  for (int pass = 0; pass < 2; ++pass) {
+    const int32_t* f = flags + kTmGradSliceForce + 7 * pass;
+    rnn_grad_gpu::UnitSliceForce& force = o.grad_slice_force[pass];
+    force.units_per_block = f[0];
+    force.chunk = f[1];
+    force.k_splits = f[2];
+    force.stages = f[3];
+    force.weight_pad = f[4] - 1;
+    force.order = f[5] - 1;
+    force.weight_bytes = f[6];
+  }
   return o;
 }
 
@@ -199,6 +214,36 @@ int tm_rnn_grad(int32_t cell, int64_t batch, int64_t time, int64_t input_size, i
   return LaunchMaskedRnnGradWithOptions(config, args, OptionsFromFlags(options), ptrs[16],
                                         static_cast<size_t>(workspace_bytes),
                                         static_cast<GpuStream>(stream));
+}
+
+// The gradient's unit-slice plan (rnn_grad_plans.h) for a GPU of `sm_count` SMs
+// and `shared_optin` bytes of shared memory per block, a model of `model_bytes`
+// element bytes, with options' forced parts: per pass ([0] recompute, [1]
+// backward) 13 entries of `out` (units per block, unit slices, batch per block,
+// batch slices, rows per task, row groups, k splits, chunk, stages, weight
+// padding, task order, shared bytes, weight bytes). 1 if both passes have a
+// plan, else 0. What the launcher plans before it checks the compiled kernels'
+// occupancy.
+int32_t tm_grad_slice_plan(int64_t batch, int64_t units, int32_t gates, int32_t sm_count,
+                           int64_t shared_optin, int32_t model_bytes, const int32_t* options,
+                           int32_t* out) {
+  const RnnKernelOptions o = OptionsFromFlags(options);
+  rnn_grad_gpu::UnitSlicePlan plan;
+  if (!rnn_grad_gpu::PlanUnitSlices(batch, units, gates, sm_count,
+                                    static_cast<size_t>(shared_optin), &plan,
+                                    o.grad_slice_force, model_bytes)) {
+    return 0;
+  }
+  for (int pass = 0; pass < 2; ++pass) {
+    const rnn_grad_gpu::UnitSlicePassPlan& p = plan.pass[pass];
+    const int32_t fields[13] = {p.units_per_block, p.unit_slices, p.batch_per_block,
+                                p.batch_slices, p.rows_per_thread, p.row_groups,
+                                p.k_splits, p.chunk, p.stages, p.weight_pad,
+                                static_cast<int32_t>(p.order),
+                                static_cast<int32_t>(p.shared_bytes), p.weight_bytes};
+    for (int i = 0; i < 13; ++i) out[13 * pass + i] = fields[i];
+  }
+  return 1;
 }
 
 const char* tm_error_string(int error) { return GpuErrorString(error); }

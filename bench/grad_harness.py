@@ -349,6 +349,18 @@ def bench(results, bs=(8, 64, 128), hs=(128, 512), steps=100, features=128,
   return rows
 
 
+def use_portable():
+  """Every call chooses as on a GPU of the portable class (harness.py --portable): the forward
+  and the fast recompute; the gradient's own kernels plan for this GPU either way."""
+  arch_file = os.path.join(os.path.dirname(os.environ.get("TM_LIB", LIB._name)), "libtm.arch")
+  arch = open(arch_file).read().strip() if os.path.exists(arch_file) else "unknown"
+  if arch != "compute_80":
+    sys.exit(f"--portable needs a libtm.so built with ARCH=compute_80 (this one: {arch})")
+  harness.PORTABLE = True
+  harness.set_path("auto")
+  print("path: portable (compute_80 code and the sm_80 kernel choice, timed on this GPU)")
+
+
 def main():
   parser = argparse.ArgumentParser()
   parser.add_argument("mode", choices=["check", "bench"])
@@ -357,7 +369,12 @@ def main():
   parser.add_argument("--hs", default="128,512")
   parser.add_argument("--quick", action="store_true",
                       help="bench: skip the split-K persistent and per-step gradient timings")
+  parser.add_argument("--portable", action="store_true",
+                      help="the forward (and the fast recompute) choose kernels as on compute "
+                      "capability 8.0 (harness.py --portable; needs a compute_80 libtm.so)")
   args = parser.parse_args()
+  if args.portable:
+    use_portable()
   props = torch.cuda.get_device_properties(0)
   print(f"device: {props.name}, {props.multi_processor_count} SMs, torch {torch.__version__}, "
         f"cuDNN {torch.backends.cudnn.version()}, {time.strftime('%Y-%m-%d %H:%M:%S')}")

@@ -241,7 +241,11 @@ RNN_OPTIONS = ("per_step_only", "no_row_kernels", "no_mma_row_group", "row_group
                "row_group_8_warps", "no_clusters", "no_persistent_mma", "no_overlap",
                "no_pipelined_projection", "portable_class", "no_mma_block", "mma_block_fp32",
                "grad_per_step", "grad_persistent", "grad_recompute_only", "grad_slice_recompute",
-               "grad_fast_recompute")
+               "grad_fast_recompute") + \
+    tuple(f"grad_{pass_}_{part}" for pass_ in ("recompute", "backward")
+          for part in ("units", "chunk", "k_splits", "stages", "pad", "order", "weight_bytes"))
+# grad_{recompute,backward}_*: the unit-slice plan forced per pass (0: the planner's; pad and
+# order are stored + 1: pad 1 = no padding, 5 = 4 floats; order 1 = rows fastest, 2 = columns).
 # A library built before the last options were added reads only its first entries (A/B runs of
 # older builds): setting one it lacks is an error, see set_options.
 LIB_OPTION_COUNT = LIB.tm_rnn_option_count()

@@ -1158,8 +1158,9 @@ cudaError_t LaunchCooperative(Kernel kernel, int64_t work, int num_sms, cudaStre
 // has two products): one cooperative launch per pass in the style of
 // masked_rnn_persistent.cu's global mode. Block (batch slice, unit slice) owns
 // units [u0, u0 + units_per_block) of its batch rows and keeps, for all steps,
-// the recurrent-kernel values its product needs in shared memory (fp32); the
-// state of its (row, unit) pairs stays in shared memory too. Per step: its
+// the recurrent-kernel values its product needs in shared memory (fp32, or a
+// 16-bit model's own type: exact); the state of its (row, unit) pairs stays in
+// shared memory too. Each pass has its own plan (rnn_grad_plans.h). Per step: its
 // product from the exchanged vector of its batch rows (read from L2), the
 // element-wise step of its pairs, its part of the next exchanged vector to L2
 // (double-buffered, __stcg / __ldcg), then ONE barrier among the blocks of its
@@ -1187,44 +1188,87 @@ struct UnitSliceArgs {
   float* exchange;      // [2][B][exchange_pitch]: h (recompute) or dG_rec (backward)
   int exchange_pitch;   // the product depth, padded to 4 (the padding holds zeros)
   unsigned* counters;   // [batch_slices], zero at launch
+  // This pass's plan (UnitSlicePassPlan).
   int units_per_block, unit_slices, batch_per_block, row_groups;
-  int k_splits, chunk;  // of this pass
+  int k_splits, chunk, stages, weight_pad, weight_bytes;
+  SliceTaskOrder order;
 };
+
+// Waits until at most `pending` of this thread's newest copy groups are in
+// flight (0 .. kUnitSliceMaxStages - 2).
+__device__ __forceinline__ void CopyAsyncWaitAtMost(int pending) {
+  static_assert(kUnitSliceMaxStages == 4, "one case per ring depth");
+  if (pending <= 0) {
+    CopyAsyncWait<0>();
+  } else if (pending == 1) {
+    CopyAsyncWait<1>();
+  } else {
+    CopyAsyncWait<2>();
+  }
+}
 
 // partial[ks][row][c] = sum over split ks of in[row][k] * weights[k][c], for
 // this block's rows (`in`: their first row in L2, rows `in_pitch` apart). The
 // input goes to shared memory in chunks of `chunk` columns (16-byte cp.async
-// from L2, the next chunk in flight while this one is used): a thread reading
-// it from L2 in its multiply-add loop would wait out one L2 round trip per few
-// steps. Task = (RB rows, 4 columns, K split), at most one per thread, the
-// columns fastest across threads: weight loads contiguous, input loads
-// broadcasts.
-template <int RB>
+// from L2) through a ring of `stages` buffers: stages - 1 chunks are in flight
+// while one is used, and one block barrier per chunk both publishes it and
+// frees the buffer of the chunk before it. A thread reading the input from L2
+// in its multiply-add loop would wait out one L2 round trip per few steps.
+// Task = (RB rows, 4 columns, K split), at most one per thread; `order` says
+// which of rows or columns is fastest across threads (SliceTaskOrder). Every
+// task sums its k in the same order whatever the stages and the order, so they
+// change no bit of the result.
+// Four consecutive weights of one row as floats (16-bit ones converted: exact).
+__device__ __forceinline__ float4 LoadWeights4(const float* w) {
+  return *reinterpret_cast<const float4*>(w);
+}
+template <typename W>
+__device__ __forceinline__ float4 LoadWeights4(const W* w) {
+  const uint2 raw = *reinterpret_cast<const uint2*>(w);
+  W lo[2], hi[2];
+  memcpy(lo, &raw.x, 4);
+  memcpy(hi, &raw.y, 4);
+  return make_float4(ToAcc<float>(lo[0]), ToAcc<float>(lo[1]), ToAcc<float>(hi[0]),
+                     ToAcc<float>(hi[1]));
+}
+
+template <int RB, typename W>
 __device__ __forceinline__ void SliceProduct(const float* in, int in_pitch, int depth, int rows,
-                                             const float* weights, int columns, int chunk,
-                                             int k_splits, int row_groups, float* stage,
-                                             float* partial) {
-  const int pitch = columns + 4;
+                                             const W* weights, int columns, int weight_pad,
+                                             int chunk, int stages, int k_splits, int row_groups,
+                                             SliceTaskOrder order, float* stage, float* partial) {
+  const int pitch = columns + weight_pad;
   const int stage_pitch = chunk + 4;
   const int column_groups = columns / 4;
   const int padded_rows = row_groups * RB;
   const int task = threadIdx.x;
   const bool active = task < k_splits * column_groups * row_groups;
-  const int cg = task % column_groups;
-  const int ks = (task / column_groups) % k_splits;
-  const int rg = task / column_groups / k_splits;
+  int cg, ks, rg;
+  if (order == SliceTaskOrder::kRowsFastest) {
+    rg = task % row_groups;
+    cg = (task / row_groups) % column_groups;
+    ks = task / row_groups / column_groups;
+  } else {
+    cg = task % column_groups;
+    ks = (task / column_groups) % k_splits;
+    rg = task / column_groups / k_splits;
+  }
   const int chunks = (depth + chunk - 1) / chunk;
   const int pieces = padded_rows * (chunk / 4);
+  // Always commits a group (empty past the last chunk), so that waiting for
+  // stages - 2 pending groups always means "chunk `index` landed".
   auto stage_chunk = [&](int index) {
-    float* dst = stage + (index & 1) * padded_rows * stage_pitch;
-    const int k0 = index * chunk;
-    for (int e = threadIdx.x; e < pieces; e += blockDim.x) {
-      const int r = e / (chunk / 4), k = 4 * (e % (chunk / 4));
-      const int row = min(r, rows - 1);  // padded rows repeat a real one
-      const bool inside = k0 + k < depth;
-      CopyAsync16(dst + r * stage_pitch + k,
-                  in + static_cast<int64_t>(row) * in_pitch + (inside ? k0 + k : 0),
-                  inside ? 16 : 0);
+    if (index < chunks) {
+      float* dst = stage + (index % stages) * padded_rows * stage_pitch;
+      const int k0 = index * chunk;
+      for (int e = threadIdx.x; e < pieces; e += blockDim.x) {
+        const int r = e / (chunk / 4), k = 4 * (e % (chunk / 4));
+        const int row = min(r, rows - 1);  // padded rows repeat a real one
+        const bool inside = k0 + k < depth;
+        CopyAsync16(dst + r * stage_pitch + k,
+                    in + static_cast<int64_t>(row) * in_pitch + (inside ? k0 + k : 0),
+                    inside ? 16 : 0);
+      }
     }
     CopyAsyncCommit();
   };
@@ -1234,19 +1278,18 @@ __device__ __forceinline__ void SliceProduct(const float* in, int in_pitch, int 
 #pragma unroll
     for (int q = 0; q < 4; ++q) acc[r][q] = 0.0f;
   }
-  stage_chunk(0);
+  for (int index = 0; index + 1 < stages; ++index) stage_chunk(index);
   for (int index = 0; index < chunks; ++index) {
-    if (index + 1 < chunks) {
-      stage_chunk(index + 1);
-      CopyAsyncWait<1>();
-    } else {
-      CopyAsyncWait<0>();
-    }
+    CopyAsyncWaitAtMost(stages - 2);
+    // Chunk `index` visible to all; every thread is past chunk index - 1,
+    // whose buffer the copy below refills.
     __syncthreads();
+    stage_chunk(index + stages - 1);
     if (active) {
       const int k0 = index * chunk;
-      const float* s = stage + (index & 1) * padded_rows * stage_pitch + rg * RB * stage_pitch;
-      const float* w_col = weights + static_cast<int64_t>(k0) * pitch + cg * 4;
+      const float* s =
+          stage + (index % stages) * padded_rows * stage_pitch + rg * RB * stage_pitch;
+      const W* w_col = weights + static_cast<int64_t>(k0) * pitch + cg * 4;
       const int k4_end = min(chunk, depth - k0) / 4;
 #pragma unroll 2
       for (int k4 = ks; k4 < k4_end; k4 += k_splits) {
@@ -1255,18 +1298,17 @@ __device__ __forceinline__ void SliceProduct(const float* in, int in_pitch, int 
         for (int r = 0; r < RB; ++r) {
           v[r] = *reinterpret_cast<const float4*>(s + r * stage_pitch + 4 * k4);
         }
-        const float* w_k = w_col + 4 * k4 * pitch;
-        const float4 w0 = *reinterpret_cast<const float4*>(w_k);
-        const float4 w1 = *reinterpret_cast<const float4*>(w_k + pitch);
-        const float4 w2 = *reinterpret_cast<const float4*>(w_k + 2 * pitch);
-        const float4 w3 = *reinterpret_cast<const float4*>(w_k + 3 * pitch);
+        const W* w_k = w_col + 4 * k4 * pitch;
+        const float4 w0 = LoadWeights4(w_k);
+        const float4 w1 = LoadWeights4(w_k + pitch);
+        const float4 w2 = LoadWeights4(w_k + 2 * pitch);
+        const float4 w3 = LoadWeights4(w_k + 3 * pitch);
 #pragma unroll
         for (int r = 0; r < RB; ++r) {
           AccumulateRow4x4(acc[r], v[r], w0, w1, w2, w3);
         }
       }
     }
-    __syncthreads();  // the buffer is refilled for chunk index + 2
   }
   if (active) {
 #pragma unroll
@@ -1275,6 +1317,23 @@ __device__ __forceinline__ void SliceProduct(const float* in, int in_pitch, int 
           make_float4(acc[r][0], acc[r][1], acc[r][2], acc[r][3]);
     }
   }
+}
+
+// The product of one pass on the plan's weight type (16-bit only for 16-bit T).
+template <int RB, typename T>
+__device__ __forceinline__ void SliceProductOf(const UnitSliceArgs<T>& a, const float* in,
+                                               int depth, int rows, const float* weights,
+                                               int columns, float* stage, float* partial) {
+  if constexpr (sizeof(T) == 2) {
+    if (a.weight_bytes == 2) {
+      SliceProduct<RB>(in, depth, depth, rows, reinterpret_cast<const T*>(weights), columns,
+                       a.weight_pad, a.chunk, a.stages, a.k_splits, a.row_groups, a.order, stage,
+                       partial);
+      return;
+    }
+  }
+  SliceProduct<RB>(in, depth, depth, rows, weights, columns, a.weight_pad, a.chunk, a.stages,
+                   a.k_splits, a.row_groups, a.order, stage, partial);
 }
 
 // Sum of column c of one row over the K splits, in a fixed order (four
@@ -1317,8 +1376,10 @@ __global__ void __launch_bounds__(kSliceThreads, 1) UnitSliceKernel(const UnitSl
   const int items = rows * uper;
   const bool alone = a.unit_slices == 1;
   unsigned* const counter = a.counters + batch_slice;
-  const UnitSliceSmem layout = UnitSliceSmemLayout(depth, columns, a.chunk, a.k_splits,
-                                                   padded_rows, a.batch_per_block * uper);
+  const int buffers = min(a.stages, (depth + a.chunk - 1) / a.chunk);
+  const UnitSliceSmem layout =
+      UnitSliceSmemLayout(depth, columns, a.weight_pad, a.weight_bytes, a.chunk, buffers,
+                          a.k_splits, padded_rows, a.batch_per_block * uper);
   float* const weights = smem + layout.weights;
   float* const stage = smem + layout.stage;
   float* const partial = smem + layout.partial;
@@ -1327,7 +1388,7 @@ __global__ void __launch_bounds__(kSliceThreads, 1) UnitSliceKernel(const UnitSl
   float* const s1 = s0 + a.batch_per_block * uper;
   float* const s2 = s1 + a.batch_per_block * uper;
   float* const rec_bias = smem + layout.rec_bias;
-  const int pitch = columns + 4;
+  const int pitch = columns + a.weight_pad;
   const int64_t buffer = static_cast<int64_t>(B) * depth;  // one half of the exchange
 
   // Weights, zero past the units and the depth. Recompute: W[k][g*uper + uu] =
@@ -1349,7 +1410,11 @@ __global__ void __launch_bounds__(kSliceThreads, 1) UnitSliceKernel(const UnitSl
         w = ToAcc<float>(a.recurrent_kernel[static_cast<int64_t>(k) * N + g * U + u]);
       }
     }
-    weights[k * pitch + c] = w;
+    if (sizeof(T) == 2 && a.weight_bytes == 2) {
+      reinterpret_cast<T*>(weights)[k * pitch + c] = FromAcc<T>(w);  // exact: w came from T
+    } else {
+      weights[k * pitch + c] = w;
+    }
   }
   if (!kBackward) {
     for (int c = tid; c < columns; c += blockDim.x) {
@@ -1415,8 +1480,7 @@ __global__ void __launch_bounds__(kSliceThreads, 1) UnitSliceKernel(const UnitSl
     }
     const bool product = !kBackward || s > 0;  // no dG after the last step
     if (product) {
-      SliceProduct<RB>(in, depth, depth, rows, weights, columns, a.chunk, a.k_splits,
-                       a.row_groups, stage, partial);
+      SliceProductOf<RB>(a, in, depth, rows, weights, columns, stage, partial);
     }
     __syncthreads();
 #pragma unroll
@@ -1456,8 +1520,7 @@ __global__ void __launch_bounds__(kSliceThreads, 1) UnitSliceKernel(const UnitSl
 
   if (kBackward) {  // d(h_0) = its element-wise part + dG_0 @ U^T
     const float* in = a.exchange + (steps & 1) * buffer + static_cast<int64_t>(b0) * depth;
-    SliceProduct<RB>(in, depth, depth, rows, weights, columns, a.chunk, a.k_splits, a.row_groups,
-                     stage, partial);
+    SliceProductOf<RB>(a, in, depth, rows, weights, columns, stage, partial);
     __syncthreads();
     for (int i = tid; i < items; i += blockDim.x) {
       const int b_local = i / uper, u = u0 + i % uper;
@@ -1485,33 +1548,48 @@ auto UnitSliceKernelFor(int rows_per_thread) -> decltype(&UnitSliceKernel<T, 1, 
   }
 }
 
-// Whether both passes' kernels can hold every block of the plan at once
+// Whether both passes' kernels can hold every block of their plans at once
 // (also raises their shared-memory limits).
 template <typename T>
 cudaError_t UnitSliceKernelsFit(const UnitSlicePlan& plan, int num_sms, bool* fit) {
-  int per_sm[2] = {0, 0};
-  cudaError_t error = MaxActiveBlocksPerSm(UnitSliceKernelFor<T, false>(plan.rows_per_thread),
-                                           kSliceThreads, plan.shared_bytes[0], &per_sm[0]);
-  if (error == cudaSuccess) {
-    error = MaxActiveBlocksPerSm(UnitSliceKernelFor<T, true>(plan.rows_per_thread),
-                                 kSliceThreads, plan.shared_bytes[1], &per_sm[1]);
+  *fit = true;
+  for (int pass = 0; pass < 2; ++pass) {
+    const UnitSlicePassPlan& q = plan.pass[pass];
+    int per_sm = 0;
+    const cudaError_t error =
+        pass == 1 ? MaxActiveBlocksPerSm(UnitSliceKernelFor<T, true>(q.rows_per_thread),
+                                         kSliceThreads, q.shared_bytes, &per_sm)
+                  : MaxActiveBlocksPerSm(UnitSliceKernelFor<T, false>(q.rows_per_thread),
+                                         kSliceThreads, q.shared_bytes, &per_sm);
+    if (error != cudaSuccess) {
+      *fit = false;
+      return error;
+    }
+    *fit = *fit && int64_t{per_sm} * num_sms >= q.blocks();
   }
-  *fit = error == cudaSuccess && std::min(per_sm[0], per_sm[1]) * int64_t{num_sms} >= plan.blocks();
-  return error;
+  return cudaSuccess;
 }
 
 template <typename T>
 cudaError_t LaunchUnitSlicePass(bool backward, const UnitSlicePlan& plan, UnitSliceArgs<T> args,
                                 cudaStream_t stream) {
-  const int pass = backward ? 1 : 0;
-  args.k_splits = plan.k_splits[pass];
-  args.chunk = plan.chunk[pass];
+  const UnitSlicePassPlan& q = plan.pass[backward ? 1 : 0];
+  args.units_per_block = q.units_per_block;
+  args.unit_slices = q.unit_slices;
+  args.batch_per_block = q.batch_per_block;
+  args.row_groups = q.row_groups;
+  args.k_splits = q.k_splits;
+  args.chunk = q.chunk;
+  args.stages = q.stages;
+  args.weight_pad = q.weight_pad;
+  args.weight_bytes = q.weight_bytes;
+  args.order = q.order;
   void* params[] = {&args};
   const void* kernel =
-      backward ? reinterpret_cast<const void*>(UnitSliceKernelFor<T, true>(plan.rows_per_thread))
-               : reinterpret_cast<const void*>(UnitSliceKernelFor<T, false>(plan.rows_per_thread));
-  return cudaLaunchCooperativeKernel(kernel, dim3(static_cast<unsigned>(plan.blocks())),
-                                     dim3(kSliceThreads), params, plan.shared_bytes[pass], stream);
+      backward ? reinterpret_cast<const void*>(UnitSliceKernelFor<T, true>(q.rows_per_thread))
+               : reinterpret_cast<const void*>(UnitSliceKernelFor<T, false>(q.rows_per_thread));
+  return cudaLaunchCooperativeKernel(kernel, dim3(static_cast<unsigned>(q.blocks())),
+                                     dim3(kSliceThreads), params, q.shared_bytes, stream);
 }
 
 // The recompute on the forward kernels (FastRecomputeApplies): the forward
@@ -1696,7 +1774,8 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
                                           device)) != cudaSuccess) {
         return error;
       }
-      if (PlanUnitSlices(B, U, gates, num_sms, static_cast<size_t>(shared_optin), &slice_plan) &&
+      if (PlanUnitSlices(B, U, gates, num_sms, static_cast<size_t>(shared_optin), &slice_plan,
+                         options.grad_slice_force, static_cast<int>(sizeof(T))) &&
           (error = UnitSliceKernelsFit<T>(slice_plan, num_sms, &use_slices)) != cudaSuccess) {
         return error;
       }
@@ -1734,17 +1813,16 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
     if (use_slices) {
       if constexpr (std::is_same<Acc, float>::value) {
         unsigned* counters = reinterpret_cast<unsigned*>(workspace + layout.counters);
-        error = cudaMemsetAsync(counters, 0, 2 * sizeof(unsigned) * slice_plan.batch_slices,
+        // Pass 0's counters, then pass 1's (at most B each: the workspace's [2][B]).
+        const int batch_slices[2] = {slice_plan.pass[0].batch_slices,
+                                     slice_plan.pass[1].batch_slices};
+        error = cudaMemsetAsync(counters, 0, sizeof(unsigned) * (batch_slices[0] + batch_slices[1]),
                                 stream);
         if (error != cudaSuccess) return error;
         UnitSliceArgs<T> slices;
         slices.p = p;
         slices.recurrent_kernel = recurrent_kernel;
         slices.exchange = reinterpret_cast<float*>(workspace + layout.exchange);
-        slices.units_per_block = slice_plan.units_per_block;
-        slices.unit_slices = slice_plan.unit_slices;
-        slices.batch_per_block = slice_plan.batch_per_block;
-        slices.row_groups = slice_plan.row_groups;
         slices.exchange_pitch = RoundUp4(U);
         slices.counters = counters;
         if (fast_recompute) {
@@ -1758,7 +1836,7 @@ int LaunchTyped(const MaskedRnnConfig& config, const MaskedRnnGpuGradArgs& args,
         }
         if (options.grad_recompute_only) return cudaSuccess;
         slices.exchange_pitch = RoundUp4(n);
-        slices.counters = counters + slice_plan.batch_slices;
+        slices.counters = counters + batch_slices[0];
         if ((error = LaunchUnitSlicePass(true, slice_plan, slices, stream)) != cudaSuccess) {
           return error;
         }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
@@ -46,6 +47,19 @@ RnnKernelOptions RnnKernelOptionsFromEnvironment() {
   options.grad_slice_recompute = EnvironmentFlag("TFTRT_MASKING_RNN_GRAD_SLICE_RECOMPUTE");
   options.grad_fast_recompute = EnvironmentFlag("TFTRT_MASKING_RNN_GRAD_FAST_RECOMPUTE");
   options.grad_recompute_only = EnvironmentFlag("TFTRT_MASKING_RNN_GRAD_RECOMPUTE_ONLY");
+  // "units,chunk,k_splits,stages,pad,order,weight_bytes" (UnitSliceForce;
+  // missing or 0: the planner's; pad and order -1 the planner's): sanitizer
+  // runs of forced plans.
+  const char* plan_names[2] = {"TFTRT_MASKING_RNN_GRAD_RECOMPUTE_PLAN",
+                               "TFTRT_MASKING_RNN_GRAD_BACKWARD_PLAN"};
+  for (int pass = 0; pass < 2; ++pass) {
+    const char* value = std::getenv(plan_names[pass]);
+    if (value == nullptr) continue;
+    int v[7] = {0, 0, 0, 0, -1, -1, 0};
+    std::sscanf(value, "%d,%d,%d,%d,%d,%d,%d", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6]);
+    rnn_grad_gpu::UnitSliceForce& force = options.grad_slice_force[pass];
+    force = {v[0], v[1], v[2], v[3], v[4], v[5], v[6]};
+  }
   return options;
 }
 

@@ -19,6 +19,7 @@
 
 #include "kernels/common/types.h"
 #include "kernels/rnn/masked_rnn.h"
+#include "kernels/rnn/rnn_grad_plans.h"
 #include "kernels/rnn/rnn_kernel_plans.h"
 
 namespace tftrt_masking {
@@ -77,6 +78,11 @@ struct RnnKernelOptions {
   // Bench only: the gradient stops after the forward recompute, its outputs
   // left unwritten (TFTRT_MASKING_RNN_GRAD_RECOMPUTE_ONLY): times that pass.
   bool grad_recompute_only = false;
+  // Bench only: parts of the unit-slice kernels' plan fixed per pass ([0] the
+  // recompute, [1] the backward; see UnitSliceForce), for sweeps over plans
+  // (bench/grad_slice_sweep.py). A forced plan that does not fit leaves the
+  // unit-slice kernels out, as when no plan fits.
+  rnn_grad_gpu::UnitSliceForce grad_slice_force[2];
 };
 
 // The knobs from the environment (set unless unset, empty or "0").
