@@ -11,7 +11,9 @@
 #   5. memcheck and racecheck of the gradient on the launcher's choice, the gradient's profile
 #      (bench/grad_profile.py), racecheck of the row-group variants (Hopper) and of SimpleRNN /
 #      GRU on the portable path.
-# SKIP="step ..." leaves steps out (bench/device_steps.sh).
+# SKIP="step ..." leaves steps out (bench/device_steps.sh); GRAD_RACECHECK_ARGS: the sanitizer
+# driver's gradient arguments for racecheck (default --auto-only; "--products --auto-only": the
+# tensor-core products' shapes).
 # Carried (ignored) folder .devbuild/merged/: c80/ and sm90a/ (libtm.so + libtm.arch of
 # bench/build.sh ARCH=compute_80 / sm_90a), pluginHarness, or all of them as bundle.tgz (the
 # libraries with -lineinfo pass the 64 MiB a call carries; gzip brings them to about a third).
@@ -43,8 +45,8 @@ step bench_portable 45 "${portable[@]}" python3 bench/harness.py bench --portabl
 wait
 step grad_memcheck 100 compute-sanitizer --tool memcheck --error-exitcode 9 /tmp/sanitize_sm90a \
   grad --auto-only
-step grad_racecheck 90 compute-sanitizer --tool racecheck --error-exitcode 9 /tmp/sanitize_sm90a \
-  grad --auto-only
+step grad_racecheck 120 compute-sanitizer --tool racecheck --error-exitcode 9 /tmp/sanitize_sm90a \
+  grad ${GRAD_RACECHECK_ARGS:---auto-only}
 step grad_profile 60 "${hopper[@]}" python3 bench/grad_profile.py --json "$LOGS/grad_profile.json"
 sanitize() {  # sanitize NAME LIMIT env... -- driver args: racecheck of what the env selects
   local name=$1 limit=$2; shift 2
