@@ -11,7 +11,7 @@ Checks on the way (each can fail the run): the auto plan's gradients vs the floa
 pass's chunk and k splits bit-equal (the width, ring, padding and order change no sum).
 
   python3 bench/grad_slice_sweep.py [--cells lstm,gru] [--bs 128,64,8] [--hs 512,256]
-      [--dtypes float32] [--reps 3] [--quick] [--portable] [--json out.json]
+      [--dtypes float32] [--reps 3] [--quick] [--portable] [--passes backward] [--json out.json]
 """
 import argparse
 import ctypes
@@ -38,6 +38,7 @@ PLAN_FIELDS = ("units", "unit_slices", "batch_per_block", "batch_slices", "rb", 
                "k_splits", "chunk", "stages", "pad", "order", "smem", "weight_bytes")
 FORCE_PARTS = ("units", "chunk", "k_splits", "stages", "pad", "order", "weight_bytes")
 PASSES = ("recompute", "backward")
+SWEPT = list(PASSES)  # --passes
 ROWS_FASTEST, COLUMNS_FASTEST = 0, 1  # SliceTaskOrder
 
 # The first planner's plans (kernels/rnn/rnn_grad_plans.cc before this sweep, H200: 132 SMs,
@@ -145,7 +146,10 @@ def sweep_shape(cell, dtype, batch, units, sms, optin, reps, quick):
   lists = [[], []]
   for p in range(2):
     seen = set()
-    for label, force in candidates(p, auto[p], gates, units, quick, old, model_bytes):
+    # A pass left out (--passes) keeps only its planner's plan (no kernel of it is timed where
+    # the fast recompute replaces the recompute pass).
+    for label, force in (candidates(p, auto[p], gates, units, quick, old, model_bytes)
+                         if PASSES[p] in SWEPT else [("auto", {})]):
       forces = [{}, {}]
       forces[p] = force
       force_options(forces)
@@ -214,6 +218,8 @@ def sweep_shape(cell, dtype, batch, units, sms, optin, reps, quick):
       times[run][p].append((e.time_range.end - e.time_range.start) / 1000.0)
   rows = []
   for p in range(2):
+    if PASSES[p] not in SWEPT:
+      continue
     table = []
     for i, pair in enumerate(runs):
       item = pair[p]
@@ -255,8 +261,11 @@ def main():
   parser.add_argument("--reps", type=int, default=3)
   parser.add_argument("--quick", action="store_true", help="auto and the old plan's variants")
   parser.add_argument("--portable", action="store_true", help="as grad_harness.py --portable")
+  parser.add_argument("--passes", default="recompute,backward",
+                      help="passes swept (the other keeps its planner's plan, untimed)")
   parser.add_argument("--json")
   args = parser.parse_args()
+  SWEPT[:] = args.passes.split(",")
   if args.portable:
     grad_harness.use_portable()
   props = torch.cuda.get_device_properties(0)

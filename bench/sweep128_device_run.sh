@@ -9,8 +9,8 @@ D=${D:-.devbuild/merged}
 source bench/device_steps.sh
 hopper=(env TM_LIB=$D/sm90a/libtm.so)
 step sweep128_f32 120 "${hopper[@]}" python3 bench/grad_slice_sweep.py --hs 128 --bs 128,64,8 \
-  --dtypes float32 --json "$LOGS/sweep128_f32.json"
+  --dtypes float32 --passes backward --json "$LOGS/sweep128_f32.json"
 step sweep128_f16 100 "${hopper[@]}" python3 bench/grad_slice_sweep.py --hs 128 --bs 128,64,8 \
-  --dtypes float16 --json "$LOGS/sweep128_f16.json"
+  --dtypes float16 --passes backward --json "$LOGS/sweep128_f16.json"
 echo "total $(( $(date +%s) - START )) s"
 exit 0
