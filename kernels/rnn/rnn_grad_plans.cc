@@ -16,7 +16,8 @@ namespace {
 // instructions issued a clock, 2 cycles per shared-memory wavefront, 64 bytes
 // of L2 reads a clock and ~32 per SM for the whole chip, ~200 cycles from a
 // cp.async to its data, ~320 per staged chunk (its wait and its block
-// barrier), ~40 per block of a batch slice at its step barrier.
+// barrier), ~40 per block of a batch slice at its step barrier, plus ~3000 for
+// any step barrier among blocks.
 constexpr double kFfmaPerClock = 3.0;
 constexpr double kWavefrontCycles = 2.0;
 constexpr double kL2BytesPerClock = 64.0;
@@ -24,6 +25,14 @@ constexpr double kL2ChipBytesPerClockPerSm = 32.0;
 constexpr double kL2Latency = 200.0;
 constexpr double kChunkOverhead = 320.0;
 constexpr double kBarrierPerBlock = 40.0;
+// A step barrier among more than one block (L2 atomics and polling) costs ~1.5 us
+// more than none: fitted to the 128-unit sweep (session 14, sweep128_device_run.sh),
+// where the backward's product is short and a single 128-unit slice per block
+// (no barrier) was 10-36% faster than 8 slices of 16 units; over all 48 measured
+// (shape, pass) pairs the pick went from +5.0% (worst +35.7%) to +2.9% (+19.2%)
+// of the fastest plan measured (bench/grad_slice_sweep_check.py), and no pick at
+// 256-512 units changed.
+constexpr double kBarrierLatency = 3000.0;
 
 // Shared-memory wavefronts of one warp-wide load of `width` bytes (4, 8 or 16)
 // per lane (byte offsets, width-aligned): the most distinct addresses that
@@ -92,7 +101,7 @@ double StepCycles(const UnitSlicePassPlan& plan, const WarpLoads& loads, int dep
   const double per_chunk = std::max(compute, l2) / chunks;
   const double exposed = std::max(0.0, kL2Latency - (plan.stages - 1) * per_chunk);
   return std::max(compute, l2) + kL2Latency + (chunks - 1) * exposed + kChunkOverhead * chunks +
-         kBarrierPerBlock * plan.unit_slices;
+         kBarrierPerBlock * plan.unit_slices + (plan.unit_slices > 1 ? kBarrierLatency : 0.0);
 }
 
 }  // namespace
