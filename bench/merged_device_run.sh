@@ -13,7 +13,8 @@
 #      GRU on the portable path.
 # SKIP="step ..." leaves steps out (bench/device_steps.sh); GRAD_RACECHECK_ARGS: the sanitizer
 # driver's gradient arguments for racecheck (default --auto-only; "--products --auto-only": the
-# tensor-core products' shapes).
+# tensor-core products' shapes); PORTABLE_RACECHECK_ARGS: the driver's arguments for the portable
+# racecheck (default "rnn simple_rnn gru_reset_before"; "block": the tensor-core block kernel).
 # Carried (ignored) folder .devbuild/merged/: c80/ and sm90a/ (libtm.so + libtm.arch of
 # bench/build.sh ARCH=compute_80 / sm_90a), pluginHarness, or all of them as bundle.tgz (the
 # libraries with -lineinfo pass the 64 MiB a call carries; gzip brings them to about a third).
@@ -65,7 +66,7 @@ compute-sanitizer --help 2>&1 | grep -q -- "--kernel-name" &&
 sanitize racecheck_hopper_variants 60 SANITIZE_ROW_GROUP=1 SANITIZE_ACTIVATION=relu \
   SANITIZE_RECURRENT_ACTIVATION=hard_sigmoid -- "${FILTER[@]}" /tmp/sanitize_sm90a rnn \
   gru_reset_before simple_rnn
-sanitize racecheck_portable 60 TFTRT_MASKING_RNN_PORTABLE=1 -- /tmp/sanitize_c80 rnn simple_rnn \
-  gru_reset_before
+sanitize racecheck_portable 60 TFTRT_MASKING_RNN_PORTABLE=1 -- /tmp/sanitize_c80 \
+  ${PORTABLE_RACECHECK_ARGS:-rnn simple_rnn gru_reset_before}
 echo "total $(( $(date +%s) - START )) s"
 exit 0
