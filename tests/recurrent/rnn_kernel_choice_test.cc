@@ -384,13 +384,21 @@ TEST(RnnKernelChoiceTest, UnitSliceGradPlansOnH200AsSwept) {
       // planner's fp32 16-unit slices: 2.70 / 3.48).
       {2, 4, 512, 64, 32, 32, 512, 2, 0, 0, 2, "1.26 ms, best"},
       {2, 4, 512, 128, 32, 16, 256, 2, 0, 0, 2, "2.18 ms, best"},
+      // 128 units (the 128-unit sweep, bench/sweep128_device_run.sh): one 128-unit slice per
+      // block, no step barrier among blocks (the model's kBarrierLatency). GRU float32 B=128
+      // 0.414 ms (best 0.412; 8 slices of 16 units: 0.558), B=64 0.378 (best; 0.472); LSTM
+      // float16 B=128 0.507 (best; 0.543).
+      {4, 3, 128, 128, 128, 8, 384, 2, 0, 0, 4, "0.414 ms, best 0.412"},
+      {4, 3, 128, 64, 128, 8, 384, 2, 0, 0, 4, "0.378 ms, best"},
+      {2, 4, 128, 128, 128, 8, 512, 2, 0, 0, 2, "0.507 ms, best"},
   };
   for (const auto& c : cases) {
     g::UnitSlicePlan plan;
     ASSERT_TRUE(g::PlanUnitSlices(c.batch, c.units, c.gates, h200.sms, h200.optin, &plan,
                                   nullptr, c.model_bytes));
     const g::UnitSlicePassPlan& b = plan.pass[1];
-    const std::string at = "gates=" + std::to_string(c.gates) + " B=" + std::to_string(c.batch) +
+    const std::string at = "gates=" + std::to_string(c.gates) + " U=" + std::to_string(c.units) +
+                           " B=" + std::to_string(c.batch) +
                            " bytes=" + std::to_string(c.model_bytes) + " (" + c.measured + ")";
     EXPECT_EQ(b.units_per_block, c.units_per_block) << at;
     EXPECT_EQ(b.k_splits, c.k_splits) << at;
