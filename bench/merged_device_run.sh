@@ -8,7 +8,8 @@
 #      `PORTABLE=1 BUILD_ONLY=1 ... trt_converter/plugins/harness/run_on_device.sh`);
 #   4. the cells/activations table on Hopper, the training-step table (quick), the portable LSTM
 #      table at H = 128;
-#   5. memcheck and racecheck of the gradient on the launcher's choice, the gradient's profile
+#   5. memcheck of the gradient on every path (~2 s for its 240 calls), racecheck on the
+#      launcher's choice, the gradient's profile
 #      (bench/grad_profile.py), racecheck of the row-group variants (Hopper) and of SimpleRNN /
 #      GRU on the portable path.
 # SKIP="step ..." leaves steps out (bench/device_steps.sh); GRAD_RACECHECK_ARGS: the sanitizer
@@ -23,6 +24,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 D=${D:-.devbuild/merged}
+PH=${PH:-$D/pluginHarness}  # the pluginHarness binary, if carried elsewhere
 source bench/device_steps.sh
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv | tee "$LOGS/gpu.txt"
 [[ -f $D/bundle.tgz ]] && tar xzf "$D/bundle.tgz" -C "$D"
@@ -35,7 +37,7 @@ done
 step check_hopper 75 "${hopper[@]}" python3 bench/harness.py check
 step check_portable 110 "${portable[@]}" python3 bench/harness.py check --portable
 step grad_check 110 "${hopper[@]}" python3 bench/grad_harness.py check --json "$LOGS/grad_check.json"
-step plugin_portable 150 env PORTABLE=1 PREBUILT=$D/pluginHarness BUILD=/tmp/ph OUT=$LOGS \
+step plugin_portable 150 env PORTABLE=1 PREBUILT=$PH BUILD=/tmp/ph OUT=$LOGS \
   TRT_INCLUDE=/nonexistent bash trt_converter/plugins/harness/run_on_device.sh
 step variants_hopper 60 "${hopper[@]}" python3 bench/harness.py bench --variants --skip-masking \
   --json "$LOGS/variants_hopper.json"
@@ -45,7 +47,7 @@ step bench_portable 45 "${portable[@]}" python3 bench/harness.py bench --portabl
   --paths noblock --bs 1,8,32,128 --ts 100 --fs 64 --hs 128 --json "$LOGS/bench_portable.json"
 wait
 step grad_memcheck 100 compute-sanitizer --tool memcheck --error-exitcode 9 /tmp/sanitize_sm90a \
-  grad --auto-only
+  grad
 step grad_racecheck 120 compute-sanitizer --tool racecheck --error-exitcode 9 /tmp/sanitize_sm90a \
   grad ${GRAD_RACECHECK_ARGS:---auto-only}
 step grad_profile 60 "${hopper[@]}" python3 bench/grad_profile.py --json "$LOGS/grad_profile.json"
